@@ -1,0 +1,307 @@
+package com.shrivenquant.cluster.http;
+
+import static akka.http.javadsl.server.PathMatchers.segment;
+
+import akka.http.javadsl.model.ContentTypes;
+import akka.http.javadsl.model.HttpEntities;
+import akka.http.javadsl.model.HttpEntity;
+import akka.http.javadsl.model.HttpResponse;
+import akka.http.javadsl.model.StatusCode;
+import akka.http.javadsl.model.StatusCodes;
+import akka.http.javadsl.model.headers.RetryAfter;
+import akka.http.javadsl.server.AllDirectives;
+import akka.http.javadsl.server.ExceptionHandler;
+import akka.http.javadsl.server.RejectionHandler;
+import akka.http.javadsl.server.Route;
+import akka.http.javadsl.unmarshalling.Unmarshaller;
+import akka.http.scaladsl.model.EntityStreamSizeException;
+import akka.pattern.AskTimeoutException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.shrivenquant.cluster.http.OrderJson.InvalidRequest;
+import com.shrivenquant.cluster.http.OrderJson.ValidOrder;
+import com.shrivenquant.engine.core.CancelResult;
+import com.shrivenquant.engine.core.Outcome;
+import com.shrivenquant.engine.instrument.InstrumentEntity.NotPlaced;
+import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
+import com.shrivenquant.engine.instrument.OrderEntry;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+
+/** The order-entry HTTP/JSON API ({@code docs/openapi.yaml}). */
+public final class OrderRoutes extends AllDirectives {
+  static final int MAX_DEPTH = 100;
+  private final OrderEntry entry;
+  private final long maxBodyBytes;
+
+  public OrderRoutes(OrderEntry entry, long maxBodyBytes) {
+    this.entry = entry;
+    this.maxBodyBytes = maxBodyBytes;
+  }
+
+  public Route route() {
+    return handleExceptions(
+        exceptionHandler(),
+        () ->
+            handleRejections(
+                rejectionHandler(),
+                () ->
+                    pathPrefix(
+                        segment("api").slash("v1"),
+                        () ->
+                            concat(
+                                path(
+                                    "orders",
+                                    () ->
+                                        post(
+                                            () ->
+                                                withSizeLimit(
+                                                    maxBodyBytes,
+                                                    () ->
+                                                        entity(
+                                                            Unmarshaller.entityToString(),
+                                                            this::place)))),
+                                path("instruments", () -> get(this::instruments)),
+                                pathPrefix(
+                                    segment("instruments").slash(segment()),
+                                    this::instrument)))));
+  }
+
+  private Route instrument(String symbol) {
+    if (!entry.knows(symbol)) {
+      return error(StatusCodes.NOT_FOUND, "unknown_instrument", "unknown instrument '" + symbol + "'");
+    }
+    return concat(
+        path(
+            "orders",
+            () ->
+                get(
+                    () ->
+                        parameterOptional(
+                            "account",
+                            account ->
+                                parameterOptional(
+                                    "clientOrderId",
+                                    clientOrderId ->
+                                        orderByClientId(symbol, account, clientOrderId))))),
+        path(
+            segment("orders").slash(segment()),
+            id ->
+                concat(
+                    get(() -> withOrderId(id, orderId -> order(symbol, orderId))),
+                    delete(
+                        () ->
+                            parameterOptional(
+                                "account",
+                                account -> withOrderId(id, orderId -> cancel(symbol, orderId, account)))))),
+        path("book", () -> get(() -> parameterOptional("depth", depth -> book(symbol, depth)))),
+        path(
+            segment("positions").slash(segment()),
+            account -> get(() -> position(symbol, account))));
+  }
+
+  // ------------------------------------------------------------------ handlers
+
+  private Route place(String body) {
+    ValidOrder order = OrderJson.parsePlaceOrder(body);
+    if (!entry.knows(order.instrument())) {
+      return error(
+          StatusCodes.NOT_FOUND,
+          "unknown_instrument",
+          "unknown instrument '" + order.instrument() + "'");
+    }
+    return reply(
+        entry.place(order.instrument(), order.request()),
+        r -> {
+          if (r instanceof Placed p) return json(StatusCodes.OK, ack(order.instrument(), p.outcome()));
+          return unavailable(((NotPlaced) r).reason());
+        });
+  }
+
+  private Route cancel(String symbol, long orderId, Optional<String> account) {
+    String acct = OrderJson.identifier("account", account.orElse(null));
+    return reply(
+        entry.cancel(symbol, acct, orderId),
+        r -> {
+          if (r.result() == null) return unavailable(r.notDoneReason());
+          CancelResult c = r.result();
+          return switch (c.status()) {
+            case CANCELLED -> json(StatusCodes.OK, withInstrument(symbol, c));
+            case UNKNOWN_ORDER -> errorResponse(
+                StatusCodes.NOT_FOUND, "unknown_order", "no order " + orderId + " in " + symbol);
+            case NOT_OPEN -> errorResponse(
+                StatusCodes.CONFLICT, "order_not_open", "order " + orderId + " is no longer open");
+            case WRONG_ACCOUNT -> errorResponse(
+                StatusCodes.FORBIDDEN,
+                "wrong_account",
+                "order " + orderId + " does not belong to account '" + acct + "'");
+          };
+        });
+  }
+
+  private Route order(String symbol, long orderId) {
+    return reply(
+        entry.order(symbol, orderId),
+        r ->
+            r.order()
+                .map(o -> json(StatusCodes.OK, withInstrument(symbol, o)))
+                .orElseGet(
+                    () ->
+                        errorResponse(
+                            StatusCodes.NOT_FOUND,
+                            "unknown_order",
+                            "no order " + orderId + " in " + symbol)));
+  }
+
+  private Route orderByClientId(
+      String symbol, Optional<String> account, Optional<String> clientOrderId) {
+    String acct = OrderJson.identifier("account", account.orElse(null));
+    String clientId = OrderJson.identifier("clientOrderId", clientOrderId.orElse(null));
+    return reply(
+        entry.orderByClientId(symbol, acct, clientId),
+        r ->
+            r.order()
+                .map(o -> json(StatusCodes.OK, withInstrument(symbol, o)))
+                .orElseGet(
+                    () ->
+                        errorResponse(
+                            StatusCodes.NOT_FOUND,
+                            "unknown_order",
+                            "no order with clientOrderId '" + clientId + "' for account '" + acct
+                                + "' in " + symbol)));
+  }
+
+  private Route book(String symbol, Optional<String> depthParam) {
+    int depth = 10;
+    if (depthParam.isPresent()) {
+      try {
+        depth = Integer.parseInt(depthParam.get());
+      } catch (NumberFormatException e) {
+        depth = -1;
+      }
+      if (depth < 1 || depth > MAX_DEPTH)
+        throw new InvalidRequest(
+            "query parameter 'depth' must be an integer from 1 to " + MAX_DEPTH + ", was '"
+                + depthParam.get() + "'");
+    }
+    return reply(entry.depth(symbol, depth), r -> json(StatusCodes.OK, r));
+  }
+
+  private Route position(String symbol, String account) {
+    OrderJson.identifier("account", account);
+    return reply(entry.position(symbol, account), r -> json(StatusCodes.OK, r));
+  }
+
+  private Route instruments() {
+    return complete(
+        HttpResponse.create()
+            .withEntity(
+                ContentTypes.APPLICATION_JSON,
+                OrderJson.write(Map.of("instruments", entry.settings().instruments().values()))));
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  private Route withOrderId(String raw, Function<Long, Route> inner) {
+    long id;
+    try {
+      id = Long.parseLong(raw);
+    } catch (NumberFormatException e) {
+      id = -1;
+    }
+    if (id <= 0) throw new InvalidRequest("orderId must be a positive integer, was '" + raw + "'");
+    return inner.apply(id);
+  }
+
+  private <T> Route reply(CompletionStage<T> answer, Function<T, HttpResponse> render) {
+    return completeWithFuture(
+        answer.handle(
+            (value, failure) -> {
+              if (failure == null) return render.apply(value);
+              Throwable cause =
+                  failure instanceof CompletionException && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
+              if (cause instanceof TimeoutException || cause instanceof AskTimeoutException) {
+                return unavailable(
+                    "no answer from the instrument in time; retry with the same clientOrderId");
+              }
+              return errorResponse(
+                  StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", String.valueOf(cause));
+            }));
+  }
+
+  private static ObjectNode ack(String symbol, Outcome outcome) {
+    ObjectNode node = withInstrument(symbol, outcome);
+    if (outcome.rejectReason() != null)
+      node.put("rejectMessage", outcome.rejectReason().message());
+    return node;
+  }
+
+  private static ObjectNode withInstrument(String symbol, Object value) {
+    ObjectNode node = OrderJson.MAPPER.createObjectNode();
+    node.put("instrument", symbol);
+    node.setAll((ObjectNode) OrderJson.MAPPER.valueToTree(value));
+    return node;
+  }
+
+  static HttpResponse json(StatusCode status, Object body) {
+    return HttpResponse.create()
+        .withStatus(status)
+        .withEntity(ContentTypes.APPLICATION_JSON, OrderJson.write(body));
+  }
+
+  static HttpResponse errorResponse(StatusCode status, String code, String message) {
+    return json(status, Map.of("error", code, "message", message));
+  }
+
+  private Route error(StatusCode status, String code, String message) {
+    return complete(errorResponse(status, code, message));
+  }
+
+  private static HttpResponse unavailable(String message) {
+    return errorResponse(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message)
+        .addHeader(RetryAfter.create(1));
+  }
+
+  private static ExceptionHandler exceptionHandler() {
+    return ExceptionHandler.newBuilder()
+        .match(
+            InvalidRequest.class,
+            e -> complete(errorResponse(StatusCodes.BAD_REQUEST, "bad_request", e.getMessage())))
+        .match(
+            EntityStreamSizeException.class,
+            e ->
+                complete(
+                    errorResponse(
+                        StatusCodes.PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "request body exceeds " + e.limit() + " bytes")))
+        .match(
+            IllegalArgumentException.class,
+            e -> complete(errorResponse(StatusCodes.BAD_REQUEST, "bad_request", e.getMessage())))
+        .build();
+  }
+
+  // Akka's default rejection texts, as the JSON error shape every other answer uses.
+  private static RejectionHandler rejectionHandler() {
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              HttpEntity entity = response.entity();
+              if (entity instanceof HttpEntity.Strict strict
+                  && !entity.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+                String text = strict.getData().utf8String();
+                String code = response.status().reason().toLowerCase().replace(' ', '_');
+                return response.withEntity(
+                    HttpEntities.create(
+                        ContentTypes.APPLICATION_JSON,
+                        OrderJson.write(Map.of("error", code, "message", text))));
+              }
+              return response;
+            });
+  }
+}

@@ -1,0 +1,418 @@
+package com.shrivenquant.engine.instrument;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.javadsl.ActorContext;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.sharding.typed.ShardingEnvelope;
+import akka.cluster.sharding.typed.javadsl.ClusterSharding;
+import akka.cluster.sharding.typed.javadsl.Entity;
+import akka.cluster.sharding.typed.javadsl.EntityTypeKey;
+import akka.persistence.typed.PersistenceId;
+import akka.persistence.typed.RecoveryCompleted;
+import akka.persistence.typed.SnapshotAdapter;
+import akka.persistence.typed.javadsl.CommandHandler;
+import akka.persistence.typed.javadsl.Effect;
+import akka.persistence.typed.javadsl.EventHandler;
+import akka.persistence.typed.javadsl.EventSourcedBehavior;
+import akka.persistence.typed.javadsl.RetentionCriteria;
+import akka.persistence.typed.javadsl.SignalHandler;
+import com.shrivenquant.engine.CborSerializable;
+import com.shrivenquant.engine.EngineSettings;
+import com.shrivenquant.engine.EngineSettings.InstrumentSpec;
+import com.shrivenquant.engine.core.CancelResult;
+import com.shrivenquant.engine.core.EngineSnapshot;
+import com.shrivenquant.engine.core.Fill;
+import com.shrivenquant.engine.core.InstrumentEngine;
+import com.shrivenquant.engine.core.Level;
+import com.shrivenquant.engine.core.OrderRequest;
+import com.shrivenquant.engine.core.OrderView;
+import com.shrivenquant.engine.core.Outcome;
+import com.shrivenquant.engine.core.PositionView;
+import com.shrivenquant.engine.core.RejectReason;
+import com.shrivenquant.engine.core.Side;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One sharded, event-sourced entity per instrument: its order book, the positions of every account
+ * in it, its risk limits and its clientOrderId memory. The decisions are the plain-Java {@link
+ * InstrumentEngine}'s; this class makes them durable.
+ *
+ * <p>Group commit: an event-sourced actor persists one command at a time, which would cap a hot
+ * instrument at one journal commit per order. The sharded entity is therefore a small front actor
+ * that queues mutations while a write is in flight and hands them to its journaling child as one
+ * batch: one atomic multi-event persist, each order still answered with its own outcome.
+ */
+public final class InstrumentEntity {
+
+  public static final EntityTypeKey<Command> TYPE_KEY =
+      EntityTypeKey.create(Command.class, "Instrument");
+
+  private InstrumentEntity() {}
+
+  // ---------------------------------------------------------------- protocol
+
+  public interface Command extends CborSerializable {}
+
+  /** Commands that change state; they are group-committed in arrival order. */
+  public interface Mutation extends Command {}
+
+  public record Place(OrderRequest request, ActorRef<PlaceReply> replyTo) implements Mutation {}
+
+  public record Cancel(String account, long orderId, ActorRef<CancelReply> replyTo)
+      implements Mutation {}
+
+  public record GetOrder(long orderId, ActorRef<OrderReply> replyTo) implements Command {}
+
+  public record GetOrderByClientId(
+      String account, String clientOrderId, ActorRef<OrderReply> replyTo) implements Command {}
+
+  public record GetDepth(int levels, ActorRef<DepthReply> replyTo) implements Command {}
+
+  public record GetPosition(String account, ActorRef<PositionReply> replyTo) implements Command {}
+
+  public record GetDigest(ActorRef<DigestReply> replyTo) implements Command {}
+
+  /** Sharding's stop message: lets an in-flight write finish before the entity stops. */
+  public enum Passivate implements Command {
+    INSTANCE
+  }
+
+  public interface PlaceReply extends CborSerializable {}
+
+  public record Placed(Outcome outcome) implements PlaceReply {}
+
+  /** Nothing was persisted for this order; retrying with the same clientOrderId is safe. */
+  public record NotPlaced(String reason) implements PlaceReply {}
+
+  public record CancelReply(CancelResult result, String notDoneReason) implements CborSerializable {}
+
+  public record OrderReply(Optional<OrderView> order) implements CborSerializable {}
+
+  public record DepthReply(
+      String instrument, List<Level> bids, List<Level> asks, Long lastTradePrice)
+      implements CborSerializable {}
+
+  public record PositionReply(String instrument, PositionView position) implements CborSerializable {}
+
+  public record DigestReply(String instrument, String digest, long accepted, long rejected)
+      implements CborSerializable {}
+
+  // Between the front actor and its journaling child; never leaves the node.
+  record WriteBatch(List<Mutation> items, ActorRef<Command> front) implements Command {}
+
+  enum BatchWritten implements Command {
+    INSTANCE
+  }
+
+  enum JournalStopped implements Command {
+    INSTANCE
+  }
+
+  // ---------------------------------------------------------------- events
+
+  public interface Event extends CborSerializable {}
+
+  /** Accepted by pre-trade risk and matched; fills are recorded and verified again on replay. */
+  public record OrderAccepted(OrderRequest request, long orderId, List<Fill> fills, long timestamp)
+      implements Event {}
+
+  /** Refused by pre-trade risk: audited and counted like any other decision. */
+  public record OrderRejected(OrderRequest request, RejectReason reason, long timestamp)
+      implements Event {}
+
+  public record OrderCancelled(String account, long orderId, long timestamp) implements Event {}
+
+  // ---------------------------------------------------------------- state
+
+  /**
+   * The engine is mutable for speed. Live, the command handler decides by mutating it (so each
+   * order in a batch sees the ones before it) and the event handler then skips those events;
+   * during recovery the event handler replays them. A failed write stops the actor, and the next
+   * incarnation rebuilds the state from the journal, so an unpersisted decision never survives.
+   */
+  public static final class State {
+    final InstrumentEngine engine;
+    private int decidedLive;
+
+    State(InstrumentEngine engine) {
+      this.engine = engine;
+    }
+
+    State apply(Event event) {
+      if (decidedLive > 0) {
+        decidedLive--;
+        return this;
+      }
+      if (event instanceof OrderAccepted a) {
+        Outcome replayed = engine.applyAccepted(a.request(), a.orderId());
+        if (!replayed.fills().equals(a.fills())) {
+          throw new IllegalStateException(
+              "replay of order " + a.orderId() + " produced other fills than were journaled");
+        }
+      } else if (event instanceof OrderRejected r) {
+        engine.applyRejected(r.request(), r.reason());
+      } else if (event instanceof OrderCancelled c) {
+        engine.cancel(c.account(), c.orderId());
+      }
+      return this;
+    }
+  }
+
+  // ---------------------------------------------------------------- sharding
+
+  public static ActorRef<ShardingEnvelope<Command>> init(
+      ActorSystem<?> system, EngineSettings settings) {
+    return ClusterSharding.get(system)
+        .init(
+            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+                .withStopMessage(Passivate.INSTANCE));
+  }
+
+  public static PersistenceId persistenceId(String symbol) {
+    return PersistenceId.of(TYPE_KEY.name(), symbol);
+  }
+
+  static Behavior<Command> create(String symbol, EngineSettings settings) {
+    Optional<InstrumentSpec> spec = settings.instrument(symbol);
+    if (spec.isEmpty()) {
+      // The order-entry side refuses unknown symbols before they get here.
+      return Behaviors.stopped();
+    }
+    return Behaviors.setup(
+        ctx -> {
+          ActorRef<Command> journal =
+              ctx.spawn(new Journaled(symbol, spec.get(), settings.snapshotEvery()), "journal");
+          ctx.watchWith(journal, JournalStopped.INSTANCE);
+          return new GroupCommitter(ctx, journal, settings.maxBatch(), settings.maxQueue()).idle();
+        });
+  }
+
+  // ---------------------------------------------------------------- front: group commit
+
+  private static final class GroupCommitter {
+    private final ActorContext<Command> ctx;
+    private final ActorRef<Command> journal;
+    private final int maxBatch;
+    private final int maxQueue;
+    private final ArrayDeque<Mutation> queue = new ArrayDeque<>();
+    private List<Mutation> inFlight = List.of();
+    private boolean passivating;
+
+    GroupCommitter(ActorContext<Command> ctx, ActorRef<Command> journal, int maxBatch, int maxQueue) {
+      this.ctx = ctx;
+      this.journal = journal;
+      this.maxBatch = maxBatch;
+      this.maxQueue = maxQueue;
+    }
+
+    Behavior<Command> idle() {
+      return Behaviors.receive(Command.class)
+          .onMessage(Mutation.class, this::onMutation)
+          .onMessageEquals(BatchWritten.INSTANCE, this::onBatchWritten)
+          .onMessageEquals(JournalStopped.INSTANCE, this::onJournalStopped)
+          .onMessageEquals(Passivate.INSTANCE, this::onPassivate)
+          .onAnyMessage(
+              read -> {
+                journal.tell(read); // queries run after the write in flight
+                return Behaviors.same();
+              })
+          .build();
+    }
+
+    private Behavior<Command> onMutation(Mutation m) {
+      if (inFlight.isEmpty()) {
+        write(List.of(m));
+      } else if (queue.size() >= maxQueue) {
+        refuse(m, "instrument overloaded: " + queue.size() + " orders waiting for the journal");
+      } else {
+        queue.add(m);
+      }
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onBatchWritten() {
+      inFlight = List.of();
+      if (!queue.isEmpty()) {
+        int n = Math.min(maxBatch, queue.size());
+        List<Mutation> next = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) next.add(queue.poll());
+        write(next);
+        return Behaviors.same();
+      }
+      return passivating ? Behaviors.stopped() : Behaviors.same();
+    }
+
+    private Behavior<Command> onPassivate() {
+      if (inFlight.isEmpty() && queue.isEmpty()) return Behaviors.stopped();
+      passivating = true;
+      return Behaviors.same();
+    }
+
+    private Behavior<Command> onJournalStopped() {
+      // The journal write failed (or the child crashed): nothing in flight or queued was
+      // acknowledged. Answer each so clients can retry with the same clientOrderId.
+      String reason = "journal unavailable, order not persisted";
+      ctx.getLog().warn("Journal of {} stopped; refusing {} orders", ctx.getSelf().path().name(),
+          inFlight.size() + queue.size());
+      inFlight.forEach(m -> refuse(m, reason));
+      queue.forEach(m -> refuse(m, reason));
+      return Behaviors.stopped();
+    }
+
+    private void write(List<Mutation> batch) {
+      inFlight = batch;
+      journal.tell(new WriteBatch(batch, ctx.getSelf()));
+    }
+
+    private static void refuse(Mutation m, String reason) {
+      if (m instanceof Place p) p.replyTo().tell(new NotPlaced(reason));
+      else if (m instanceof Cancel c) c.replyTo().tell(new CancelReply(null, reason));
+    }
+  }
+
+  // ---------------------------------------------------------------- journaling child
+
+  private static final class Journaled extends EventSourcedBehavior<Command, Event, State> {
+    private final String symbol;
+    private final InstrumentSpec spec;
+    private final int snapshotEvery;
+
+    Journaled(String symbol, InstrumentSpec spec, int snapshotEvery) {
+      super(persistenceId(symbol));
+      this.symbol = symbol;
+      this.spec = spec;
+      this.snapshotEvery = snapshotEvery;
+    }
+
+    @Override
+    public State emptyState() {
+      return new State(new InstrumentEngine(symbol, spec.referencePrice(), spec.limits()));
+    }
+
+    @Override
+    public CommandHandler<Command, Event, State> commandHandler() {
+      return newCommandHandlerBuilder()
+          .forAnyState()
+          .onCommand(WriteBatch.class, this::onWriteBatch)
+          .onCommand(
+              GetOrder.class,
+              (s, c) -> reply(c.replyTo(), new OrderReply(s.engine.order(c.orderId()))))
+          .onCommand(
+              GetOrderByClientId.class,
+              (s, c) ->
+                  reply(
+                      c.replyTo(),
+                      new OrderReply(s.engine.orderByClientId(c.account(), c.clientOrderId()))))
+          .onCommand(
+              GetDepth.class,
+              (s, c) ->
+                  reply(
+                      c.replyTo(),
+                      new DepthReply(
+                          symbol,
+                          s.engine.depth(Side.BUY, c.levels()),
+                          s.engine.depth(Side.SELL, c.levels()),
+                          s.engine.lastTradePrice().isPresent()
+                              ? s.engine.lastTradePrice().getAsLong()
+                              : null)))
+          .onCommand(
+              GetPosition.class,
+              (s, c) ->
+                  reply(c.replyTo(), new PositionReply(symbol, s.engine.position(c.account()))))
+          .onCommand(
+              GetDigest.class,
+              (s, c) ->
+                  reply(
+                      c.replyTo(),
+                      new DigestReply(
+                          symbol, s.engine.stateDigest(), s.engine.accepted(), s.engine.rejected())))
+          .build();
+    }
+
+    private static <R> Effect<Event, State> reply(ActorRef<R> to, R reply) {
+      to.tell(reply);
+      return Effect().none();
+    }
+
+    private Effect<Event, State> onWriteBatch(State state, WriteBatch batch) {
+      long now = System.currentTimeMillis();
+      List<Event> events = new ArrayList<>(batch.items().size());
+      List<Runnable> replies = new ArrayList<>(batch.items().size());
+      for (Mutation m : batch.items()) {
+        if (m instanceof Place p) {
+          OrderRequest r = p.request();
+          boolean repeat = state.engine.previousOutcome(r.account(), r.clientOrderId()).isPresent();
+          Outcome o = state.engine.place(r);
+          if (!repeat) {
+            events.add(
+                o.rejectReason() != null
+                    ? new OrderRejected(r, o.rejectReason(), now)
+                    : new OrderAccepted(r, o.orderId(), o.fills(), now));
+          }
+          replies.add(() -> p.replyTo().tell(new Placed(o)));
+        } else if (m instanceof Cancel c) {
+          CancelResult result = state.engine.cancel(c.account(), c.orderId());
+          if (result.status() == CancelResult.Status.CANCELLED) events.add(new OrderCancelled(c.account(), c.orderId(), now));
+          replies.add(() -> c.replyTo().tell(new CancelReply(result, null)));
+        }
+      }
+      state.decidedLive += events.size();
+      Runnable answer =
+          () -> {
+            replies.forEach(Runnable::run);
+            batch.front().tell(BatchWritten.INSTANCE);
+          };
+      if (events.isEmpty()) return Effect().none().thenRun(s -> answer.run());
+      return Effect().persist(events).thenRun(s -> answer.run());
+    }
+
+    @Override
+    public EventHandler<State, Event> eventHandler() {
+      return State::apply;
+    }
+
+    @Override
+    public SnapshotAdapter<State> snapshotAdapter() {
+      // Copy the mutable engine into immutable records inside the actor, before it moves on.
+      return new SnapshotAdapter<>() {
+        @Override
+        public Object toJournal(State state) {
+          return state.engine.snapshot();
+        }
+
+        @Override
+        public State fromJournal(Object from) {
+          return new State(
+              InstrumentEngine.restore(
+                  (EngineSnapshot) from, spec.referencePrice(), spec.limits()));
+        }
+      };
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+      return RetentionCriteria.snapshotEvery(snapshotEvery, 2);
+    }
+
+    @Override
+    public SignalHandler<State> signalHandler() {
+      return newSignalHandlerBuilder()
+          .onSignal(
+              RecoveryCompleted.instance(),
+              s ->
+                  org.slf4j.LoggerFactory.getLogger(InstrumentEntity.class)
+                      .info(
+                          "Instrument {} recovered: {} accepted, {} rejected, digest {}",
+                          symbol,
+                          s.engine.accepted(),
+                          s.engine.rejected(),
+                          s.engine.stateDigest()))
+          .build();
+    }
+  }
+}

@@ -1,0 +1,30 @@
+package com.shrivenquant.engine.persistence;
+
+import javax.sql.DataSource;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.configuration.FluentConfiguration;
+
+/** The journal's schema, applied by Flyway when a node starts (and by tests on their own databases). */
+public final class JournalSchema {
+  public static final String LOCATION = "classpath:db/migration/journal";
+  // Each module keeps its own history table, so modules version their migrations independently.
+  public static final String HISTORY_TABLE = "flyway_history_journal";
+
+  private JournalSchema() {}
+
+  public static void migrate(DataSource dataSource) {
+    flyway().dataSource(dataSource).load().migrate();
+  }
+
+  public static void migrate(String jdbcUrl, String user, String password) {
+    flyway().dataSource(jdbcUrl, user, password).load().migrate();
+  }
+
+  private static FluentConfiguration flyway() {
+    return Flyway.configure()
+        .locations(LOCATION)
+        .table(HISTORY_TABLE)
+        .baselineOnMigrate(true)
+        .baselineVersion("0");
+  }
+}
