@@ -32,7 +32,8 @@ public final class NodeMain {
     start(ConfigFactory.load());
   }
 
-  public static Node start(Config config) throws Exception {
+  public static Node start(Config loaded) throws Exception {
+    Config config = NodeSettings.withContactPoints(loaded);
     NodeSettings settings = NodeSettings.fromConfig(config);
     if (settings.migrateOnStart()) {
       JournalSchema.migrate(settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());

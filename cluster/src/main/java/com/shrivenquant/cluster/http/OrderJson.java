@@ -64,7 +64,9 @@ public final class OrderJson {
       throw new InvalidRequest(
           "unknown field '" + e.getPropertyName() + "'; allowed: " + allowedFields());
     } catch (InvalidFormatException e) {
-      throw new InvalidRequest("field '" + fieldOf(e) + "' has an invalid value: " + e.getValue());
+      String expected = e.getTargetType() == Long.class ? "an integer" : "a string";
+      throw new InvalidRequest(
+          "field '" + fieldOf(e) + "' must be " + expected + ", was " + e.getValue());
     } catch (MismatchedInputException e) {
       String field = fieldOf(e);
       throw new InvalidRequest(

@@ -11,6 +11,7 @@ import akka.http.javadsl.model.StatusCodes;
 import akka.http.javadsl.model.headers.RetryAfter;
 import akka.http.javadsl.server.AllDirectives;
 import akka.http.javadsl.server.ExceptionHandler;
+import akka.http.javadsl.server.MalformedRequestContentRejection;
 import akka.http.javadsl.server.RejectionHandler;
 import akka.http.javadsl.server.Route;
 import akka.http.javadsl.unmarshalling.Unmarshaller;
@@ -264,22 +265,22 @@ public final class OrderRoutes extends AllDirectives {
 
   private static HttpResponse unavailable(String message) {
     return errorResponse(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", message)
-        .addHeader(RetryAfter.create(1));
+        .addHeader(RetryAfter.create(1L));
   }
 
-  private static ExceptionHandler exceptionHandler() {
+  private static HttpResponse tooLarge(EntityStreamSizeException e) {
+    return errorResponse(
+        StatusCodes.PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "request body exceeds " + e.limit() + " bytes");
+  }
+
+  private ExceptionHandler exceptionHandler() {
     return ExceptionHandler.newBuilder()
         .match(
             InvalidRequest.class,
             e -> complete(errorResponse(StatusCodes.BAD_REQUEST, "bad_request", e.getMessage())))
-        .match(
-            EntityStreamSizeException.class,
-            e ->
-                complete(
-                    errorResponse(
-                        StatusCodes.PAYLOAD_TOO_LARGE,
-                        "payload_too_large",
-                        "request body exceeds " + e.limit() + " bytes")))
+        .match(EntityStreamSizeException.class, e -> complete(tooLarge(e)))
         .match(
             IllegalArgumentException.class,
             e -> complete(errorResponse(StatusCodes.BAD_REQUEST, "bad_request", e.getMessage())))
@@ -287,8 +288,17 @@ public final class OrderRoutes extends AllDirectives {
   }
 
   // Akka's default rejection texts, as the JSON error shape every other answer uses.
-  private static RejectionHandler rejectionHandler() {
-    return RejectionHandler.defaultHandler()
+  private RejectionHandler rejectionHandler() {
+    return RejectionHandler.newBuilder()
+        .handle(
+            MalformedRequestContentRejection.class,
+            r ->
+                r.getCause() instanceof EntityStreamSizeException e
+                    ? complete(tooLarge(e))
+                    : complete(
+                        errorResponse(StatusCodes.BAD_REQUEST, "bad_request", r.message())))
+        .build()
+        .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(
             response -> {
               HttpEntity entity = response.entity();
