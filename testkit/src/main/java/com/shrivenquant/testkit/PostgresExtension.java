@@ -1,0 +1,145 @@
+package com.shrivenquant.testkit;
+
+import com.shrivenquant.testkit.infra.LocalPostgres;
+import com.shrivenquant.testkit.infra.LocalPostgres.Database;
+import com.typesafe.config.Config;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * A real PostgreSQL server per test class with one migrated database.
+ *
+ * <pre>{@code
+ * @RegisterExtension static final PostgresExtension postgres = new PostgresExtension(JournalSchema::migrate);
+ * @RegisterExtension static final ActorTestKitExtension testKit =
+ *     new ActorTestKitExtension(() -> postgres.akkaPersistenceJdbcConfig().withFallback(nodeConfig));
+ * }</pre>
+ *
+ * <p>The migration is whatever the test passes (the testkit knows no schema). Data persists across
+ * the tests of a class; clean up with {@link #execute} if a test needs an empty table.
+ */
+public final class PostgresExtension extends ClassScopedExtension {
+
+  public static final String DEFAULT_DATABASE = "shrivenquant";
+  private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
+
+  private final String databaseName;
+  private final Consumer<DataSource> migration;
+  private final UnaryOperator<LocalPostgres.Builder> server;
+  private volatile LocalPostgres postgres;
+  private volatile Database database;
+
+  /** An empty database named {@value #DEFAULT_DATABASE}. */
+  public PostgresExtension() {
+    this(ds -> { });
+  }
+
+  public PostgresExtension(Consumer<DataSource> migration) {
+    this(DEFAULT_DATABASE, migration);
+  }
+
+  public PostgresExtension(String databaseName, Consumer<DataSource> migration) {
+    this(databaseName, migration, UnaryOperator.identity());
+  }
+
+  /** {@code server} adjusts the server, e.g. {@code b -> b.name("region-1").durable(true)}. */
+  public PostgresExtension(String databaseName, Consumer<DataSource> migration,
+      UnaryOperator<LocalPostgres.Builder> server) {
+    this.databaseName = Objects.requireNonNull(databaseName);
+    this.migration = Objects.requireNonNull(migration);
+    this.server = Objects.requireNonNull(server);
+  }
+
+  @Override
+  protected void start(ExtensionContext context) {
+    LocalPostgres started = server.apply(LocalPostgres.builder()).start();
+    try {
+      Database db = started.createDatabase(databaseName);
+      migration.accept(db.dataSource());
+      postgres = started;
+      database = db;
+    } catch (RuntimeException e) {
+      started.close();
+      throw e;
+    }
+  }
+
+  @Override
+  protected void stop() {
+    LocalPostgres pg = postgres;
+    postgres = null;
+    database = null;
+    pg.close();
+  }
+
+  public LocalPostgres postgres() {
+    requireStarted();
+    return postgres;
+  }
+
+  public Database database() {
+    requireStarted();
+    return database;
+  }
+
+  public DataSource dataSource() {
+    return database().dataSource();
+  }
+
+  public String jdbcUrl() {
+    return database().jdbcUrl();
+  }
+
+  public String user() {
+    return database().user();
+  }
+
+  public String password() {
+    return database().password();
+  }
+
+  public int port() {
+    return postgres().port();
+  }
+
+  /** Overrides akka-persistence-jdbc's shared database {@code slick}; see {@link Database#akkaPersistenceJdbcConfig(int)}. */
+  public Config akkaPersistenceJdbcConfig() {
+    return database().akkaPersistenceJdbcConfig();
+  }
+
+  public Config akkaPersistenceJdbcConfig(int poolSize) {
+    return database().akkaPersistenceJdbcConfig(poolSize);
+  }
+
+  /** {@code SELECT count(*)} of a table, optionally schema-qualified. */
+  public long countRows(String table) {
+    if (!TABLE.matcher(table).matches()) {
+      throw new IllegalArgumentException("not a table name: " + table);
+    }
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not count rows of " + table, e);
+    }
+  }
+
+  /** Runs SQL as the database's owner, e.g. {@code TRUNCATE event_journal, snapshot}. */
+  public void execute(String sql) {
+    try (Connection c = dataSource().getConnection(); Statement st = c.createStatement()) {
+      st.execute(sql);
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not execute: " + sql, e);
+    }
+  }
+}
