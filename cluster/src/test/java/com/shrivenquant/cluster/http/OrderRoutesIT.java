@@ -4,14 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.shrivenquant.cluster.NodeMain;
 import com.shrivenquant.cluster.NodeMain.Node;
 import com.shrivenquant.cluster.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -27,12 +24,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /** The order API of one real node on a real PostgreSQL: good input, and bad input that persists nothing. */
 class OrderRoutesIT {
-  static final ObjectMapper JSON = new ObjectMapper();
   static LocalPostgres postgres;
   static LocalPostgres.Database db;
   static Node node;
   static URI base;
-  static final HttpClient http = HttpClient.newHttpClient();
 
   @BeforeAll
   static void start() throws Exception {
@@ -168,12 +163,12 @@ class OrderRoutesIT {
   // ------------------------------------------------------------------ helpers
 
   static String order(String instrument, String account, String clientOrderId, String side,
-      String type, Long price, Long quantity, String tif) throws Exception {
-    var n = JSON.createObjectNode();
+      String type, Long price, Long quantity, String tif) {
+    var n = OrderApiClient.JSON.createObjectNode();
     n.put("instrument", instrument).put("account", account).put("clientOrderId", clientOrderId)
         .put("side", side).put("type", type).put("quantity", quantity).put("timeInForce", tif);
     if (price != null) n.put("price", price);
-    return JSON.writeValueAsString(n);
+    return n.toString();
   }
 
   static JsonNode place(String body, int status) throws Exception {
@@ -185,16 +180,11 @@ class OrderRoutesIT {
   }
 
   static HttpResponse<String> send(String method, String path, String body) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(15));
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) b.header("Content-Type", "application/json");
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return OrderApiClient.send(base, method, path, body);
   }
 
   static JsonNode json(HttpResponse<String> r, int status) throws Exception {
-    assertEquals(status, r.statusCode(), () -> "body: " + r.body());
-    return JSON.readTree(r.body());
+    return OrderApiClient.json(r, status);
   }
 
   static void error(HttpResponse<String> r, int status, String message) throws Exception {
