@@ -283,7 +283,7 @@ public final class InstrumentEntity {
     private final int snapshotEvery;
 
     Journaled(String symbol, InstrumentSpec spec, int snapshotEvery) {
-      super(persistenceId(symbol));
+      super(InstrumentEntity.persistenceId(symbol));
       this.symbol = symbol;
       this.spec = spec;
       this.snapshotEvery = snapshotEvery;
@@ -334,7 +334,7 @@ public final class InstrumentEntity {
           .build();
     }
 
-    private static <R> Effect<Event, State> reply(ActorRef<R> to, R reply) {
+    private <R> Effect<Event, State> reply(ActorRef<R> to, R reply) {
       to.tell(reply);
       return Effect().none();
     }

@@ -1,0 +1,176 @@
+package com.shrivenquant.engine.instrument;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import akka.actor.testkit.typed.javadsl.TestProbe;
+import akka.actor.typed.ActorRef;
+import com.shrivenquant.engine.EngineSettings;
+import com.shrivenquant.engine.EngineSettings.InstrumentSpec;
+import com.shrivenquant.engine.core.OrderRequest;
+import com.shrivenquant.engine.core.RiskLimits;
+import com.shrivenquant.engine.core.Side;
+import com.shrivenquant.engine.core.TimeInForce;
+import com.shrivenquant.engine.instrument.InstrumentEntity.Command;
+import com.shrivenquant.engine.instrument.InstrumentEntity.DigestReply;
+import com.shrivenquant.engine.instrument.InstrumentEntity.GetDigest;
+import com.shrivenquant.engine.instrument.InstrumentEntity.NotPlaced;
+import com.shrivenquant.engine.instrument.InstrumentEntity.Place;
+import com.shrivenquant.engine.instrument.InstrumentEntity.PlaceReply;
+import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
+import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.testkit.ActorTestKitExtension;
+import com.shrivenquant.testkit.PostgresExtension;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The journaled instrument on a real PostgreSQL: group commit, idempotency across recovery, snapshots. */
+class InstrumentEntityIT {
+  static final RiskLimits LIMITS = new RiskLimits(1_000, 1_000_000_000L, 1_000, 1_000_000, 100_000);
+
+  @RegisterExtension
+  @Order(1)
+  static final PostgresExtension postgres = new PostgresExtension(JournalSchema::migrate);
+
+  @RegisterExtension
+  @Order(2)
+  static final ActorTestKitExtension testKit =
+      new ActorTestKitExtension(
+          () ->
+              postgres
+                  .akkaPersistenceJdbcConfig()
+                  .withFallback(ConfigFactory.parseString("akka.actor.provider = local"))
+                  .withFallback(ConfigFactory.defaultReference()));
+
+  static EngineSettings settings(String symbol, int maxQueue, int snapshotEvery) {
+    return settings(symbol, 1000, maxQueue, snapshotEvery);
+  }
+
+  static EngineSettings settings(String symbol, int maxBatch, int maxQueue, int snapshotEvery) {
+    return new EngineSettings(
+        Duration.ofSeconds(10), maxBatch, maxQueue, snapshotEvery,
+        Map.of(symbol, new InstrumentSpec(symbol, 10_000, LIMITS)));
+  }
+
+  static OrderRequest order(int i) {
+    // Alternating sides around one price: many of them trade.
+    return OrderRequest.limit("acct-" + (i % 7), "c-" + i, i % 2 == 0 ? Side.BUY : Side.SELL,
+        10_000 + (i % 5) - 2, 1 + i % 3, i % 11 == 0 ? TimeInForce.IOC : TimeInForce.GTC);
+  }
+
+  @Test
+  void ordersQueuedBehindAWriteAreCommittedTogetherEachAnsweredOnItsOwn() {
+    String symbol = "GROUP";
+    var entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 50_000, 100_000)));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    int n = 2_000;
+    for (int i = 0; i < n; i++) entity.tell(new Place(order(i), probe.getRef()));
+
+    Map<String, Placed> byClientId = new HashMap<>();
+    for (int i = 0; i < n; i++) {
+      Placed p = assertInstanceOf(Placed.class, probe.receiveMessage(Duration.ofSeconds(30)));
+      byClientId.put(p.outcome().clientOrderId(), p);
+    }
+    assertEquals(n, byClientId.size(), "every order answered once, with its own outcome");
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    assertEquals(n, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
+    long transactions =
+        rows("select count(distinct xmin::text) from event_journal where persistence_id = '" + pid + "'");
+    System.out.printf("group commit: %d orders in %d journal transactions%n", n, transactions);
+    assertTrue(transactions < n / 10, "orders were batched: " + transactions + " transactions");
+  }
+
+  @Test
+  void withoutGroupCommitEachOrderIsItsOwnTransaction() {
+    // The control for the test above: the transaction count does see unbatched writes.
+    String symbol = "SINGLE";
+    var entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 1, 50_000, 100_000)));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    int n = 200;
+    for (int i = 0; i < n; i++) entity.tell(new Place(order(i), probe.getRef()));
+    for (int i = 0; i < n; i++) assertInstanceOf(Placed.class, probe.receiveMessage(Duration.ofSeconds(30)));
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    assertEquals(n,
+        rows("select count(distinct xmin::text) from event_journal where persistence_id = '" + pid + "'"));
+  }
+
+  @Test
+  void aRepeatedClientOrderIdNeverExecutesTwiceAlsoAfterRecoveryFromJournalAndSnapshot() {
+    String symbol = "IDEM";
+    EngineSettings settings = settings(symbol, 50_000, 150); // snapshots along the way
+    ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    List<Placed> first = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      entity.tell(new Place(order(i), probe.getRef()));
+      first.add((Placed) probe.receiveMessage(Duration.ofSeconds(10)));
+    }
+    String digest = digest(entity);
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    long journal = rows("select count(*) from event_journal where persistence_id = '" + pid + "'");
+    assertTrue(rows("select count(*) from snapshot where persistence_id = '" + pid + "'") > 0,
+        "snapshots were taken");
+
+    testKit.stop(entity);
+    ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    assertEquals(digest, digest(recovered), "state after recovery");
+    for (int i = 0; i < 400; i += 37) {
+      recovered.tell(new Place(order(i), probe.getRef()));
+      assertEquals(first.get(i), probe.receiveMessage(Duration.ofSeconds(10)), "first outcome again");
+    }
+    assertEquals(journal, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"),
+        "repeats persisted nothing");
+    assertEquals(digest, digest(recovered), "repeats changed nothing");
+  }
+
+  @Test
+  void ordersBeyondTheQueueAreRefusedPersistNothingAndMayBeRetried() {
+    String symbol = "FULL";
+    var entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 10, 100_000)));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    for (int i = 0; i < 300; i++) entity.tell(new Place(order(i), probe.getRef()));
+    int placed = 0;
+    List<Integer> refused = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      PlaceReply r = probe.receiveMessage(Duration.ofSeconds(10));
+      if (r instanceof Placed) placed++;
+    }
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    assertTrue(placed < 300, "the bounded queue refused some");
+    assertEquals(placed, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"),
+        "refused orders persisted nothing");
+    // Retrying everything: the placed ones answer from memory, the refused ones now execute.
+    for (int i = 0; i < 300; i++) {
+      entity.tell(new Place(order(i), probe.getRef()));
+      PlaceReply r = probe.receiveMessage(Duration.ofSeconds(10));
+      if (r instanceof NotPlaced) refused.add(i);
+    }
+    assertEquals(List.of(), refused, "one at a time, nothing is refused");
+    assertEquals(300, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
+  }
+
+  static String digest(ActorRef<Command> entity) {
+    TestProbe<DigestReply> p = testKit.createTestProbe();
+    entity.tell(new GetDigest(p.getRef()));
+    return p.receiveMessage(Duration.ofSeconds(30)).digest();
+  }
+
+  static long rows(String sql) {
+    try (var c = postgres.dataSource().getConnection();
+        var s = c.createStatement();
+        var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
