@@ -1,16 +1,12 @@
 package com.shrivenquant.cluster.dev;
 
-import com.shrivenquant.cluster.NodeMain;
 import com.shrivenquant.engine.EngineSettings;
-import com.shrivenquant.engine.persistence.JournalSchema;
-import com.shrivenquant.testkit.infra.ChildJvm;
-import com.shrivenquant.testkit.infra.LocalPostgres;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.HdrHistogram.Histogram;
 
@@ -22,7 +18,8 @@ import org.HdrHistogram.Histogram;
 public final class DevMode {
 
   record Options(
-      int nodes, double rate, int seconds, OrderLoad.Spread spread, Path workDir, String nodeHeap) {
+      int nodes, double rate, int seconds, OrderLoad.Spread spread, Path workDir, String nodeHeap,
+      List<String> nodeOptions) {
     static Options parse(String[] args) {
       int nodes = 3;
       double rate = 200;
@@ -30,6 +27,7 @@ public final class DevMode {
       OrderLoad.Spread spread = OrderLoad.Spread.ZIPF;
       Path workDir = Path.of(".dev");
       String heap = "384m";
+      List<String> nodeOptions = new ArrayList<>();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
         String v = i + 1 < args.length ? args[i + 1] : null;
@@ -40,13 +38,14 @@ public final class DevMode {
           case "--spread" -> { spread = OrderLoad.Spread.valueOf(v.toUpperCase(Locale.ROOT)); i++; }
           case "--work-dir" -> { workDir = Path.of(v); i++; }
           case "--node-heap" -> { heap = v; i++; }
+          case "--node-opt" -> { nodeOptions.add(v); i++; }
           default -> throw new IllegalArgumentException(
               "unknown option " + a + " (known: --nodes N --rate ORDERS_PER_S --seconds S"
-                  + " --spread uniform|zipf|hot --work-dir DIR --node-heap SIZE)");
+                  + " --spread uniform|zipf|hot --work-dir DIR --node-heap SIZE --node-opt JVM_OPTION)");
         }
       }
       if (nodes < 1 || rate <= 0) throw new IllegalArgumentException("--nodes >= 1, --rate > 0");
-      return new Options(nodes, rate, seconds, spread, workDir, heap);
+      return new Options(nodes, rate, seconds, spread, workDir, heap, nodeOptions);
     }
   }
 
@@ -62,40 +61,22 @@ public final class DevMode {
     new DevMode().run(o);
   }
 
-  private final List<ChildJvm> nodes = new ArrayList<>();
-  private LocalPostgres postgres;
+  private LocalRegion region;
   private OrderLoad load;
   private final CountDownLatch stopped = new CountDownLatch(1);
 
   void run(Options o) throws Exception {
     Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "dev-shutdown"));
-    say("starting embedded PostgreSQL ...");
-    postgres =
-        LocalPostgres.builder()
-            .name("dev-region-1")
-            .durable(true)
-            .logDirectory(o.workDir().resolve("logs"))
-            .start();
-    LocalPostgres.Database db = postgres.createDatabase("shrivenquant");
-    JournalSchema.migrate(db.dataSource());
-    say("PostgreSQL " + db.jdbcUrl());
-
-    LocalClusterLayout layout =
-        LocalClusterLayout.allocate(
-            o.nodes(), new LocalClusterLayout.Journal(db.jdbcUrl(), db.user(), db.password()));
-    for (int i = 0; i < o.nodes(); i++) {
-      nodes.add(
-          ChildJvm.builder("node-" + (i + 1), NodeMain.class)
-              .jvmOptions("-Xmx" + o.nodeHeap(), "-XX:+UseParallelGC")
-              .systemProperties(layout.systemProperties(i))
-              .logDirectory(o.workDir().resolve("logs"))
-              .start());
-    }
-    say("starting " + o.nodes() + " nodes (logs in " + o.workDir().resolve("logs") + ") ...");
-    layout.awaitReady(Duration.ofSeconds(120));
+    say("starting embedded PostgreSQL and " + o.nodes() + " nodes (logs in "
+        + o.workDir().resolve("logs") + ") ...");
+    region =
+        LocalRegion.start(
+            "dev", o.nodes(), o.workDir(), nodeJvmOptions(o), Map.of());
+    LocalClusterLayout layout = region.layout();
+    say("PostgreSQL " + region.database().jdbcUrl());
     for (int i = 0; i < o.nodes(); i++) {
       say(String.format("node-%d  orders %s  management %s/health/ready  pid %d",
-          i + 1, layout.httpBase(i), layout.managementBase(i), nodes.get(i).pid()));
+          i + 1, layout.httpBase(i), layout.managementBase(i), region.nodes().get(i).pid()));
     }
 
     EngineSettings engine = EngineSettings.fromConfig(ConfigFactory.load());
@@ -104,10 +85,11 @@ public final class DevMode {
     load =
         new OrderLoad(
                 new OrderLoad.Options(
-                    layout.httpBases(), symbols, 10000, o.rate(), o.spread(), 50, 20_000,
-                    System.nanoTime()))
+                    layout.httpBases(), symbols, 10000, o.rate(), o.spread(), 50, 20_000, 32,
+                    20, System.nanoTime()))
             .start();
-    say(String.format("mock order flow: %.0f orders/s over %d instruments (%s); Ctrl-C stops",
+    say(String.format(
+        "mock order flow: ramping to %.0f orders/s over 20 s, %d instruments (%s); Ctrl-C stops",
         o.rate(), symbols.size(), o.spread().name().toLowerCase(Locale.ROOT)));
 
     long start = System.nanoTime();
@@ -118,6 +100,12 @@ public final class DevMode {
       say(line(second, load.sample()));
     }
     System.exit(0); // runs the shutdown hook, which prints the summary and stops everything
+  }
+
+  static List<String> nodeJvmOptions(Options o) {
+    List<String> options = new ArrayList<>(List.of("-Xmx" + o.nodeHeap(), "-XX:+UseParallelGC"));
+    options.addAll(o.nodeOptions());
+    return options;
   }
 
   static String line(long second, OrderLoad.Interval i) {
@@ -146,15 +134,10 @@ public final class DevMode {
           ms(h, 99.9), h.getTotalCount() == 0 ? 0.0 : h.getMaxValue() / 1000.0));
       load = null;
     }
-    if (!nodes.isEmpty()) {
-      say("stopping nodes ...");
-      nodes.parallelStream().forEach(n -> n.stop(Duration.ofSeconds(15)));
-      nodes.clear();
-    }
-    if (postgres != null) {
-      say("stopping PostgreSQL ...");
-      postgres.close();
-      postgres = null;
+    if (region != null) {
+      say("stopping nodes and PostgreSQL ...");
+      region.close();
+      region = null;
     }
     say("stopped");
   }

@@ -1,12 +1,18 @@
 package com.shrivenquant.cluster.dev;
 
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.time.Duration;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
@@ -35,6 +41,8 @@ public final class OrderLoad implements AutoCloseable {
       Spread spread,
       int accounts,
       int maxOutstanding,
+      int connectionsPerNode,
+      int rampSeconds,
       long seed) {}
 
   /** One interval's figures; latencies in microseconds. */
@@ -42,7 +50,6 @@ public final class OrderLoad implements AutoCloseable {
       long due, long acked, long rejected, long errors, long dropped, Histogram latency) {}
 
   private final Options options;
-  private final HttpClient client;
   private final Recorder recorder = new Recorder(3);
   private final Histogram total = new Histogram(3);
   private final AtomicLong due = new AtomicLong();
@@ -50,26 +57,37 @@ public final class OrderLoad implements AutoCloseable {
   private final AtomicLong rejected = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final AtomicLong dropped = new AtomicLong();
-  private final AtomicLong outstanding = new AtomicLong();
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final double[] zipfCdf;
-  private final Thread pacer;
+  private final List<BlockingQueue<Due>> queues = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
   private final String runId = Long.toString(System.currentTimeMillis(), 36);
+
+  /** An order and the time it was due. */
+  private record Due(long dueAt, byte[] body) {}
 
   public OrderLoad(Options options) {
     this.options = options;
-    this.client =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2))
-            .build();
     this.zipfCdf = zipfCdf(options.symbols().size());
-    this.pacer = new Thread(this::pace, "order-load-pacer");
-    this.pacer.setDaemon(true);
+    int perNodeQueue = Math.max(1, options.maxOutstanding() / options.nodes().size());
+    for (URI node : options.nodes()) {
+      BlockingQueue<Due> queue = new ArrayBlockingQueue<>(perNodeQueue);
+      queues.add(queue);
+      for (int c = 0; c < options.connectionsPerNode(); c++) {
+        threads.add(daemon(new Connection(node, queue)::run, "order-load-" + node.getPort() + "-" + c));
+      }
+    }
+    threads.add(daemon(this::pace, "order-load-pacer"));
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
   }
 
   public OrderLoad start() {
-    pacer.start();
+    threads.forEach(Thread::start);
     return this;
   }
 
@@ -102,67 +120,166 @@ public final class OrderLoad implements AutoCloseable {
   @Override
   public void close() {
     running.set(false);
-    pacer.interrupt();
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (outstanding.get() > 0 && System.nanoTime() < deadline) {
-      LockSupport.parkNanos(10_000_000);
+    threads.forEach(Thread::interrupt);
+    for (Thread t : threads) {
+      try {
+        t.join(2000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
   private void pace() {
     SplittableRandom random = new SplittableRandom(options.seed());
-    long intervalNanos = (long) (1_000_000_000L / options.ratePerSecond());
     long start = System.nanoTime();
+    long rampNanos = options.rampSeconds() * 1_000_000_000L;
+    double rate = options.ratePerSecond();
+    // Due times are fixed up front (a linear ramp, then the full rate), whatever the server does.
+    double dueNanos = 0;
     for (long i = 0; running.get(); i++) {
-      long dueAt = start + i * intervalNanos;
+      double currentRate =
+          dueNanos < rampNanos ? Math.max(rate * 0.05, rate * dueNanos / rampNanos) : rate;
+      dueNanos += 1e9 / currentRate;
+      long dueAt = start + (long) dueNanos;
       long wait;
       while ((wait = dueAt - System.nanoTime()) > 0) {
         LockSupport.parkNanos(wait);
         if (!running.get()) return;
       }
       due.incrementAndGet();
-      if (outstanding.get() >= options.maxOutstanding()) {
+      BlockingQueue<Due> queue = queues.get((int) (i % queues.size()));
+      if (!queue.offer(new Due(dueAt, body(i, random)))) {
         dropped.incrementAndGet(); // the server is too far behind; count, do not queue without bound
-        continue;
       }
-      send(i, dueAt, random);
     }
   }
 
-  private void send(long i, long dueAt, SplittableRandom random) {
+  private byte[] body(long i, SplittableRandom random) {
     String symbol = options.symbols().get(pickSymbol(random));
-    URI node = options.nodes().get((int) (i % options.nodes().size()));
     boolean buy = random.nextBoolean();
     // Prices around the reference, inside the default 10% band; both sides cross often.
     long offset = random.nextLong(-20, 21) * Math.max(1, options.referencePrice() / 1000);
     long price = options.referencePrice() + offset;
     boolean ioc = random.nextInt(10) == 0;
-    String body =
-        "{\"instrument\":\"" + symbol + "\",\"account\":\"acct-" + random.nextInt(options.accounts())
+    return ("{\"instrument\":\"" + symbol + "\",\"account\":\"acct-" + random.nextInt(options.accounts())
             + "\",\"clientOrderId\":\"" + runId + "-" + i + "\",\"side\":\"" + (buy ? "BUY" : "SELL")
             + "\",\"type\":\"LIMIT\",\"price\":" + price + ",\"quantity\":" + (1 + random.nextInt(10))
-            + ",\"timeInForce\":\"" + (ioc ? "IOC" : "GTC") + "\"}";
-    HttpRequest request =
-        HttpRequest.newBuilder(node.resolve("/api/v1/orders"))
-            .timeout(Duration.ofSeconds(10))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
-    outstanding.incrementAndGet();
-    client
-        .sendAsync(request, HttpResponse.BodyHandlers.ofString())
-        .whenComplete(
-            (response, failure) -> {
-              outstanding.decrementAndGet();
-              long micros = (System.nanoTime() - dueAt) / 1000;
-              if (failure != null || response.statusCode() != 200) {
-                errors.incrementAndGet();
-                return;
-              }
-              recorder.recordValue(Math.max(1, micros));
-              acked.incrementAndGet();
-              if (response.body().contains("\"REJECTED\"")) rejected.incrementAndGet();
-            });
+            + ",\"timeInForce\":\"" + (ioc ? "IOC" : "GTC") + "\"}")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * One keep-alive HTTP/1.1 connection with one request in flight: a fixed number of them per
+   * node keeps a slow server from being buried under new connections.
+   */
+  private final class Connection {
+    private final URI node;
+    private final BlockingQueue<Due> queue;
+    private final byte[] head;
+    private Socket socket;
+    private BufferedInputStream in;
+    private OutputStream out;
+
+    Connection(URI node, BlockingQueue<Due> queue) {
+      this.node = node;
+      this.queue = queue;
+      this.head =
+          ("POST /api/v1/orders HTTP/1.1\r\nHost: " + node.getHost() + ":" + node.getPort()
+                  + "\r\nContent-Type: application/json\r\nContent-Length: ")
+              .getBytes(StandardCharsets.US_ASCII);
+    }
+
+    void run() {
+      while (running.get()) {
+        Due d;
+        try {
+          d = queue.take();
+        } catch (InterruptedException e) {
+          return;
+        }
+        int status = -1;
+        String body = null;
+        // A retry is safe: the clientOrderId makes it the same order.
+        for (int attempt = 0; attempt < 2 && status < 0 && running.get(); attempt++) {
+          try {
+            if (socket == null) connect();
+            out.write(head);
+            out.write((d.body().length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(d.body());
+            out.flush();
+            status = readStatus();
+            body = readBody();
+          } catch (IOException e) {
+            status = -1;
+            disconnect();
+          }
+        }
+        long micros = (System.nanoTime() - d.dueAt()) / 1000;
+        if (status != 200) {
+          errors.incrementAndGet();
+          continue;
+        }
+        recorder.recordValue(Math.max(1, micros));
+        acked.incrementAndGet();
+        if (body.contains("\"REJECTED\"")) rejected.incrementAndGet();
+      }
+      disconnect();
+    }
+
+    private void connect() throws IOException {
+      socket = new Socket();
+      socket.setTcpNoDelay(true);
+      socket.connect(new InetSocketAddress(node.getHost(), node.getPort()), 2000);
+      socket.setSoTimeout(15_000);
+      in = new BufferedInputStream(socket.getInputStream(), 16384);
+      out = new BufferedOutputStream(socket.getOutputStream(), 16384);
+    }
+
+    private void disconnect() {
+      try {
+        if (socket != null) socket.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
+      socket = null;
+    }
+
+    private int contentLength;
+
+    private int readStatus() throws IOException {
+      String statusLine = readLine();
+      if (statusLine == null) throw new IOException("connection closed");
+      int status = Integer.parseInt(statusLine.substring(9, 12));
+      contentLength = 0;
+      String line;
+      while ((line = readLine()) != null && !line.isEmpty()) {
+        if (line.regionMatches(true, 0, "Content-Length:", 0, 15)) {
+          contentLength = Integer.parseInt(line.substring(15).trim());
+        }
+      }
+      return status;
+    }
+
+    private String readBody() throws IOException {
+      byte[] b = in.readNBytes(contentLength);
+      if (b.length < contentLength) throw new IOException("short body");
+      return new String(b, StandardCharsets.UTF_8);
+    }
+
+    private String readLine() throws IOException {
+      StringBuilder sb = new StringBuilder(64);
+      int c;
+      while ((c = in.read()) != -1) {
+        if (c == '\n') {
+          int n = sb.length();
+          if (n > 0 && sb.charAt(n - 1) == '\r') sb.setLength(n - 1);
+          return sb.toString();
+        }
+        sb.append((char) c);
+      }
+      return sb.length() == 0 ? null : sb.toString();
+    }
   }
 
   private int pickSymbol(SplittableRandom random) {

@@ -21,7 +21,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.shrivenquant.cluster.http.OrderJson.InvalidRequest;
 import com.shrivenquant.cluster.http.OrderJson.ValidOrder;
 import com.shrivenquant.engine.core.CancelResult;
+import com.shrivenquant.engine.core.Fill;
+import com.shrivenquant.engine.core.OrderStatus;
 import com.shrivenquant.engine.core.Outcome;
+import com.shrivenquant.engine.core.RejectReason;
+import java.util.List;
 import com.shrivenquant.engine.instrument.InstrumentEntity.NotPlaced;
 import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
 import com.shrivenquant.engine.instrument.OrderEntry;
@@ -117,7 +121,7 @@ public final class OrderRoutes extends AllDirectives {
     return reply(
         entry.place(order.instrument(), order.request()),
         r -> {
-          if (r instanceof Placed p) return json(StatusCodes.OK, ack(order.instrument(), p.outcome()));
+          if (r instanceof Placed p) return json(StatusCodes.OK, OrderAck.of(order.instrument(), p.outcome()));
           return unavailable(((NotPlaced) r).reason());
         });
   }
@@ -235,11 +239,25 @@ public final class OrderRoutes extends AllDirectives {
             }));
   }
 
-  private static ObjectNode ack(String symbol, Outcome outcome) {
-    ObjectNode node = withInstrument(symbol, outcome);
-    if (outcome.rejectReason() != null)
-      node.put("rejectMessage", outcome.rejectReason().message());
-    return node;
+  /** The answer to a placed order, written straight to JSON (this is the hot path). */
+  record OrderAck(
+      String instrument,
+      long orderId,
+      String account,
+      String clientOrderId,
+      OrderStatus status,
+      RejectReason rejectReason,
+      String rejectMessage,
+      List<Fill> fills,
+      long filledQuantity,
+      long remainingQuantity,
+      long cancelledQuantity) {
+    static OrderAck of(String instrument, Outcome o) {
+      return new OrderAck(
+          instrument, o.orderId(), o.account(), o.clientOrderId(), o.status(), o.rejectReason(),
+          o.rejectReason() == null ? null : o.rejectReason().message(), o.fills(),
+          o.filledQuantity(), o.remainingQuantity(), o.cancelledQuantity());
+    }
   }
 
   private static ObjectNode withInstrument(String symbol, Object value) {

@@ -117,8 +117,13 @@ public final class InstrumentEntity {
 
   public interface Event extends CborSerializable {}
 
-  /** Accepted by pre-trade risk and matched; fills are recorded and verified again on replay. */
-  public record OrderAccepted(OrderRequest request, long orderId, List<Fill> fills, long timestamp)
+  /**
+   * Accepted by pre-trade risk and matched; fills are recorded and verified again on replay. The
+   * effective price (a market order's protection price) is recorded because it depends on limits
+   * that may change before a replay.
+   */
+  public record OrderAccepted(
+      OrderRequest request, long orderId, long effectivePrice, List<Fill> fills, long timestamp)
       implements Event {}
 
   /** Refused by pre-trade risk: audited and counted like any other decision. */
@@ -149,7 +154,7 @@ public final class InstrumentEntity {
         return this;
       }
       if (event instanceof OrderAccepted a) {
-        Outcome replayed = engine.applyAccepted(a.request(), a.orderId());
+        Outcome replayed = engine.applyAccepted(a.request(), a.orderId(), a.effectivePrice());
         if (!replayed.fills().equals(a.fills())) {
           throw new IllegalStateException(
               "replay of order " + a.orderId() + " produced other fills than were journaled");
@@ -347,12 +352,13 @@ public final class InstrumentEntity {
         if (m instanceof Place p) {
           OrderRequest r = p.request();
           boolean repeat = state.engine.previousOutcome(r.account(), r.clientOrderId()).isPresent();
+          long effectivePrice = state.engine.effectivePrice(r); // as place() will use it
           Outcome o = state.engine.place(r);
           if (!repeat) {
             events.add(
                 o.rejectReason() != null
                     ? new OrderRejected(r, o.rejectReason(), now)
-                    : new OrderAccepted(r, o.orderId(), o.fills(), now));
+                    : new OrderAccepted(r, o.orderId(), effectivePrice, o.fills(), now));
           }
           replies.add(() -> p.replyTo().tell(new Placed(o)));
         } else if (m instanceof Cancel c) {

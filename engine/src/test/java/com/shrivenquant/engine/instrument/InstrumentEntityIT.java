@@ -157,6 +157,31 @@ class InstrumentEntityIT {
     assertEquals(300, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
   }
 
+  @Test
+  void aMarketOrderReplaysWithItsJournaledProtectionPriceWhenLimitsChanged() {
+    String symbol = "MKT";
+    ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 50_000, 100_000)));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    for (int i = 0; i < 9; i++) {
+      entity.tell(new Place(OrderRequest.limit("mm", "ask-" + i, Side.SELL, 10_000 + 100 * i, 1,
+          TimeInForce.GTC), probe.getRef()));
+      probe.receiveMessage(Duration.ofSeconds(10));
+    }
+    // Band 10%: protection 11,000, so the market buy sweeps all nine levels.
+    entity.tell(new Place(OrderRequest.market("taker", "mkt-1", Side.BUY, 9), probe.getRef()));
+    Placed swept = (Placed) probe.receiveMessage(Duration.ofSeconds(10));
+    assertEquals(9, swept.outcome().filledQuantity());
+    String digest = digest(entity);
+    testKit.stop(entity);
+
+    // Narrower band now (1%): recomputing the protection price would fill only two levels.
+    RiskLimits narrow = new RiskLimits(1_000, 1_000_000_000L, 100, 1_000_000, 100_000);
+    EngineSettings changed = new EngineSettings(Duration.ofSeconds(10), 1000, 50_000, 100_000,
+        Map.of(symbol, new InstrumentSpec(symbol, 10_000, narrow)));
+    ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, changed));
+    assertEquals(digest, digest(recovered), "replay used the journaled protection price");
+  }
+
   static String digest(ActorRef<Command> entity) {
     TestProbe<DigestReply> p = testKit.createTestProbe();
     entity.tell(new GetDigest(p.getRef()));
