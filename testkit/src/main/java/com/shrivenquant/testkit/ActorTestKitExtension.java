@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * <p>The config is used as is, on top of Akka's reference.conf, as Akka's own testkit does: no
- * application.conf. A {@link Supplier} is called in BeforeAll, so it can use extensions
- * registered before this one (e.g. the port of a {@link PostgresExtension}).
+ * application.conf. A {@link Supplier} is called in BeforeAll, so it can read a
+ * {@link PostgresExtension} of the same class (which starts on that read if needed).
  */
 public final class ActorTestKitExtension extends ClassScopedExtension {
 

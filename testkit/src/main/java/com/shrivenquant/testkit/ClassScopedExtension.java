@@ -14,33 +14,41 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  */
 abstract class ClassScopedExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
 
+  private boolean started;
   private Class<?> owner;
 
-  /** Starts the resource; on failure it must clean up whatever it had started. */
+  /**
+   * Starts the resource; on failure it must clean up whatever it had started. {@code context} is
+   * null when {@link #ensureStarted()} starts it early.
+   */
   protected abstract void start(ExtensionContext context) throws Exception;
 
   protected abstract void stop() throws Exception;
 
   @Override
-  public final void beforeAll(ExtensionContext context) throws Exception {
+  public final synchronized void beforeAll(ExtensionContext context) throws Exception {
     if (owner != null) {
       return;
     }
-    start(context);
+    if (!started) {
+      start(context);
+      started = true;
+    }
     owner = context.getRequiredTestClass();
   }
 
   @Override
-  public final void afterAll(ExtensionContext context) throws Exception {
+  public final synchronized void afterAll(ExtensionContext context) throws Exception {
     if (owner == null || context.getRequiredTestClass() != owner) {
       return;
     }
     owner = null;
+    started = false;
     stop();
   }
 
   @Override
-  public final void beforeEach(ExtensionContext context) {
+  public final synchronized void beforeEach(ExtensionContext context) {
     if (owner == null) {
       // JUnit never calls BeforeAll on an instance field registered per test method.
       throw new IllegalStateException(getClass().getSimpleName()
@@ -49,14 +57,29 @@ abstract class ClassScopedExtension implements BeforeAllCallback, AfterAllCallba
     }
   }
 
-  protected final boolean isStarted() {
-    return owner != null;
+  /**
+   * Starts now if BeforeAll has not run yet. JUnit orders {@code @RegisterExtension} fields
+   * unpredictably unless they carry {@code @Order}, so a resource another extension's BeforeAll
+   * reads (a database port) starts on that first read.
+   */
+  protected final synchronized void ensureStarted() {
+    if (started) {
+      return;
+    }
+    try {
+      start(null);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("could not start " + getClass().getSimpleName(), e);
+    }
+    started = true;
   }
 
-  protected final void requireStarted() {
-    if (owner == null) {
-      throw new IllegalStateException(getClass().getSimpleName()
-          + " is not started: use it from tests or @BeforeAll methods after it, not from field initialisers");
+  protected final synchronized void requireStarted() {
+    if (!started) {
+      throw new IllegalStateException(getClass().getSimpleName() + " is not started. Use it from tests or"
+          + " @BeforeAll methods; if another extension's BeforeAll uses it, give both fields @Order.");
     }
   }
 

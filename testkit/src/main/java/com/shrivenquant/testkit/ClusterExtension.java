@@ -21,8 +21,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * cluster.testKit(1).spawn(...);  cluster.stopNode(2);  cluster.awaitMembersUp(2, Duration.ofSeconds(20));
  * }</pre>
  *
- * <p>Suppliers and the per-node function are called in BeforeAll, so they may use extensions
- * registered before this one. The ActorSystem name defaults to the test class's simple name.
+ * <p>The supplier and the per-node function are called in BeforeAll, so they can read a
+ * {@link PostgresExtension} of the same class. The ActorSystem name defaults to the test class's
+ * simple name.
  */
 public final class ClusterExtension extends ClassScopedExtension {
 
@@ -42,7 +43,7 @@ public final class ClusterExtension extends ClassScopedExtension {
   }
 
   public ClusterExtension(int size, Supplier<Config> baseConfig, IntFunction<Config> nodeConfig) {
-    this(size, baseConfig, nodeConfig, null, Duration.ofSeconds(30));
+    this(size, baseConfig, nodeConfig, null, Duration.ofSeconds(60));
   }
 
   /** {@code systemName} null: the test class's simple name. */

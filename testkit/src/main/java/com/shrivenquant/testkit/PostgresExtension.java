@@ -24,7 +24,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * <p>The migration is whatever the test passes (the testkit knows no schema). Data persists across
- * the tests of a class; clean up with {@link #execute} if a test needs an empty table.
+ * the tests of a class; clean up with {@link #execute} if a test needs an empty table. The server
+ * starts in BeforeAll, or earlier if another extension's BeforeAll asks for it (JUnit orders
+ * {@code @RegisterExtension} fields unpredictably unless they carry {@code @Order}).
  */
 public final class PostgresExtension extends ClassScopedExtension {
 
@@ -81,12 +83,12 @@ public final class PostgresExtension extends ClassScopedExtension {
   }
 
   public LocalPostgres postgres() {
-    requireStarted();
+    ensureStarted();
     return postgres;
   }
 
   public Database database() {
-    requireStarted();
+    ensureStarted();
     return database;
   }
 

@@ -25,7 +25,7 @@ class PostgresAndActorTestKitExtensionTest {
     }
   });
 
-  // Registered after postgres, so the supplier can read its port.
+  // Reads the port of postgres: whichever BeforeAll JUnit runs first, postgres starts on that read.
   @RegisterExtension
   static final ActorTestKitExtension testKit = new ActorTestKitExtension(() -> postgres.akkaPersistenceJdbcConfig()
       .withFallback(ConfigFactory.parseString("akka.loglevel = WARNING")));

@@ -117,7 +117,7 @@ public final class ChildJvm implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for /" + pattern + "/ from " + name, e);
     }
-    String why = output.isClosed() ? "exited with code " + exitCodeText() : "printed no such line within " + timeout;
+    String why = output.isClosed() ? "exited with code " + exitCodeAfterOutputEnded() : "printed no such line within " + timeout;
     throw new IllegalStateException(name + " " + why + " while we waited for /" + pattern + "/" + tailForError());
   }
 
@@ -171,7 +171,8 @@ public final class ChildJvm implements AutoCloseable {
    * real crash would leave them.
    */
   public void kill9() {
-    process.destroyForcibly();
+    // Via the handle: Process.destroy* would also close our end of the pipes and lose the tail.
+    process.toHandle().destroyForcibly();
     awaitDeath(Duration.ofSeconds(30));
   }
 
@@ -180,7 +181,7 @@ public final class ChildJvm implements AutoCloseable {
     if (!process.isAlive()) {
       return;
     }
-    process.destroy();
+    process.toHandle().destroy(); // keeps the pipes open, so output of shutdown hooks is captured
     try {
       if (process.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
         awaitOutputDrained();
@@ -222,6 +223,16 @@ public final class ChildJvm implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** The output ends a moment before the exit status is reaped. */
+  private String exitCodeAfterOutputEnded() {
+    try {
+      process.waitFor(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return exitCodeText();
   }
 
   private String exitCodeText() {
@@ -269,7 +280,7 @@ public final class ChildJvm implements AutoCloseable {
 
   private static void stopAllOnExit() {
     List<ChildJvm> children = new ArrayList<>(RUNNING);
-    children.forEach(c -> c.process.destroy());
+    children.forEach(c -> c.process.toHandle().destroy());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
     for (ChildJvm child : children) {
       try {
@@ -281,7 +292,7 @@ public final class ChildJvm implements AutoCloseable {
     for (ChildJvm child : children) {
       if (child.process.isAlive()) {
         child.process.descendants().forEach(ProcessHandle::destroyForcibly);
-        child.process.destroyForcibly();
+        child.process.toHandle().destroyForcibly();
       }
     }
   }

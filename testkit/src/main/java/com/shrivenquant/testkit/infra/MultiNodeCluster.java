@@ -27,6 +27,8 @@ import java.util.stream.StreamSupport;
  */
 public final class MultiNodeCluster implements AutoCloseable {
 
+  private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+
   private final String systemName;
   private final List<Integer> ports;
   private final List<ActorTestKit> nodes;
@@ -36,7 +38,7 @@ public final class MultiNodeCluster implements AutoCloseable {
     this.systemName = systemName;
     this.ports = ports;
     this.nodes = nodes;
-    this.stopped = new boolean[nodes.size()];
+    this.stopped = new boolean[ports.size()];
   }
 
   public static Builder builder(int size) {
@@ -84,7 +86,8 @@ public final class MultiNodeCluster implements AutoCloseable {
       }
       stopped[node] = true;
     }
-    nodes.get(node).shutdownTestKit();
+    // Longer than the testkit's 10 s default: a graceful leave on a loaded machine can take that.
+    ActorTestKit.shutdown(nodes.get(node).system(), STOP_TIMEOUT, true);
   }
 
   /** Waits until every running node sees exactly {@code expected} members, all Up. */
@@ -122,22 +125,34 @@ public final class MultiNodeCluster implements AutoCloseable {
     }
   }
 
+  /** Stops all nodes at once: sequentially, each would wait for its own graceful leave. */
   @Override
   public void close() {
-    RuntimeException first = null;
-    // Highest index first: the seed node goes last, so the others can still leave through it.
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      try {
-        stopNode(i);
-      } catch (RuntimeException e) {
-        if (first == null) {
-          first = e;
-        } else {
-          first.addSuppressed(e);
+    List<Thread> stoppers = new ArrayList<>();
+    List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    for (int i = 0; i < nodes.size(); i++) {
+      int node = i;
+      Thread stopper = new Thread(() -> {
+        try {
+          stopNode(node);
+        } catch (RuntimeException e) {
+          failures.add(e);
         }
+      }, systemName + "-stop-" + node);
+      stopper.start();
+      stoppers.add(stopper);
+    }
+    for (Thread stopper : stoppers) {
+      try {
+        stopper.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while stopping cluster " + systemName, e);
       }
     }
-    if (first != null) {
+    if (!failures.isEmpty()) {
+      RuntimeException first = failures.get(0);
+      failures.subList(1, failures.size()).forEach(first::addSuppressed);
       throw first;
     }
   }
@@ -151,7 +166,7 @@ public final class MultiNodeCluster implements AutoCloseable {
     private String systemName = "ShrivenQuant";
     private Config baseConfig = ConfigFactory.empty();
     private IntFunction<Config> nodeConfig = i -> ConfigFactory.empty();
-    private Duration formationTimeout = Duration.ofSeconds(30);
+    private Duration formationTimeout = Duration.ofSeconds(60);
 
     private Builder(int size) {
       if (size < 1) {
@@ -184,13 +199,12 @@ public final class MultiNodeCluster implements AutoCloseable {
     }
 
     public MultiNodeCluster start() {
-      List<Integer> ports = FreePorts.freePorts(size);
-      String seed = address(systemName, ports.get(0)).toString();
+      List<Integer> ports = new ArrayList<>(FreePorts.freePorts(size));
       List<ActorTestKit> nodes = new ArrayList<>();
       MultiNodeCluster cluster = new MultiNodeCluster(systemName, ports, nodes);
       try {
         for (int i = 0; i < size; i++) {
-          nodes.add(ActorTestKit.create(systemName, configFor(i, ports.get(i), seed)));
+          nodes.add(startNode(i, ports));
         }
         cluster.awaitMembersUp(size, formationTimeout);
         return cluster;
@@ -202,6 +216,30 @@ public final class MultiNodeCluster implements AutoCloseable {
         }
         throw e;
       }
+    }
+
+    /** Retries on a fresh port if another process took ours; node 0 goes first, so the seed is final. */
+    private ActorTestKit startNode(int node, List<Integer> ports) {
+      for (int attempt = 1; ; attempt++) {
+        String seed = address(systemName, ports.get(0)).toString();
+        try {
+          return ActorTestKit.create(systemName, configFor(node, ports.get(node), seed));
+        } catch (RuntimeException e) {
+          if (attempt >= 3 || !isBindFailure(e)) {
+            throw e;
+          }
+          ports.set(node, FreePorts.freePort());
+        }
+      }
+    }
+
+    private static boolean isBindFailure(Throwable e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof java.net.BindException) {
+          return true;
+        }
+      }
+      return false;
     }
 
     private Config configFor(int node, int port, String seed) {

@@ -38,6 +38,12 @@ public final class ChildJvmTestMain {
         System.out.println("grandchild pid=" + grandchild.pid());
         Thread.sleep(Long.MAX_VALUE);
       }
+      case "postgres" -> {
+        // Dies by SIGKILL in the test, leaving its postmaster behind like a crashed dev launcher.
+        LocalPostgres pg = LocalPostgres.builder().name("orphaned").dataDirectory(java.nio.file.Path.of(args[1])).start();
+        System.out.println("postgres ready port=" + pg.port());
+        Thread.sleep(Long.MAX_VALUE);
+      }
       default -> throw new IllegalArgumentException(args[0]);
     }
   }

@@ -1,6 +1,7 @@
 package com.shrivenquant.testkit.infra;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,6 +62,21 @@ class LocalPostgresTest {
       assertEquals("42", query(pg.createDatabase("kept").dataSource(), "SELECT x FROM survivor"));
     }
     assertTrue(Files.exists(data.resolve("PG_VERSION")));
+  }
+
+  @Test
+  void restartTakesOverTheDataDirectoryOfAPostmasterOrphanedByAKilledJvm(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("pgdata");
+    ChildJvm launcher = ChildJvm.builder("postgres-launcher", ChildJvmTestMain.class).args("postgres", data.toString()).start();
+    launcher.awaitLogLine(java.util.regex.Pattern.compile("^postgres ready"), java.time.Duration.ofSeconds(60));
+    long orphan = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+    launcher.kill9();
+    assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "postmaster outlived its JVM");
+
+    try (LocalPostgres pg = LocalPostgres.builder().name("adopter").dataDirectory(data).start()) {
+      assertEquals("1", query(pg.adminDataSource(), "SELECT 1"));
+      assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "orphan was stopped");
+    }
   }
 
   @Test
