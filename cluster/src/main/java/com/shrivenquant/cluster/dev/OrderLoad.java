@@ -93,22 +93,30 @@ public final class OrderLoad implements AutoCloseable {
 
   /** Figures since the previous sample. */
   public synchronized Interval sample() {
-    Histogram h = recorder.getIntervalHistogram();
-    total.add(h);
+    drain();
     long[] now = counters();
     Interval i =
         new Interval(
             now[0] - last[0], now[1] - last[1], now[2] - last[2], now[3] - last[3],
-            now[4] - last[4], h);
+            now[4] - last[4], sinceSample);
+    sinceSample = new Histogram(3);
     last = now;
     return i;
   }
 
   /** The whole run so far. */
   public synchronized Interval totals() {
-    total.add(recorder.getIntervalHistogram());
+    drain();
     long[] now = counters();
     return new Interval(now[0], now[1], now[2], now[3], now[4], total.copy());
+  }
+
+  private Histogram sinceSample = new Histogram(3);
+
+  private void drain() {
+    Histogram h = recorder.getIntervalHistogram();
+    total.add(h);
+    sinceSample.add(h);
   }
 
   private long[] last = new long[5];

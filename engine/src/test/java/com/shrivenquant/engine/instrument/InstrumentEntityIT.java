@@ -48,7 +48,9 @@ class InstrumentEntityIT {
               postgres
                   .akkaPersistenceJdbcConfig()
                   .withFallback(ConfigFactory.parseString("akka.actor.provider = local"))
-                  .withFallback(ConfigFactory.defaultReference()));
+                  .withFallback(ConfigFactory.parseResources("shrivenquant-journal.conf"))
+                  .withFallback(ConfigFactory.defaultReference())
+                  .resolve());
 
   static EngineSettings settings(String symbol, int maxQueue, int snapshotEvery) {
     return settings(symbol, 1000, maxQueue, snapshotEvery);
