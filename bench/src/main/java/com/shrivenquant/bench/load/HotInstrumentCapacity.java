@@ -37,6 +37,7 @@ final class HotInstrumentCapacity {
                 "akka.remote.artery.canonical.port = " + FreePorts.freePort() + "\n"
                     + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                     + "akka.loglevel = WARNING\n"
+                    + "akka.coordinated-shutdown.exit-jvm = off\n"
                     + "shrivenquant.engine.instruments = [{ symbol = HOT, reference-price = 10000 }]")
             .withFallback(db.akkaPersistenceJdbcConfig())
             .withFallback(ConfigFactory.load());
@@ -85,6 +86,19 @@ final class HotInstrumentCapacity {
         return Behaviors.same();
       });
     });
+  }
+
+  /** {@code bin/shrivenquant bench hot [window] [seconds]}: this measurement alone. */
+  public static void main(String[] args) throws Exception {
+    int window = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
+    int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 20;
+    try (LocalPostgres postgres = LocalPostgres.builder().name("hot-postgres").durable(true).start()) {
+      LocalPostgres.Database db = postgres.createDatabase("shrivenquant");
+      com.shrivenquant.engine.persistence.JournalSchema.migrate(db.dataSource());
+      Result r = run(db, window, 10, seconds);
+      System.out.printf("one hot instrument, %d in flight: %.0f orders/s over %.0f s (%d not placed)%n",
+          window, r.ordersPerSecond(), r.seconds(), r.placedFailures());
+    }
   }
 
   private HotInstrumentCapacity() {}
