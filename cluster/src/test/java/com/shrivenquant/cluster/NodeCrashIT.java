@@ -12,9 +12,6 @@ import com.shrivenquant.cluster.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -154,12 +151,8 @@ class NodeCrashIT {
     }
   }
 
-  static long journalRows() throws Exception {
-    try (Connection c = db.dataSource().getConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("select count(*) from event_journal")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  static long journalRows() {
+    return db.countRows("event_journal");
   }
+
 }

@@ -10,7 +10,6 @@ import java.sql.Statement;
 import java.util.Objects;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -31,7 +30,6 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class PostgresExtension extends ClassScopedExtension {
 
   public static final String DEFAULT_DATABASE = "shrivenquant";
-  private static final Pattern TABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)?");
 
   private final String databaseName;
   private final Consumer<DataSource> migration;
@@ -123,17 +121,7 @@ public final class PostgresExtension extends ClassScopedExtension {
 
   /** {@code SELECT count(*)} of a table, optionally schema-qualified. */
   public long countRows(String table) {
-    if (!TABLE.matcher(table).matches()) {
-      throw new IllegalArgumentException("not a table name: " + table);
-    }
-    try (Connection c = dataSource().getConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (SQLException e) {
-      throw new IllegalStateException("could not count rows of " + table, e);
-    }
+    return database().countRows(table);
   }
 
   /** Runs SQL as the database's owner, e.g. {@code TRUNCATE event_journal, snapshot}. */

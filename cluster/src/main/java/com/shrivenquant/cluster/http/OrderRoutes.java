@@ -27,6 +27,7 @@ import com.shrivenquant.engine.core.Outcome;
 import com.shrivenquant.engine.core.RejectReason;
 import java.util.List;
 import com.shrivenquant.engine.instrument.InstrumentEntity.NotPlaced;
+import com.shrivenquant.engine.instrument.InstrumentEntity.OrderReply;
 import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
 import com.shrivenquant.engine.instrument.OrderEntry;
 import java.util.Map;
@@ -150,15 +151,7 @@ public final class OrderRoutes extends AllDirectives {
   private Route order(String symbol, long orderId) {
     return reply(
         entry.order(symbol, orderId),
-        r ->
-            r.order()
-                .map(o -> json(StatusCodes.OK, withInstrument(symbol, o)))
-                .orElseGet(
-                    () ->
-                        errorResponse(
-                            StatusCodes.NOT_FOUND,
-                            "unknown_order",
-                            "no order " + orderId + " in " + symbol)));
+        r -> orderOrNotFound(symbol, r, "no order " + orderId + " in " + symbol));
   }
 
   private Route orderByClientId(
@@ -167,16 +160,14 @@ public final class OrderRoutes extends AllDirectives {
     String clientId = OrderJson.identifier("clientOrderId", clientOrderId.orElse(null));
     return reply(
         entry.orderByClientId(symbol, acct, clientId),
-        r ->
-            r.order()
-                .map(o -> json(StatusCodes.OK, withInstrument(symbol, o)))
-                .orElseGet(
-                    () ->
-                        errorResponse(
-                            StatusCodes.NOT_FOUND,
-                            "unknown_order",
-                            "no order with clientOrderId '" + clientId + "' for account '" + acct
-                                + "' in " + symbol)));
+        r -> orderOrNotFound(symbol, r,
+            "no order with clientOrderId '" + clientId + "' for account '" + acct + "' in " + symbol));
+  }
+
+  private static HttpResponse orderOrNotFound(String symbol, OrderReply r, String notFound) {
+    return r.order()
+        .map(o -> json(StatusCodes.OK, withInstrument(symbol, o)))
+        .orElseGet(() -> errorResponse(StatusCodes.NOT_FOUND, "unknown_order", notFound));
   }
 
   private Route book(String symbol, Optional<String> depthParam) {

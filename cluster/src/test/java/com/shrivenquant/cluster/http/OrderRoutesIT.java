@@ -10,9 +10,6 @@ import com.shrivenquant.cluster.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
 import java.net.http.HttpResponse;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -194,12 +191,8 @@ class OrderRoutesIT {
         () -> "expected message containing '" + message + "' but was: " + r.body());
   }
 
-  static long journalRows() throws Exception {
-    try (Connection c = db.dataSource().getConnection();
-        Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("select count(*) from event_journal")) {
-      rs.next();
-      return rs.getLong(1);
-    }
+  static long journalRows() {
+    return db.countRows("event_journal");
   }
+
 }

@@ -143,11 +143,29 @@ public final class LocalPostgres implements AutoCloseable {
   }
 
   /** Connection details of one database; all a node or a migration needs. */
+  private static final java.util.regex.Pattern TABLE_NAME =
+      java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_.]*");
+
   public record Database(String name, String jdbcUrl, String user, String password) {
 
     /** Unpooled: a new connection per call. Fine for migrations and assertions. */
     public DataSource dataSource() {
       return LocalPostgres.dataSource(jdbcUrl, user, password);
+    }
+
+    /** Rows in a table, for assertions such as "the journal did not grow". */
+    public long countRows(String table) {
+      if (!TABLE_NAME.matcher(table).matches()) {
+        throw new IllegalArgumentException("not a table name: " + table);
+      }
+      try (java.sql.Connection c = dataSource().getConnection();
+          java.sql.Statement st = c.createStatement();
+          java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+        rs.next();
+        return rs.getLong(1);
+      } catch (java.sql.SQLException e) {
+        throw new IllegalStateException("could not count rows of " + table, e);
+      }
     }
 
     /** {@link #akkaPersistenceJdbcConfig(int)} with a pool small enough for several nodes per server. */
