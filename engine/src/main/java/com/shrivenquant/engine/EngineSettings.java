@@ -14,6 +14,7 @@ public record EngineSettings(
     int maxBatch,
     int maxQueue,
     int snapshotEvery,
+    int retainedCompletedOrders,
     Map<String, InstrumentSpec> instruments) {
 
   public record InstrumentSpec(String symbol, long referencePrice, RiskLimits limits) {}
@@ -41,6 +42,7 @@ public record EngineSettings(
         c.getInt("group-commit.max-batch"),
         c.getInt("group-commit.max-queue"),
         c.getInt("snapshot-every"),
+        c.getInt("retained-completed-orders"),
         Collections.unmodifiableMap(instruments));
   }
 

@@ -13,8 +13,12 @@ import java.util.Map;
  * @param lastTradePrice  0 if there was no trade yet
  * @param restingOrders   the book: bids then asks, each best level first, in time priority
  * @param positions       sorted by account
- * @param orders          every order and rejected request with its original outcome (the
- *                        idempotency memory), sorted by orderId then account, clientOrderId
+ * @param orders          the order records with their original outcomes (the idempotency
+ *                        memory): first the open orders by orderId, then the remembered
+ *                        completed records (rejected, filled, cancelled) in the order they
+ *                        completed, oldest first. The order is state: it decides which record is
+ *                        forgotten next. (Format 1: every record, sorted by orderId, then
+ *                        account, clientOrderId.)
  */
 public record EngineSnapshot(
         int formatVersion,
@@ -28,7 +32,10 @@ public record EngineSnapshot(
         List<PositionView> positions,
         List<OrderEntry> orders) {
 
-    public static final int CURRENT_FORMAT = 1;
+    /** Open orders by id, then completed records in completion order (bounded by the engine). */
+    public static final int CURRENT_FORMAT = 2;
+    /** Every record ever, sorted by order id; still restorable (see {@link InstrumentEngine#restore}). */
+    public static final int FORMAT_UNBOUNDED = 1;
 
     public EngineSnapshot {
         EnumMap<RejectReason, Long> counts = new EnumMap<>(RejectReason.class);

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -30,12 +32,26 @@ import java.util.OptionalLong;
  * {@link #applyAccepted} or {@link #applyRejected}; an event-sourced caller persists that
  * decision and applies it. Cancels are replayed by calling {@link #cancel} again.
  *
- * <p>Memory: every order and rejected request is remembered for idempotency, for the life of
- * the entity (snapshots carry it). Bounding it (e.g. per trading session) is a later decision.
+ * <p>Memory and the idempotency window: an order record is <em>completed</em> once it can no
+ * longer change: REJECTED, FILLED, or CANCELLED (IOC/market remainder, or an explicit cancel).
+ * Open (resting) orders are always remembered. Completed records are remembered in completion
+ * order, and only the last {@code retainedCompletedOrders} of them are kept: completing one more
+ * forgets the oldest completed record entirely (its order id and its (account, clientOrderId)).
+ * So the idempotency window is <b>all open orders plus the last N completed orders of this
+ * instrument</b>; a clientOrderId re-sent after it left the window is a NEW order, and
+ * {@link #order}, {@link #orderByClientId} and {@link #previousOutcome} no longer know the old
+ * one ({@link #cancel} answers UNKNOWN_ORDER instead of NOT_OPEN). A maker order completes when
+ * the order that fills its last quantity is applied (after the earlier makers that order filled,
+ * before that order itself). Snapshots carry the completion order, and the state digest covers
+ * it, so the window is part of the deterministic state: replicas that compare digests, and an
+ * engine replaying a journal, must use the same N. Per completion the cost is O(1) amortized.
  *
  * <p>Not thread-safe: one instrument is driven by one actor.
  */
 public final class InstrumentEngine {
+    /** Completed order records remembered per instrument unless configured otherwise. */
+    public static final int DEFAULT_RETAINED_COMPLETED_ORDERS = 50_000;
+
     private final String instrument;
     private final long referencePrice;
     private RiskLimits limits;
@@ -50,12 +66,34 @@ public final class InstrumentEngine {
     private long rejected;
     private final long[] rejectedByReason = new long[RejectReason.values().length];
 
+    /** Bound on the completed records kept in {@link #orders} / {@link #byClientId}. */
+    private final int retainedCompletedOrders;
+    /**
+     * Completed records, oldest completion first. Holds every retained completed record, plus
+     * possibly some already {@link OrderRecord#forgotten} ones (see {@link #forget}), which are
+     * skipped; {@link #completedRetained} counts only the former.
+     */
+    private final ArrayDeque<OrderRecord> completed = new ArrayDeque<>();
+    private int completedRetained;
+
+    /** An engine remembering the last {@value #DEFAULT_RETAINED_COMPLETED_ORDERS} completed orders. */
     public InstrumentEngine(String instrument, long referencePrice, RiskLimits limits) {
+        this(instrument, referencePrice, limits, DEFAULT_RETAINED_COMPLETED_ORDERS);
+    }
+
+    /**
+     * @param retainedCompletedOrders how many completed (rejected, filled or cancelled) order
+     *                                records to remember, most recently completed first; open
+     *                                orders are always remembered. 0 remembers none.
+     */
+    public InstrumentEngine(String instrument, long referencePrice, RiskLimits limits, int retainedCompletedOrders) {
         if (instrument == null || instrument.isBlank()) throw new IllegalArgumentException("instrument must not be blank");
         if (referencePrice <= 0) throw new IllegalArgumentException("referencePrice must be > 0");
+        if (retainedCompletedOrders < 0) throw new IllegalArgumentException("retainedCompletedOrders must be >= 0");
         this.instrument = instrument;
         this.referencePrice = referencePrice;
         this.limits = Objects.requireNonNull(limits, "limits");
+        this.retainedCompletedOrders = retainedCompletedOrders;
     }
 
     // ---------------------------------------------------------------- commands
@@ -89,9 +127,13 @@ public final class InstrumentEngine {
     /**
      * Applies an accepted order, matching with the given price bound.
      *
+     * <p>A clientOrderId that this engine still remembers from a completed order is forgotten
+     * first: the journal is authoritative, and the engine that took the decision had already
+     * forgotten it (it ran with a smaller retention, e.g. before the configured bound was raised).
+     *
      * @param effectivePrice the limit price, or for MARKET the protection price (0 = none)
      * @throws IllegalStateException if expectedOrderId is not the next id or the
-     *                               clientOrderId was already used: the replay diverged
+     *                               clientOrderId belongs to an open order: the replay diverged
      */
     public Outcome applyAccepted(OrderRequest r, long expectedOrderId, long effectivePrice) {
         if (expectedOrderId != nextOrderId) {
@@ -99,12 +141,14 @@ public final class InstrumentEngine {
                     + expectedOrderId + " but the next id is " + nextOrderId);
         }
         ClientKey key = new ClientKey(r.account(), r.clientOrderId());
-        if (byClientId.containsKey(key)) {
-            throw new IllegalStateException(instrument + ": clientOrderId already used: " + key);
+        OrderRecord previous = byClientId.get(key);
+        if (previous != null && previous.open()) {
+            throw new IllegalStateException(instrument + ": clientOrderId already used by open order: " + key);
         }
         if (r.type() == OrderType.LIMIT && effectivePrice != r.price()) {
             throw new IllegalArgumentException("a limit order matches at its own price");
         }
+        if (previous != null) forget(previous);
         long orderId = nextOrderId++;
         accepted++;
         MatchResult m = book.submit(orderId, r.side(), r.type(), effectivePrice, r.quantity(), r.timeInForce(),
@@ -131,6 +175,7 @@ public final class InstrumentEngine {
             if (maker.remaining == 0) {
                 maker.status = OrderStatus.FILLED;
                 mp.openOrders--;
+                complete(maker);
             } else {
                 maker.status = OrderStatus.PARTIALLY_FILLED;
             }
@@ -148,7 +193,7 @@ public final class InstrumentEngine {
             status = m.cancelledQuantity() > 0 ? OrderStatus.CANCELLED : OrderStatus.FILLED;
         }
 
-        OrderRecord rec = new OrderRecord(orderId, r, effectivePrice);
+        OrderRecord rec = new OrderRecord(orderId, key, r, effectivePrice);
         rec.filled = m.filledQuantity();
         rec.remaining = resting;
         rec.cancelled = m.cancelledQuantity();
@@ -157,10 +202,15 @@ public final class InstrumentEngine {
                 m.filledQuantity(), resting, m.cancelledQuantity());
         orders.put(orderId, rec);
         byClientId.put(key, rec);
+        if (resting == 0) complete(rec);
         return rec.outcome;
     }
 
-    /** Applies (or replays) a rejection: remembered for idempotency and counted. */
+    /**
+     * Applies (or replays) a rejection: remembered for idempotency (as a completed record) and
+     * counted. Like {@link #applyAccepted(OrderRequest, long, long)}, it forgets a completed
+     * record with the same clientOrderId and throws if an open order has it.
+     */
     public void applyRejected(OrderRequest r, RejectReason reason) {
         reject(r, reason);
     }
@@ -168,20 +218,28 @@ public final class InstrumentEngine {
     private Outcome reject(OrderRequest r, RejectReason reason) {
         Objects.requireNonNull(reason, "reason");
         ClientKey key = new ClientKey(r.account(), r.clientOrderId());
-        if (byClientId.containsKey(key)) {
-            throw new IllegalStateException(instrument + ": clientOrderId already used: " + key);
+        OrderRecord previous = byClientId.get(key);
+        if (previous != null) {
+            if (previous.open()) {
+                throw new IllegalStateException(instrument + ": clientOrderId already used by open order: " + key);
+            }
+            forget(previous);
         }
-        OrderRecord rec = new OrderRecord(0, r, 0);
+        OrderRecord rec = new OrderRecord(0, key, r, 0);
         rec.status = OrderStatus.REJECTED;
         rec.rejectReason = reason;
         rec.outcome = Outcome.rejected(r, reason);
         byClientId.put(key, rec);
         rejected++;
         rejectedByReason[reason.ordinal()]++;
+        complete(rec);
         return rec.outcome;
     }
 
-    /** Cancels a resting order of this account. Only a CANCELLED result changes state. */
+    /**
+     * Cancels a resting order of this account. Only a CANCELLED result changes state. An order
+     * that completed and has since been forgotten (see the class comment) is UNKNOWN_ORDER.
+     */
     public CancelResult cancel(String account, long orderId) {
         OrderRecord rec = orders.get(orderId);
         if (rec == null) return CancelResult.of(CancelResult.Status.UNKNOWN_ORDER, orderId);
@@ -198,6 +256,7 @@ public final class InstrumentEngine {
         rec.cancelled += rec.remaining;
         rec.remaining = 0;
         rec.status = OrderStatus.CANCELLED;
+        complete(rec);
         return new CancelResult(CancelResult.Status.CANCELLED, orderId, out, out.remainingQuantity());
     }
 
@@ -207,6 +266,31 @@ public final class InstrumentEngine {
         if (rec == null) return CancelResult.of(CancelResult.Status.UNKNOWN_ORDER, 0);
         if (rec.orderId == 0) return CancelResult.of(CancelResult.Status.NOT_OPEN, 0);
         return cancel(account, rec.orderId);
+    }
+
+    /** Records that rec can no longer change; forgets the oldest completed record beyond the bound. */
+    private void complete(OrderRecord rec) {
+        completed.addLast(rec);
+        if (++completedRetained > retainedCompletedOrders) evictOldestCompleted();
+    }
+
+    private void evictOldestCompleted() {
+        OrderRecord oldest;
+        do {
+            oldest = completed.pollFirst();
+        } while (oldest.forgotten);
+        forget(oldest);
+    }
+
+    /**
+     * Removes a retained completed record from the order and clientOrderId maps. When it is not
+     * the oldest it stays in {@link #completed}, marked, until it reaches the front: no scan.
+     */
+    private void forget(OrderRecord rec) {
+        rec.forgotten = true;
+        byClientId.remove(rec.key);
+        if (rec.orderId != 0) orders.remove(rec.orderId);
+        completedRetained--;
     }
 
     /** Limits apply to decisions from now on; replayed decisions are not re-checked. */
@@ -234,6 +318,16 @@ public final class InstrumentEngine {
         return r.type() == OrderType.LIMIT
                 ? r.price()
                 : PreTradeRisk.protectionPrice(r.side(), currentReferencePrice(), limits);
+    }
+
+    /** The configured bound on remembered completed order records. */
+    public int retainedCompletedOrders() {
+        return retainedCompletedOrders;
+    }
+
+    /** How many completed order records are remembered now (at most {@link #retainedCompletedOrders()}). */
+    public int completedOrdersInMemory() {
+        return completedRetained;
     }
 
     /** The id the next accepted order gets. */
@@ -306,34 +400,74 @@ public final class InstrumentEngine {
 
     // ---------------------------------------------------------------- snapshots
 
+    /**
+     * The full state. Its {@code orders} are the open orders by order id, then the remembered
+     * completed records in completion order (oldest first), which {@link #restore} relies on.
+     * Costs O(open orders + retained completed records).
+     */
     public EngineSnapshot snapshot() {
-        List<OrderRecord> all = new ArrayList<>(byClientId.values());
-        all.sort(RECORD_ORDER);
-        List<EngineSnapshot.OrderEntry> entries = new ArrayList<>(all.size());
-        for (OrderRecord rec : all) entries.add(new EngineSnapshot.OrderEntry(rec.view(), rec.outcome));
+        List<RestingOrder> resting = book.restingOrders();
+        OrderRecord[] open = new OrderRecord[resting.size()];
+        for (int i = 0; i < open.length; i++) open[i] = orders.get(resting.get(i).orderId());
+        Arrays.sort(open, BY_ORDER_ID);
+        List<EngineSnapshot.OrderEntry> entries = new ArrayList<>(open.length + completedRetained);
+        for (OrderRecord rec : open) entries.add(rec.entry());
+        for (OrderRecord rec : completed) {
+            if (!rec.forgotten) entries.add(rec.entry());
+        }
         return new EngineSnapshot(EngineSnapshot.CURRENT_FORMAT, instrument, nextOrderId, lastTradePrice,
-                accepted, rejected, rejectedByReason(), book.restingOrders(), positions(), entries);
+                accepted, rejected, rejectedByReason(), resting, positions(), entries);
     }
 
+    /** {@link #restore(EngineSnapshot, long, RiskLimits, int)} with the default retention. */
     public static InstrumentEngine restore(EngineSnapshot s, long referencePrice, RiskLimits limits) {
-        if (s.formatVersion() != EngineSnapshot.CURRENT_FORMAT) {
+        return restore(s, referencePrice, limits, DEFAULT_RETAINED_COMPLETED_ORDERS);
+    }
+
+    /**
+     * Rebuilds an engine from {@link #snapshot()}. If the snapshot holds more completed records
+     * than retainedCompletedOrders (the bound was lowered), the oldest completed are forgotten.
+     *
+     * <p>Format 1 snapshots (written before completed records were bounded: every record, sorted
+     * by order id, rejections first) are accepted too. They do not carry the completion order, so
+     * their completed records are taken in that list order. The restored engine then agrees with
+     * one that replayed the whole journal only once both have completed N more orders (the older
+     * records are forgotten by then), and a retry of an old clientOrderId in between may see a
+     * slightly different window.
+     */
+    public static InstrumentEngine restore(EngineSnapshot s, long referencePrice, RiskLimits limits,
+                                           int retainedCompletedOrders) {
+        if (s.formatVersion() != EngineSnapshot.CURRENT_FORMAT && s.formatVersion() != EngineSnapshot.FORMAT_UNBOUNDED) {
             throw new IllegalArgumentException("unsupported snapshot format " + s.formatVersion());
         }
-        InstrumentEngine e = new InstrumentEngine(s.instrument(), referencePrice, limits);
+        InstrumentEngine e = new InstrumentEngine(s.instrument(), referencePrice, limits, retainedCompletedOrders);
         e.nextOrderId = s.nextOrderId();
         e.lastTradePrice = s.lastTradePrice();
         e.accepted = s.accepted();
         e.rejected = s.rejected();
         s.rejectedByReason().forEach((reason, n) -> e.rejectedByReason[reason.ordinal()] = n);
+        int open = 0;
         for (EngineSnapshot.OrderEntry entry : s.orders()) {
             OrderRecord rec = OrderRecord.from(entry.order(), entry.originalOutcome());
-            if (e.byClientId.put(new ClientKey(rec.account, rec.clientOrderId), rec) != null) {
+            if (e.byClientId.put(rec.key, rec) != null) {
                 throw new IllegalArgumentException("duplicate clientOrderId in snapshot: " + rec.clientOrderId);
             }
             if (rec.orderId != 0 && e.orders.put(rec.orderId, rec) != null) {
                 throw new IllegalArgumentException("duplicate order id in snapshot: " + rec.orderId);
             }
+            boolean openStatus = rec.status == OrderStatus.NEW || rec.status == OrderStatus.PARTIALLY_FILLED;
+            if (openStatus != rec.open() || (rec.open() && rec.orderId == 0)) {
+                throw new IllegalArgumentException("order record " + rec.orderId + "/" + rec.clientOrderId
+                        + " is " + rec.status + " with remaining quantity " + rec.remaining);
+            }
+            if (rec.open()) {
+                open++;
+            } else {
+                e.completed.addLast(rec);
+                e.completedRetained++;
+            }
         }
+        while (e.completedRetained > retainedCompletedOrders) e.evictOldestCompleted();
         for (PositionView p : s.positions()) e.positions.put(p.account(), PositionState.from(p));
         for (RestingOrder o : s.restingOrders()) {
             OrderRecord rec = e.orders.get(o.orderId());
@@ -342,13 +476,18 @@ public final class InstrumentEngine {
             }
             e.book.restore(o);
         }
+        if (open != s.restingOrders().size()) {
+            throw new IllegalArgumentException(open + " open order records but " + s.restingOrders().size()
+                    + " resting orders");
+        }
         return e;
     }
 
     /**
      * SHA-256 (hex) over a canonical binary encoding of {@link #snapshot()}: the book in priority
-     * order, positions by account, order records and idempotency memory, counters, next order id
-     * and last trade price. Equal digests mean equal state, whatever the region or JVM.
+     * order, positions by account, order records and idempotency memory (open orders, then the
+     * remembered completed ones in completion order), counters, next order id and last trade
+     * price. Equal digests mean equal state, whatever the region or JVM.
      */
     public String stateDigest() {
         MessageDigest sha;
@@ -385,10 +524,7 @@ public final class InstrumentEngine {
         return p;
     }
 
-    private static final Comparator<OrderRecord> RECORD_ORDER = Comparator
-            .comparingLong((OrderRecord r) -> r.orderId)
-            .thenComparing(r -> r.account)
-            .thenComparing(r -> r.clientOrderId);
+    private static final Comparator<OrderRecord> BY_ORDER_ID = Comparator.comparingLong((OrderRecord r) -> r.orderId);
 
     private record ClientKey(String account, String clientOrderId) {
     }
@@ -396,6 +532,7 @@ public final class InstrumentEngine {
     /** Mutable state of one order or rejected request. */
     private static final class OrderRecord {
         final long orderId;
+        final ClientKey key;
         final String account;
         final String clientOrderId;
         final Side side;
@@ -410,15 +547,18 @@ public final class InstrumentEngine {
         OrderStatus status;
         RejectReason rejectReason;
         Outcome outcome;
+        /** Completed and no longer remembered (it may still sit in {@link #completed}). */
+        boolean forgotten;
 
-        OrderRecord(long orderId, OrderRequest r, long effectivePrice) {
-            this(orderId, r.account(), r.clientOrderId(), r.side(), r.type(), r.timeInForce(), r.price(),
+        OrderRecord(long orderId, ClientKey key, OrderRequest r, long effectivePrice) {
+            this(orderId, key, r.account(), r.clientOrderId(), r.side(), r.type(), r.timeInForce(), r.price(),
                     effectivePrice, r.quantity());
         }
 
-        OrderRecord(long orderId, String account, String clientOrderId, Side side, OrderType type, TimeInForce tif,
-                    long price, long effectivePrice, long quantity) {
+        OrderRecord(long orderId, ClientKey key, String account, String clientOrderId, Side side, OrderType type,
+                    TimeInForce tif, long price, long effectivePrice, long quantity) {
             this.orderId = orderId;
+            this.key = key;
             this.account = account;
             this.clientOrderId = clientOrderId;
             this.side = side;
@@ -430,8 +570,8 @@ public final class InstrumentEngine {
         }
 
         static OrderRecord from(OrderView v, Outcome outcome) {
-            OrderRecord rec = new OrderRecord(v.orderId(), v.account(), v.clientOrderId(), v.side(), v.type(),
-                    v.timeInForce(), v.price(), v.effectivePrice(), v.quantity());
+            OrderRecord rec = new OrderRecord(v.orderId(), new ClientKey(v.account(), v.clientOrderId()), v.account(),
+                    v.clientOrderId(), v.side(), v.type(), v.timeInForce(), v.price(), v.effectivePrice(), v.quantity());
             rec.filled = v.filledQuantity();
             rec.remaining = v.remainingQuantity();
             rec.cancelled = v.cancelledQuantity();
@@ -439,6 +579,15 @@ public final class InstrumentEngine {
             rec.rejectReason = v.rejectReason();
             rec.outcome = Objects.requireNonNull(outcome, "originalOutcome");
             return rec;
+        }
+
+        /** Still resting in the book; a record with nothing remaining can no longer change. */
+        boolean open() {
+            return remaining > 0;
+        }
+
+        EngineSnapshot.OrderEntry entry() {
+            return new EngineSnapshot.OrderEntry(view(), outcome);
         }
 
         OrderView view() {

@@ -191,7 +191,10 @@ public final class InstrumentEntity {
     return Behaviors.setup(
         ctx -> {
           ActorRef<Command> journal =
-              ctx.spawn(new Journaled(symbol, spec.get(), settings.snapshotEvery()), "journal");
+              ctx.spawn(
+                  new Journaled(
+                      symbol, spec.get(), settings.snapshotEvery(), settings.retainedCompletedOrders()),
+                  "journal");
           ctx.watchWith(journal, JournalStopped.INSTANCE);
           return new GroupCommitter(ctx, journal, settings.maxBatch(), settings.maxQueue()).idle();
         });
@@ -286,17 +289,21 @@ public final class InstrumentEntity {
     private final String symbol;
     private final InstrumentSpec spec;
     private final int snapshotEvery;
+    private final int retainedCompletedOrders;
 
-    Journaled(String symbol, InstrumentSpec spec, int snapshotEvery) {
+    Journaled(String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders) {
       super(InstrumentEntity.persistenceId(symbol));
       this.symbol = symbol;
       this.spec = spec;
       this.snapshotEvery = snapshotEvery;
+      this.retainedCompletedOrders = retainedCompletedOrders;
     }
 
     @Override
     public State emptyState() {
-      return new State(new InstrumentEngine(symbol, spec.referencePrice(), spec.limits()));
+      return new State(
+          new InstrumentEngine(
+              symbol, spec.referencePrice(), spec.limits(), retainedCompletedOrders));
     }
 
     @Override
@@ -395,7 +402,10 @@ public final class InstrumentEntity {
         public State fromJournal(Object from) {
           return new State(
               InstrumentEngine.restore(
-                  (EngineSnapshot) from, spec.referencePrice(), spec.limits()));
+                  (EngineSnapshot) from,
+                  spec.referencePrice(),
+                  spec.limits(),
+                  retainedCompletedOrders));
         }
       };
     }

@@ -4,11 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -23,7 +27,10 @@ import net.jqwik.api.statistics.Statistics;
 
 /**
  * Random order/cancel streams through InstrumentEngine. Tight limits so that every reject
- * reason, duplicate clientOrderIds and foreign cancels all occur.
+ * reason, duplicate clientOrderIds and foreign cancels all occur. Run with the default retention
+ * of completed orders and with tiny ones (0..8), where completed records are forgotten all the
+ * time and evicted clientOrderIds come back as new orders; a model of the window checks which
+ * records the engine remembers, and in which completion order.
  */
 class InstrumentEngineProperties {
     static final long REFERENCE = 1_000;
@@ -53,21 +60,68 @@ class InstrumentEngineProperties {
     @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
     void invariantsHoldAndReplayGivesTheSameState(@ForAll("commands") List<EngineDriver.Command> commands,
                                                    @ForAll @IntRange(min = 0, max = 120) int snapshotAt) {
-        InstrumentEngine engine = new InstrumentEngine("X", REFERENCE, LIMITS);
+        run(commands, snapshotAt, InstrumentEngine.DEFAULT_RETAINED_COMPLETED_ORDERS);
+    }
+
+    @Property(tries = 300, edgeCases = EdgeCasesMode.NONE)
+    void withASmallRetentionWindowTheSameHoldsAndOnlyTheWindowIsRemembered(
+            @ForAll("commands") List<EngineDriver.Command> commands,
+            @ForAll @IntRange(min = 0, max = 120) int snapshotAt,
+            @ForAll("smallRetention") int retention) {
+        List<EngineDriver.Event> journal = run(commands, snapshotAt, retention);
+
+        // A journal decided under one window replays under any other (e.g. after the configured
+        // bound changed): the book, positions and counters do not depend on the window.
+        InstrumentEngine live = new InstrumentEngine("X", REFERENCE, LIMITS, retention);
+        EngineDriver.replay(live, journal);
+        for (int other : new int[] {0, retention + 3, InstrumentEngine.DEFAULT_RETAINED_COMPLETED_ORDERS}) {
+            InstrumentEngine e = new InstrumentEngine("X", REFERENCE, new RiskLimits(1, 1, 0, 0, 0), other);
+            EngineDriver.replay(e, journal);
+            assertEquals(live.restingOrders(), e.restingOrders(), "book replayed under retention " + other);
+            assertEquals(live.positions(), e.positions(), "positions replayed under retention " + other);
+            assertEquals(live.nextOrderId(), e.nextOrderId());
+            assertEquals(live.rejectedByReason(), e.rejectedByReason());
+            assertEquals(live.lastTradePrice(), e.lastTradePrice());
+            // Its memory may hold records forgotten out of turn (a reused clientOrderId): the
+            // snapshot leaves them out and restores to the same state.
+            EngineSnapshot snap = e.snapshot();
+            assertEquals(e.completedOrdersInMemory(),
+                    snap.orders().stream().filter(o -> o.order().remainingQuantity() == 0).count());
+            assertEquals(e.stateDigest(), InstrumentEngine.restore(snap, REFERENCE, LIMITS, other).stateDigest());
+        }
+    }
+
+    @Provide
+    Arbitrary<Integer> smallRetention() {
+        return Arbitraries.frequencyOf(
+                Tuple.of(3, Arbitraries.just(5)),
+                Tuple.of(2, Arbitraries.integers().between(0, 8).withDistribution(RandomDistribution.uniform())));
+    }
+
+    /** Runs the commands, checking as it goes; returns the journal. */
+    private static List<EngineDriver.Event> run(List<EngineDriver.Command> commands, int snapshotAt, int retention) {
+        InstrumentEngine engine = new InstrumentEngine("X", REFERENCE, LIMITS, retention);
         List<EngineDriver.Event> journal = new ArrayList<>();
+        Window window = new Window(retention);
         InstrumentEngine restored = null;
         int cut = Math.min(snapshotAt, commands.size());
 
         for (int i = 0; i < commands.size(); i++) {
-            if (i == cut) restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS);
+            if (i == cut) restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS, retention);
             EngineDriver.Command c = commands.get(i);
             if (c instanceof EngineDriver.Cancel k && k.account().equals("own")) {
-                c = new EngineDriver.Cancel(engine.order(k.orderId()).map(OrderView::account).orElse("a"), k.orderId());
+                OrderRequest placed = window.placed.get(k.orderId());
+                c = new EngineDriver.Cancel(placed == null ? "a" : placed.account(), k.orderId());
             }
             String before = engine.stateDigest();
             Object previous = c instanceof EngineDriver.Place p
                     ? engine.previousOutcome(p.request().account(), p.request().clientOrderId()).orElse(null)
                     : null;
+            long effectivePrice = 0;
+            if (c instanceof EngineDriver.Place p) {
+                assertEquals(window.remembers(p.request()), previous != null, "remembered: " + p.request());
+                effectivePrice = engine.effectivePrice(p.request());
+            }
 
             Object result = EngineDriver.run(engine, c, journal);
             if (restored != null) assertEquals(result, EngineDriver.run(restored, c, new ArrayList<>()), "restored engine");
@@ -80,29 +134,147 @@ class InstrumentEngineProperties {
                 assertEquals(before, engine.stateDigest(), "a failed cancel changes nothing");
             }
             if (result instanceof Outcome o && previous == null) {
-                checkOutcome(engine, o);
+                window.placed(((EngineDriver.Place) c).request(), o);
+                checkOutcome(engine, window, o, effectivePrice);
+                if (window.wasForgotten(o)) Statistics.label("reuse").collect("clientOrderId new again");
                 Statistics.label("outcome").collect(o.rejectReason() != null ? o.rejectReason().name() : o.status().name());
             }
-            if (result instanceof CancelResult cr) Statistics.label("cancel").collect(cr.status().name());
+            if (result instanceof CancelResult cr) {
+                if (cr.status() == CancelResult.Status.CANCELLED) window.cancelled(cr.orderId());
+                Statistics.label("cancel").collect(cr.status().name());
+            }
             checkInvariants(engine);
+            window.check(engine);
         }
-        if (restored == null) restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS);
+        if (restored == null) restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS, retention);
 
-        InstrumentEngine replayed = new InstrumentEngine("X", REFERENCE, new RiskLimits(1, 1, 0, 0, 0));
+        InstrumentEngine replayed = new InstrumentEngine("X", REFERENCE, new RiskLimits(1, 1, 0, 0, 0), retention);
         EngineDriver.replay(replayed, journal);
         assertEquals(engine.stateDigest(), replayed.stateDigest(), "replay");
+        assertEquals(engine.snapshot(), replayed.snapshot(), "replay");
         assertEquals(engine.stateDigest(), restored.stateDigest(), "snapshot at " + cut + " then same commands");
+        return journal;
     }
 
-    private static void checkOutcome(InstrumentEngine engine, Outcome o) {
+    /**
+     * Model of the idempotency window: all open orders plus the last N completed records, in
+     * completion order. Built only from the outcomes and cancel results the engine returned.
+     */
+    private static final class Window {
+        final int retention;
+        final Map<Long, OrderRequest> placed = new HashMap<>(); // every accepted order, by id
+        final Map<Long, Long> openRemaining = new HashMap<>();
+        final Set<String> open = new HashSet<>();
+        final ArrayDeque<Done> completed = new ArrayDeque<>(); // oldest first
+        final Set<String> forgotten = new HashSet<>();
+
+        /** A completed record: its key, and its order id (0 if rejected). */
+        record Done(String key, long orderId) {
+        }
+
+        Window(int retention) {
+            this.retention = retention;
+        }
+
+        static String key(String account, String clientOrderId) {
+            return account + "/" + clientOrderId;
+        }
+
+        boolean remembers(OrderRequest r) {
+            String k = key(r.account(), r.clientOrderId());
+            return open.contains(k) || remembersCompleted(k);
+        }
+
+        boolean remembersCompleted(String k) {
+            return completed.stream().anyMatch(d -> d.key().equals(k));
+        }
+
+        boolean wasForgotten(Outcome o) {
+            return forgotten.contains(key(o.account(), o.clientOrderId()));
+        }
+
+        void placed(OrderRequest r, Outcome o) {
+            for (Fill f : o.fills()) {
+                long left = openRemaining.merge(f.makerOrderId(), -f.quantity(), Long::sum);
+                if (left == 0) {
+                    openRemaining.remove(f.makerOrderId());
+                    OrderRequest maker = placed.get(f.makerOrderId());
+                    String mk = key(maker.account(), maker.clientOrderId());
+                    open.remove(mk);
+                    complete(new Done(mk, f.makerOrderId()));
+                }
+            }
+            String k = key(r.account(), r.clientOrderId());
+            if (o.orderId() != 0) placed.put(o.orderId(), r);
+            if (o.remainingQuantity() > 0) {
+                openRemaining.put(o.orderId(), o.remainingQuantity());
+                open.add(k);
+            } else {
+                complete(new Done(k, o.orderId()));
+            }
+        }
+
+        void cancelled(long orderId) {
+            openRemaining.remove(orderId);
+            OrderRequest r = placed.get(orderId);
+            String k = key(r.account(), r.clientOrderId());
+            open.remove(k);
+            complete(new Done(k, orderId));
+        }
+
+        private void complete(Done d) {
+            completed.addLast(d);
+            while (completed.size() > retention) forgotten.add(completed.pollFirst().key());
+        }
+
+        void check(InstrumentEngine engine) {
+            assertTrue(engine.completedOrdersInMemory() <= retention);
+            assertEquals(completed.size(), engine.completedOrdersInMemory(), "completed records remembered");
+            Set<String> keys = new LinkedHashSet<>(forgotten);
+            keys.addAll(open);
+            completed.forEach(d -> keys.add(d.key()));
+            for (String k : keys) {
+                String[] ac = k.split("/", 2);
+                assertEquals(open.contains(k) || remembersCompleted(k),
+                        engine.previousOutcome(ac[0], ac[1]).isPresent(), "remembered: " + k);
+            }
+            Set<Long> completedIds = new HashSet<>();
+            completed.forEach(d -> completedIds.add(d.orderId()));
+            for (long id : placed.keySet()) {
+                boolean known = openRemaining.containsKey(id) || completedIds.contains(id);
+                assertEquals(known, engine.order(id).isPresent(), "order " + id);
+            }
+            // The snapshot: open orders by id, then the completed ones in completion order.
+            List<Done> snapshotCompleted = new ArrayList<>();
+            long lastOpenId = 0;
+            boolean inCompleted = false;
+            for (EngineSnapshot.OrderEntry entry : engine.snapshot().orders()) {
+                OrderView v = entry.order();
+                boolean isOpen = v.remainingQuantity() > 0;
+                if (isOpen) {
+                    assertTrue(!inCompleted && v.orderId() > lastOpenId, "open orders first, by id");
+                    lastOpenId = v.orderId();
+                } else {
+                    inCompleted = true;
+                    snapshotCompleted.add(new Done(key(v.account(), v.clientOrderId()), v.orderId()));
+                }
+            }
+            assertEquals(new ArrayList<>(completed), snapshotCompleted, "completion order in the snapshot");
+        }
+    }
+    private static void checkOutcome(InstrumentEngine engine, Window window, Outcome o, long bound) {
         if (o.status() == OrderStatus.REJECTED) return;
-        OrderView taker = engine.order(o.orderId()).orElseThrow();
+        // The records may already be forgotten (tiny window): check against what was placed.
+        OrderRequest taker = window.placed.get(o.orderId());
         assertTrue(taker.quantity() <= LIMITS.maxOrderQuantity());
         assertEquals(taker.quantity(), o.filledQuantity() + o.remainingQuantity() + o.cancelledQuantity());
+        engine.order(o.orderId()).ifPresent(v -> {
+            assertEquals(taker, v.request());
+            assertEquals(bound, v.effectivePrice());
+        });
         for (Fill f : o.fills()) {
-            OrderView maker = engine.order(f.makerOrderId()).orElseThrow();
+            OrderRequest maker = window.placed.get(f.makerOrderId());
             assertEquals(maker.price(), f.price(), "trade at the maker's price");
-            long bound = taker.effectivePrice();
             assertTrue(taker.side() == Side.BUY ? f.price() <= bound : f.price() >= bound, "trade beyond taker limit");
             // Priority: nothing better, nor earlier at the same price, is left on the maker's side.
             for (RestingOrder r : engine.restingOrders()) {
@@ -153,8 +325,8 @@ class InstrumentEngineProperties {
         assertEquals(buyNotional, sellNotional);
 
         for (long id = 1; id < engine.nextOrderId(); id++) {
-            OrderView v = engine.order(id).orElseThrow();
-            assertEquals(v.quantity(), v.filledQuantity() + v.remainingQuantity() + v.cancelledQuantity(), v.toString());
+            engine.order(id).ifPresent(v -> assertEquals(v.quantity(),
+                    v.filledQuantity() + v.remainingQuantity() + v.cancelledQuantity(), v.toString()));
         }
         assertEquals(engine.nextOrderId() - 1, engine.accepted());
         assertEquals(engine.rejected(), engine.rejectedByReason().values().stream().mapToLong(Long::longValue).sum());

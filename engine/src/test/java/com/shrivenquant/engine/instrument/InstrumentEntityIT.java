@@ -57,8 +57,13 @@ class InstrumentEntityIT {
   }
 
   static EngineSettings settings(String symbol, int maxBatch, int maxQueue, int snapshotEvery) {
+    return settings(symbol, maxBatch, maxQueue, snapshotEvery, 50_000);
+  }
+
+  static EngineSettings settings(
+      String symbol, int maxBatch, int maxQueue, int snapshotEvery, int retained) {
     return new EngineSettings(
-        Duration.ofSeconds(10), maxBatch, maxQueue, snapshotEvery,
+        Duration.ofSeconds(10), maxBatch, maxQueue, snapshotEvery, retained,
         Map.of(symbol, new InstrumentSpec(symbol, 10_000, LIMITS)));
   }
 
@@ -134,6 +139,37 @@ class InstrumentEntityIT {
   }
 
   @Test
+  void aSmallIdempotencyWindowRecoversToTheSameStateAndForgetsOnlyOldCompletedOrders() {
+    String symbol = "WINDOW";
+    EngineSettings settings = settings(symbol, 1000, 50_000, 25, 10);
+    ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    List<Placed> first = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      // IOC orders far from the book: each completes (cancelled) at once.
+      entity.tell(new Place(OrderRequest.limit("a", "w-" + i, Side.BUY, 9_500, 1, TimeInForce.IOC),
+          probe.getRef()));
+      first.add((Placed) probe.receiveMessage(Duration.ofSeconds(10)));
+    }
+    String digest = digest(entity);
+    testKit.stop(entity);
+    ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    assertEquals(digest, digest(recovered), "same state after journal and snapshot recovery");
+
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    long journal = rows("select count(*) from event_journal where persistence_id = '" + pid + "'");
+    recovered.tell(new Place(OrderRequest.limit("a", "w-199", Side.BUY, 9_500, 1, TimeInForce.IOC),
+        probe.getRef()));
+    assertEquals(first.get(199), probe.receiveMessage(Duration.ofSeconds(10)), "inside the window");
+    recovered.tell(new Place(OrderRequest.limit("a", "w-0", Side.BUY, 9_500, 1, TimeInForce.IOC),
+        probe.getRef()));
+    Placed again = (Placed) probe.receiveMessage(Duration.ofSeconds(10));
+    assertTrue(again.outcome().orderId() > first.get(199).outcome().orderId(),
+        "outside the window the id is a new order");
+    assertEquals(journal + 1, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
+  }
+
+  @Test
   void ordersBeyondTheQueueAreRefusedPersistNothingAndMayBeRetried() {
     String symbol = "FULL";
     var entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 10, 100_000)));
@@ -178,7 +214,7 @@ class InstrumentEntityIT {
 
     // Narrower band now (1%): recomputing the protection price would fill only two levels.
     RiskLimits narrow = new RiskLimits(1_000, 1_000_000_000L, 100, 1_000_000, 100_000);
-    EngineSettings changed = new EngineSettings(Duration.ofSeconds(10), 1000, 50_000, 100_000,
+    EngineSettings changed = new EngineSettings(Duration.ofSeconds(10), 1000, 50_000, 100_000, 50_000,
         Map.of(symbol, new InstrumentSpec(symbol, 10_000, narrow)));
     ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, changed));
     assertEquals(digest, digest(recovered), "replay used the journaled protection price");
