@@ -32,7 +32,7 @@ public final class OrderLoadBenchmark {
       int nodes = 1, warmup = 60, duration = 60, scanSeconds = 20;
       double rate = 2000;
       List<Double> scan = List.of(1000.0, 1500.0, 2000.0, 2500.0, 3000.0, 4000.0);
-      String heap = "1g";
+      String heap = "2g";
       List<String> opts = new ArrayList<>();
       boolean hot = true, capacity = true;
       for (int i = 0; i < args.length; i++) {
@@ -73,7 +73,7 @@ public final class OrderLoadBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    List<String> jvm = new ArrayList<>(List.of("-Xmx" + o.heap(), "-XX:+UseParallelGC"));
+    List<String> jvm = new ArrayList<>(List.of("-Xmx" + o.heap(), "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"));
     jvm.addAll(o.nodeOptions());
     EngineSettings engine = EngineSettings.fromConfig(ConfigFactory.load());
     List<String> symbols = new ArrayList<>(engine.instruments().keySet());

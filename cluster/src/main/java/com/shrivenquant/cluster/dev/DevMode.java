@@ -26,7 +26,7 @@ public final class DevMode {
       int seconds = 0;
       OrderLoad.Spread spread = OrderLoad.Spread.ZIPF;
       Path workDir = Path.of(".dev");
-      String heap = "384m";
+      String heap = "512m";
       List<String> nodeOptions = new ArrayList<>();
       for (int i = 0; i < args.length; i++) {
         String a = args[i];
@@ -103,7 +103,7 @@ public final class DevMode {
   }
 
   static List<String> nodeJvmOptions(Options o) {
-    List<String> options = new ArrayList<>(List.of("-Xmx" + o.nodeHeap(), "-XX:+UseParallelGC"));
+    List<String> options = new ArrayList<>(List.of("-Xmx" + o.nodeHeap(), "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"));
     options.addAll(o.nodeOptions());
     return options;
   }
