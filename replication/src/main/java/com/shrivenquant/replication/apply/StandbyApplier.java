@@ -1,0 +1,222 @@
+package com.shrivenquant.replication.apply;
+
+import akka.Done;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.DispatcherSelector;
+import akka.kafka.ConsumerSettings;
+import akka.kafka.Subscriptions;
+import akka.kafka.javadsl.Consumer;
+import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.Sink;
+import akka.japi.Pair;
+import com.shrivenquant.replication.journal.JournalRow;
+import com.shrivenquant.replication.journal.RecordCodec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Standby region: consumes the active region's journal records and writes them into this
+ * region's own journal, so an entity started here recovers exactly the state it had there. Each
+ * partition's next offset is stored in the same transaction as the rows it covers (exactly once
+ * across crashes); a row already present (a re-publish) is not written again. Records written
+ * under an epoch older than the current one are refused and reported, never applied: the hook
+ * failover fences with.
+ */
+public final class StandbyApplier {
+  private static final Logger log = LoggerFactory.getLogger(StandbyApplier.class);
+
+  public record Settings(
+      String groupId, String topic, String bootstrapServers, int maxBatch, Duration maxBatchWait) {}
+
+  private final Consumer.Control control;
+  private final CompletionStage<Done> done;
+  private final AtomicLong currentEpoch;
+  private final AtomicLong applied = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+
+  private StandbyApplier(Consumer.Control control, CompletionStage<Done> done, AtomicLong epoch) {
+    this.control = control;
+    this.done = done;
+    this.currentEpoch = epoch;
+  }
+
+  public static StandbyApplier start(
+      ActorSystem<?> system, DataSource journal, Settings settings, long epoch) {
+    Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    AtomicLong currentEpoch = new AtomicLong(epoch);
+    ConsumerSettings<String, byte[]> consumer =
+        ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
+            .withBootstrapServers(settings.bootstrapServers())
+            .withGroupId(settings.groupId())
+            .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
+            .withProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false")
+            .withProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    StandbyApplier[] self = new StandbyApplier[1];
+    Pair<Consumer.Control, CompletionStage<Done>> running =
+        Consumer.plainPartitionedManualOffsetSource(
+                consumer,
+                Subscriptions.topics(settings.topic()),
+                partitions -> CompletableFuture.supplyAsync(() -> offsets(journal, partitions), blocking))
+            .mapAsyncUnordered(
+                1024,
+                partition ->
+                    partition
+                        .second()
+                        .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
+                        .mapAsync(1, batch -> CompletableFuture.supplyAsync(
+                            () -> self[0].apply(journal, batch), blocking))
+                        .runWith(Sink.ignore(), system))
+            .toMat(Sink.ignore(), Keep.both())
+            .run(system);
+    self[0] = new StandbyApplier(running.first(), running.second(), currentEpoch);
+    return self[0];
+  }
+
+  /** From now on, records of an older epoch are refused. */
+  public void fenceBelow(long epoch) {
+    currentEpoch.accumulateAndGet(epoch, Math::max);
+  }
+
+  public long applied() {
+    return applied.get();
+  }
+
+  public long refused() {
+    return refused.get();
+  }
+
+  public CompletionStage<Done> stop() {
+    return control.drainAndShutdown(done, Runnable::run);
+  }
+
+  private Done apply(DataSource journal, List<ConsumerRecord<String, byte[]>> batch) {
+    long epoch = currentEpoch.get();
+    int appliedNow = 0;
+    int refusedNow = 0;
+    try (Connection c = journal.getConnection()) {
+      c.setAutoCommit(false);
+      try (PreparedStatement insert = c.prepareStatement(
+              "INSERT INTO event_journal (persistence_id, sequence_number, deleted, writer,"
+                  + " write_timestamp, adapter_manifest, event_ser_id, event_ser_manifest,"
+                  + " event_payload, meta_ser_id, meta_ser_manifest, meta_payload)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                  + " ON CONFLICT (persistence_id, sequence_number) DO NOTHING RETURNING ordering");
+          PreparedStatement tag = c.prepareStatement(
+              "INSERT INTO event_tag (event_id, tag) VALUES (?, ?)");
+          PreparedStatement refuse = c.prepareStatement(
+              "INSERT INTO replication_refused (topic, kafka_partition, kafka_offset,"
+                  + " persistence_id, sequence_number, record_epoch, current_epoch, reason)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (ConsumerRecord<String, byte[]> record : batch) {
+          RecordCodec.Received received = RecordCodec.fromRecord(record);
+          JournalRow row = received.row();
+          if (received.epoch() < epoch) {
+            refuse.setString(1, record.topic());
+            refuse.setInt(2, record.partition());
+            refuse.setLong(3, record.offset());
+            refuse.setString(4, row.persistenceId());
+            refuse.setLong(5, row.sequenceNumber());
+            refuse.setLong(6, received.epoch());
+            refuse.setLong(7, epoch);
+            refuse.setString(8, "written under epoch " + received.epoch() + " < current " + epoch);
+            refuse.addBatch();
+            refusedNow++;
+            continue;
+          }
+          insert.setString(1, row.persistenceId());
+          insert.setLong(2, row.sequenceNumber());
+          insert.setBoolean(3, row.deleted());
+          insert.setString(4, row.writer());
+          insert.setLong(5, row.writeTimestamp());
+          insert.setString(6, row.adapterManifest());
+          insert.setInt(7, row.serId());
+          insert.setString(8, row.serManifest());
+          insert.setBytes(9, row.payload());
+          if (row.metaSerId() == null) insert.setNull(10, java.sql.Types.INTEGER);
+          else insert.setInt(10, row.metaSerId());
+          insert.setString(11, row.metaSerManifest());
+          insert.setBytes(12, row.metaPayload());
+          try (ResultSet rs = insert.executeQuery()) {
+            if (rs.next()) {
+              appliedNow++;
+              for (String t : row.tags()) {
+                tag.setLong(1, rs.getLong(1));
+                tag.setString(2, t);
+                tag.addBatch();
+              }
+            }
+          }
+        }
+        tag.executeBatch();
+        refuse.executeBatch();
+      }
+      storeNextOffsets(c, batch);
+      c.commit();
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not apply " + batch.size() + " records", e);
+    }
+    applied.addAndGet(appliedNow);
+    if (refusedNow > 0) {
+      refused.addAndGet(refusedNow);
+      log.warn("Refused {} records of an epoch older than {}", refusedNow, epoch);
+    }
+    return Done.getInstance();
+  }
+
+  private static void storeNextOffsets(Connection c, List<ConsumerRecord<String, byte[]>> batch)
+      throws SQLException {
+    Map<TopicPartition, Long> next = new HashMap<>();
+    for (ConsumerRecord<String, byte[]> r : batch) {
+      next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO replication_applier_offset (topic, kafka_partition, next_offset, updated_at)"
+            + " VALUES (?, ?, ?, now()) ON CONFLICT (topic, kafka_partition) DO UPDATE"
+            + " SET next_offset = excluded.next_offset, updated_at = now()")) {
+      for (Map.Entry<TopicPartition, Long> e : next.entrySet()) {
+        ps.setString(1, e.getKey().topic());
+        ps.setInt(2, e.getKey().partition());
+        ps.setLong(3, e.getValue());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private static Map<TopicPartition, Object> offsets(DataSource journal, Set<TopicPartition> partitions) {
+    Map<TopicPartition, Object> out = new HashMap<>(); // the Java API takes Scala Longs as Object
+    try (Connection c = journal.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT next_offset FROM replication_applier_offset WHERE topic = ? AND kafka_partition = ?")) {
+      for (TopicPartition tp : partitions) {
+        ps.setString(1, tp.topic());
+        ps.setInt(2, tp.partition());
+        try (ResultSet rs = ps.executeQuery()) {
+          out.put(tp, rs.next() ? rs.getLong(1) : 0L);
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not read applier offsets", e);
+    }
+    return out;
+  }
+}
