@@ -30,6 +30,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,11 +54,23 @@ public final class StandbyApplier {
   private final AtomicLong currentEpoch;
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  // Journal write in the active region -> commit here, in microseconds (both clocks are this
+  // machine's in dev and tests; across regions it includes their clock offset).
+  private final Recorder lag = new Recorder(3);
+  private final Histogram lagTotal = new Histogram(3);
+  private final DataSource journal;
+  private final ConsumerSettings<String, byte[]> consumerSettings;
+  private final String topic;
 
-  private StandbyApplier(Consumer.Control control, CompletionStage<Done> done, AtomicLong epoch) {
+  private StandbyApplier(
+      Consumer.Control control, CompletionStage<Done> done, AtomicLong epoch, DataSource journal,
+      ConsumerSettings<String, byte[]> consumerSettings, String topic) {
     this.control = control;
     this.done = done;
     this.currentEpoch = epoch;
+    this.journal = journal;
+    this.consumerSettings = consumerSettings;
+    this.topic = topic;
   }
 
   public static StandbyApplier start(
@@ -87,7 +101,8 @@ public final class StandbyApplier {
                         .runWith(Sink.ignore(), system))
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
-    self[0] = new StandbyApplier(running.first(), running.second(), currentEpoch);
+    self[0] = new StandbyApplier(
+        running.first(), running.second(), currentEpoch, journal, consumer, settings.topic());
     return self[0];
   }
 
@@ -102,6 +117,47 @@ public final class StandbyApplier {
 
   public long refused() {
     return refused.get();
+  }
+
+  /** Replication lag since the previous call (journal write there -> commit here), microseconds. */
+  public synchronized Histogram lagSinceLastCall() {
+    Histogram h = lag.getIntervalHistogram();
+    lagTotal.add(h);
+    return h;
+  }
+
+  /**
+   * Completes once every record that is in the topic now has been applied (or refused): what
+   * promotion waits for before the standby accepts orders.
+   */
+  public CompletionStage<Done> drain(Duration timeout) {
+    return CompletableFuture.supplyAsync(() -> {
+      Map<TopicPartition, Long> end = endOffsets();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (true) {
+        Map<TopicPartition, Object> applied = offsets(journal, end.keySet());
+        boolean caughtUp = end.entrySet().stream()
+            .allMatch(e -> (Long) applied.get(e.getKey()) >= e.getValue());
+        if (caughtUp) return Done.getInstance();
+        if (System.nanoTime() > deadline)
+          throw new IllegalStateException("not drained within " + timeout + ": at " + applied + " of " + end);
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException(e);
+        }
+      }
+    });
+  }
+
+  private Map<TopicPartition, Long> endOffsets() {
+    try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c =
+        consumerSettings.createKafkaConsumer()) {
+      List<TopicPartition> partitions = c.partitionsFor(topic).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      return c.endOffsets(partitions);
+    }
   }
 
   public CompletionStage<Done> stop() {
@@ -171,6 +227,11 @@ public final class StandbyApplier {
       }
       storeNextOffsets(c, batch);
       c.commit();
+      long now = System.currentTimeMillis();
+      for (ConsumerRecord<String, byte[]> record : batch) {
+        long written = RecordCodec.writeTimestamp(record);
+        if (written > 0) lag.recordValue(Math.max(1, (now - written) * 1000));
+      }
     } catch (SQLException e) {
       throw new IllegalStateException("could not apply " + batch.size() + " records", e);
     }

@@ -70,6 +70,11 @@ public final class RecordCodec {
     return new Received(row, longOf(h, EPOCH));
   }
 
+  /** The journal write time in the active region, without decoding the rest. */
+  public static long writeTimestamp(ConsumerRecord<String, byte[]> r) {
+    return longOf(r.headers(), TIMESTAMP);
+  }
+
   private static byte[] longBytes(long v) {
     return ByteBuffer.allocate(8).putLong(v).array();
   }
