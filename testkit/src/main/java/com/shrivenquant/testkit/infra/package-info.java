@@ -1,6 +1,6 @@
 /**
- * Local infrastructure started from Maven artifacts: PostgreSQL servers, child JVMs, in-JVM
- * cluster nodes, free ports. No JUnit here (it is an optional dependency), so the dev launcher
- * can use these classes in production code.
+ * Local infrastructure started from Maven artifacts: PostgreSQL servers, a Kafka broker (child
+ * JVM), child JVMs, in-JVM cluster nodes, free ports. No JUnit here (it is an optional dependency),
+ * so the dev launcher can use these classes in production code.
  */
 package com.shrivenquant.testkit.infra;
