@@ -160,8 +160,9 @@ public final class StandbyApplier {
     }
   }
 
+  /** Stops consuming; a batch being applied commits or rolls back as a whole either way. */
   public CompletionStage<Done> stop() {
-    return control.drainAndShutdown(done, Runnable::run);
+    return control.shutdown();
   }
 
   private Done apply(DataSource journal, List<ConsumerRecord<String, byte[]>> batch) {
