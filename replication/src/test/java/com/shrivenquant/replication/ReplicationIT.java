@@ -142,7 +142,7 @@ class ReplicationIT {
       assertEquals(before, region2.countRows("event_journal"), "and nothing of it reaches the journal");
     } finally {
       publisher.stop();
-      applier.stop();
+      applier.stop().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
   }
 

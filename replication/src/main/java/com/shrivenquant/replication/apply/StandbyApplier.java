@@ -6,6 +6,10 @@ import akka.actor.typed.DispatcherSelector;
 import akka.kafka.ConsumerSettings;
 import akka.kafka.Subscriptions;
 import akka.kafka.javadsl.Consumer;
+import akka.stream.KillSwitches;
+import akka.stream.RestartSettings;
+import akka.stream.UniqueKillSwitch;
+import akka.stream.javadsl.RestartSource;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.japi.Pair;
@@ -49,8 +53,8 @@ public final class StandbyApplier {
   public record Settings(
       String groupId, String topic, String bootstrapServers, int maxBatch, Duration maxBatchWait) {}
 
-  private final Consumer.Control control;
-  private final CompletionStage<Done> done;
+  private volatile UniqueKillSwitch killSwitch;
+  private volatile CompletionStage<Done> done;
   private final AtomicLong currentEpoch;
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
@@ -63,10 +67,8 @@ public final class StandbyApplier {
   private final String topic;
 
   private StandbyApplier(
-      Consumer.Control control, CompletionStage<Done> done, AtomicLong epoch, DataSource journal,
-      ConsumerSettings<String, byte[]> consumerSettings, String topic) {
-    this.control = control;
-    this.done = done;
+      AtomicLong epoch, DataSource journal, ConsumerSettings<String, byte[]> consumerSettings,
+      String topic) {
     this.currentEpoch = epoch;
     this.journal = journal;
     this.consumerSettings = consumerSettings;
@@ -84,26 +86,27 @@ public final class StandbyApplier {
             .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
             .withProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false")
             .withProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    StandbyApplier[] self = new StandbyApplier[1];
-    Pair<Consumer.Control, CompletionStage<Done>> running =
-        Consumer.plainPartitionedManualOffsetSource(
-                consumer,
-                Subscriptions.topics(settings.topic()),
-                partitions -> CompletableFuture.supplyAsync(() -> offsets(journal, partitions), blocking))
-            .mapAsyncUnordered(
-                1024,
-                partition ->
-                    partition
-                        .second()
-                        .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
-                        .mapAsync(1, batch -> CompletableFuture.supplyAsync(
-                            () -> self[0].apply(journal, batch), blocking))
-                        .runWith(Sink.ignore(), system))
+    StandbyApplier applier = new StandbyApplier(currentEpoch, journal, consumer, settings.topic());
+    // One applier per region (a singleton), assigning every partition itself: positions live in
+    // this region's database, not in Kafka's consumer groups. Any failure (broker or database
+    // gone) restarts the stream from the stored positions.
+    Pair<UniqueKillSwitch, CompletionStage<Done>> running =
+        RestartSource.onFailuresWithBackoff(
+                RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2),
+                () -> {
+                  Map<TopicPartition, Long> from = offsets(journal, applier.partitions());
+                  log.info("Applying {} from {}", settings.topic(), from);
+                  return Consumer.plainSource(consumer, Subscriptions.assignmentWithOffset(from))
+                      .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
+                      .mapAsync(1, batch -> CompletableFuture.supplyAsync(
+                          () -> applier.apply(journal, batch), blocking));
+                })
+            .viaMat(KillSwitches.single(), Keep.right())
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
-    self[0] = new StandbyApplier(
-        running.first(), running.second(), currentEpoch, journal, consumer, settings.topic());
-    return self[0];
+    applier.killSwitch = running.first();
+    applier.done = running.second();
+    return applier;
   }
 
   /** From now on, records of an older epoch are refused. */
@@ -135,9 +138,9 @@ public final class StandbyApplier {
       Map<TopicPartition, Long> end = endOffsets();
       long deadline = System.nanoTime() + timeout.toNanos();
       while (true) {
-        Map<TopicPartition, Object> applied = offsets(journal, end.keySet());
+        Map<TopicPartition, Long> applied = offsets(journal, end.keySet());
         boolean caughtUp = end.entrySet().stream()
-            .allMatch(e -> (Long) applied.get(e.getKey()) >= e.getValue());
+            .allMatch(e -> applied.get(e.getKey()) >= e.getValue());
         if (caughtUp) return Done.getInstance();
         if (System.nanoTime() > deadline)
           throw new IllegalStateException("not drained within " + timeout + ": at " + applied + " of " + end);
@@ -154,15 +157,28 @@ public final class StandbyApplier {
   private Map<TopicPartition, Long> endOffsets() {
     try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c =
         consumerSettings.createKafkaConsumer()) {
-      List<TopicPartition> partitions = c.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      return c.endOffsets(partitions);
+      return c.endOffsets(partitions(c));
     }
+  }
+
+  private Set<TopicPartition> partitions() {
+    try (org.apache.kafka.clients.consumer.Consumer<String, byte[]> c =
+        consumerSettings.createKafkaConsumer()) {
+      return partitions(c);
+    }
+  }
+
+  private Set<TopicPartition> partitions(org.apache.kafka.clients.consumer.Consumer<String, byte[]> c) {
+    List<org.apache.kafka.common.PartitionInfo> info = c.partitionsFor(topic, Duration.ofSeconds(10));
+    if (info == null || info.isEmpty()) throw new IllegalStateException("topic " + topic + " has no partitions");
+    return info.stream().map(p -> new TopicPartition(p.topic(), p.partition()))
+        .collect(java.util.stream.Collectors.toSet());
   }
 
   /** Stops consuming; a batch being applied commits or rolls back as a whole either way. */
   public CompletionStage<Done> stop() {
-    return control.shutdown();
+    killSwitch.shutdown();
+    return done;
   }
 
   private Done apply(DataSource journal, List<ConsumerRecord<String, byte[]>> batch) {
@@ -264,8 +280,8 @@ public final class StandbyApplier {
     }
   }
 
-  private static Map<TopicPartition, Object> offsets(DataSource journal, Set<TopicPartition> partitions) {
-    Map<TopicPartition, Object> out = new HashMap<>(); // the Java API takes Scala Longs as Object
+  private static Map<TopicPartition, Long> offsets(DataSource journal, Set<TopicPartition> partitions) {
+    Map<TopicPartition, Long> out = new HashMap<>();
     try (Connection c = journal.getConnection();
         PreparedStatement ps = c.prepareStatement(
             "SELECT next_offset FROM replication_applier_offset WHERE topic = ? AND kafka_partition = ?")) {

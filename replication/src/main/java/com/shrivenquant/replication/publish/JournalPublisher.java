@@ -6,6 +6,8 @@ import akka.kafka.ProducerMessage;
 import akka.kafka.ProducerSettings;
 import akka.kafka.javadsl.Producer;
 import akka.stream.KillSwitches;
+import akka.stream.RestartSettings;
+import akka.stream.javadsl.RestartSource;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
@@ -56,9 +58,6 @@ public final class JournalPublisher {
       ActorSystem<?> system, DataSource journal, Settings settings, LongSupplier epoch)
       throws java.sql.SQLException {
     PublisherPosition position = new PublisherPosition(journal, settings.publisherId());
-    long start = position.load();
-    JournalTailer tailer =
-        new JournalTailer(journal, start, settings.maxRowsPerPoll(), settings.gapGrace());
     Executor blocking =
         system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking());
     ProducerSettings<String, byte[]> producer =
@@ -67,22 +66,32 @@ public final class JournalPublisher {
             .withProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true")
             .withProperty(ProducerConfig.ACKS_CONFIG, "all")
             .withProperty(ProducerConfig.LINGER_MS_CONFIG, "1");
-    log.info("Publishing journal from ordering {} to topic {}", start, settings.topic());
 
+    // Any failure (broker or database gone) restarts from the stored position: records the
+    // broker had not acknowledged are published again; the applier keeps the first copy.
     Pair<UniqueKillSwitch, CompletionStage<Done>> running =
-        Source.tick(Duration.ZERO, settings.pollInterval(), "poll")
+        RestartSource.onFailuresWithBackoff(
+                RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2),
+                () -> {
+                  long start = position.load();
+                  log.info("Publishing journal from ordering {} to topic {}", start, settings.topic());
+                  JournalTailer tailer =
+                      new JournalTailer(journal, start, settings.maxRowsPerPoll(), settings.gapGrace());
+                  return Source.tick(Duration.ZERO, settings.pollInterval(), "poll")
+                      .mapAsync(1, t -> CompletableFuture.supplyAsync(() -> poll(tailer), blocking))
+                      .filter(b -> !b.rows().isEmpty() || !b.skipped().isEmpty())
+                      .map(b -> envelope(settings.topic(), b, epoch.getAsLong()))
+                      .via(Producer.flexiFlow(producer))
+                      .mapAsync(1, result -> CompletableFuture.supplyAsync(() -> {
+                        JournalTailer.Batch b = result.passThrough();
+                        save(position, b.lastOrdering(), b.skipped());
+                        if (!b.skipped().isEmpty())
+                          log.warn("Orderings {} were rolled back in the journal and never existed",
+                              b.skipped());
+                        return Done.getInstance();
+                      }, blocking));
+                })
             .viaMat(KillSwitches.single(), Keep.right())
-            .mapAsync(1, t -> CompletableFuture.supplyAsync(() -> poll(tailer), blocking))
-            .filter(b -> !b.rows().isEmpty() || !b.skipped().isEmpty())
-            .map(b -> envelope(settings.topic(), b, epoch.getAsLong()))
-            .via(Producer.flexiFlow(producer))
-            .mapAsync(1, result -> CompletableFuture.supplyAsync(() -> {
-              JournalTailer.Batch b = result.passThrough();
-              save(position, b.lastOrdering(), b.skipped());
-              if (!b.skipped().isEmpty())
-                log.warn("Orderings {} were rolled back in the journal and never existed", b.skipped());
-              return Done.getInstance();
-            }, blocking))
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
     return new JournalPublisher(running.first(), running.second());
