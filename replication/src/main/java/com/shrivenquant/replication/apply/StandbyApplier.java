@@ -10,6 +10,7 @@ import akka.stream.KillSwitches;
 import akka.stream.RestartSettings;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.RestartSource;
+import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.Sink;
 import akka.japi.Pair;
@@ -93,19 +94,27 @@ public final class StandbyApplier {
     Pair<UniqueKillSwitch, CompletionStage<Done>> running =
         RestartSource.onFailuresWithBackoff(
                 RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2),
-                () -> {
-                  Map<TopicPartition, Long> from = offsets(journal, applier.partitions());
-                  log.info("Applying {} from {}", settings.topic(), from);
-                  return Consumer.plainSource(consumer, Subscriptions.assignmentWithOffset(from))
-                      .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
-                      .mapAsync(1, batch -> CompletableFuture.supplyAsync(
-                          () -> applier.apply(journal, batch), blocking));
-                })
+                // The positions are read inside the stream: if the database is down, that is a
+                // stream failure, retried with backoff (a factory that throws would end it).
+                () -> Source.completionStageSource(
+                    CompletableFuture.supplyAsync(
+                        () -> {
+                          Map<TopicPartition, Long> from = offsets(journal, applier.partitions());
+                          log.info("Applying {} from {}", settings.topic(), from);
+                          return Consumer.plainSource(consumer, Subscriptions.assignmentWithOffset(from))
+                              .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
+                              .mapAsync(1, batch -> CompletableFuture.supplyAsync(
+                                  () -> applier.apply(journal, batch), blocking));
+                        },
+                        blocking)))
             .viaMat(KillSwitches.single(), Keep.right())
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
     applier.killSwitch = running.first();
     applier.done = running.second();
+    applier.done.whenComplete((d, e) -> {
+      if (e != null) log.error("Applier stopped for good", e);
+    });
     return applier;
   }
 

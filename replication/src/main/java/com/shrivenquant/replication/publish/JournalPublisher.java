@@ -72,8 +72,10 @@ public final class JournalPublisher {
     Pair<UniqueKillSwitch, CompletionStage<Done>> running =
         RestartSource.onFailuresWithBackoff(
                 RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2),
-                () -> {
-                  long start = position.load();
+                // The position is read inside the stream: if the database is down, that is a
+                // stream failure, retried with backoff (a factory that throws would end it).
+                () -> Source.completionStageSource(CompletableFuture.supplyAsync(() -> {
+                  long start = load(position);
                   log.info("Publishing journal from ordering {} to topic {}", start, settings.topic());
                   JournalTailer tailer =
                       new JournalTailer(journal, start, settings.maxRowsPerPoll(), settings.gapGrace());
@@ -85,15 +87,18 @@ public final class JournalPublisher {
                       .mapAsync(1, result -> CompletableFuture.supplyAsync(() -> {
                         JournalTailer.Batch b = result.passThrough();
                         save(position, b.lastOrdering(), b.skipped());
-                        if (!b.skipped().isEmpty())
-                          log.warn("Orderings {} were rolled back in the journal and never existed",
-                              b.skipped());
+                        if (!b.skipped().isEmpty() && log.isDebugEnabled())
+                          log.debug("Orderings {} were rolled back and never existed (recorded in"
+                              + " replication_skipped_ordering)", b.skipped());
                         return Done.getInstance();
                       }, blocking));
-                })
+                }, blocking)))
             .viaMat(KillSwitches.single(), Keep.right())
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
+    running.second().whenComplete((d, e) -> {
+      if (e != null) log.error("Publisher stopped for good", e);
+    });
     return new JournalPublisher(running.first(), running.second());
   }
 
@@ -110,6 +115,14 @@ public final class JournalPublisher {
       return tailer.poll();
     } catch (java.sql.SQLException e) {
       throw new IllegalStateException("journal poll failed", e);
+    }
+  }
+
+  private static long load(PublisherPosition position) {
+    try {
+      return position.load();
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("could not read the publisher position", e);
     }
   }
 

@@ -1,0 +1,188 @@
+package com.shrivenquant.replication;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.testkit.KafkaExtension;
+import com.shrivenquant.testkit.PostgresExtension;
+import com.shrivenquant.testkit.infra.ChildJvm;
+import com.shrivenquant.testkit.infra.FreePorts;
+import com.shrivenquant.testkit.infra.LocalPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import javax.sql.DataSource;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Writers keep writing region 1's journal while, in turn, the publisher process is killed with
+ * SIGKILL and restarted, then the applier process, then the broker restarts, then region 2's
+ * PostgreSQL restarts. Replication resumes by itself after each, and at the end region 2's journal
+ * holds every row of region 1's exactly once, byte-identical.
+ */
+class ReplicationCrashIT {
+  static final String TOPIC = "journal-crash";
+
+  static void migrate(DataSource ds) {
+    JournalSchema.migrate(ds);
+    ReplicationSchema.migrate(ds);
+  }
+
+  @RegisterExtension @Order(1)
+  static final PostgresExtension region1 = new PostgresExtension("region1", ReplicationCrashIT::migrate);
+
+  @RegisterExtension @Order(2)
+  static final KafkaExtension kafka = new KafkaExtension();
+
+  static Path region2Data;
+  static int region2Port;
+  static LocalPostgres region2;
+  static LocalPostgres.Database db2;
+  static final List<ChildJvm> agents = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka.broker().createTopic(TOPIC, 4);
+    region2Data = Files.createTempDirectory("region2-pg");
+    region2Port = FreePorts.freePort();
+    region2 = startRegion2();
+    db2 = region2.createDatabase("region2");
+    migrate(db2.dataSource());
+  }
+
+  static LocalPostgres startRegion2() {
+    return LocalPostgres.builder().name("crash-region2").dataDirectory(region2Data).port(region2Port).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    agents.forEach(a -> a.stop(Duration.ofSeconds(5)));
+    if (region2 != null) region2.close();
+  }
+
+  static ChildJvm agent(String mode, LocalPostgres.Database db) {
+    ChildJvm jvm = ChildJvm.builder("replication-" + mode, ReplicationAgent.class)
+        .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
+        .systemProperty("sq.replication.mode", mode)
+        .systemProperty("sq.replication.jdbc-url", db.jdbcUrl())
+        .systemProperty("sq.replication.jdbc-user", db.user())
+        .systemProperty("sq.replication.jdbc-password", db.password())
+        .systemProperty("sq.replication.bootstrap-servers", kafka.bootstrapServers())
+        .systemProperty("sq.replication.topic", TOPIC)
+        .start();
+    jvm.awaitLogLine(Pattern.compile("replication agent started"), Duration.ofSeconds(60));
+    agents.add(jvm);
+    return jvm;
+  }
+
+  @Test
+  void killedPublisherAndApplierRestartedBrokerAndStandbyDatabaseNoGapNoDuplicate() throws Exception {
+    AtomicBoolean writing = new AtomicBoolean(true);
+    List<Thread> writers = new ArrayList<>();
+    List<Throwable> failures = new ArrayList<>();
+    for (int w = 0; w < 8; w++) {
+      int writer = w;
+      Thread t = new Thread(() -> {
+        SplittableRandom random = new SplittableRandom(writer);
+        try (Connection c = region1.dataSource().getConnection()) {
+          c.setAutoCommit(false);
+          long seq = 0;
+          while (writing.get()) {
+            int n = 1 + random.nextInt(5);
+            try (PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
+                    + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
+                    + " VALUES (?, ?, 'w', ?, '', 1, 'm', ?)")) {
+              for (int i = 1; i <= n; i++) {
+                ps.setString(1, "writer-" + writer);
+                ps.setLong(2, seq + i);
+                ps.setLong(3, System.currentTimeMillis());
+                byte[] payload = new byte[16 + random.nextInt(200)];
+                random.nextBytes(payload);
+                ps.setBytes(4, payload);
+                ps.addBatch();
+              }
+              ps.executeBatch();
+            }
+            if (random.nextInt(20) == 0) c.rollback();
+            else {
+              c.commit();
+              seq += n;
+            }
+            Thread.sleep(3);
+          }
+        } catch (Throwable e) {
+          synchronized (failures) {
+            failures.add(e);
+          }
+        }
+      }, "writer-" + w);
+      writers.add(t);
+      t.start();
+    }
+
+    ChildJvm publisher = agent("publish", region1.database());
+    ChildJvm applier = agent("apply", db2);
+    Thread.sleep(3000);
+    publisher.kill9();
+    Thread.sleep(1000);
+    publisher = agent("publish", region1.database());
+    Thread.sleep(3000);
+    applier.kill9();
+    Thread.sleep(1000);
+    applier = agent("apply", db2);
+    Thread.sleep(3000);
+    kafka.broker().restart();
+    Thread.sleep(3000);
+    region2.close();
+    Thread.sleep(1000);
+    region2 = startRegion2();
+    Thread.sleep(3000);
+    writing.set(false);
+    for (Thread t : writers) t.join();
+    assertEquals(List.of(), failures);
+
+    long rows = region1.countRows("event_journal");
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (db2.countRows("event_journal") < rows) {
+      assertTrue(System.nanoTime() < deadline,
+          "region 2 has " + db2.countRows("event_journal") + " of " + rows + " rows");
+      Thread.sleep(100);
+    }
+    Map<String, byte[]> source = payloads(region1.dataSource());
+    Map<String, byte[]> replica = payloads(db2.dataSource());
+    assertEquals(source.keySet(), replica.keySet(), "no gap");
+    for (Map.Entry<String, byte[]> e : source.entrySet())
+      assertArrayEquals(e.getValue(), replica.get(e.getKey()), e.getKey());
+    assertEquals(rows, db2.countRows("event_journal"), "no duplicate");
+    System.out.printf("ReplicationCrashIT: %d rows through a killed publisher, a killed applier, a broker"
+        + " restart and a standby PostgreSQL restart: none missing, none twice%n", rows);
+  }
+
+  static Map<String, byte[]> payloads(DataSource ds) throws Exception {
+    Map<String, byte[]> out = new HashMap<>();
+    try (Connection c = ds.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT persistence_id, sequence_number, event_payload FROM event_journal");
+        ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) out.put(rs.getString(1) + "#" + rs.getLong(2), rs.getBytes(3));
+    }
+    return out;
+  }
+}
