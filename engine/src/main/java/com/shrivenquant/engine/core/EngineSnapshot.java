@@ -9,6 +9,9 @@ import java.util.Map;
  * Full state of one {@link InstrumentEngine}: plain records, lists and maps, so that Jackson
  * serializes it without annotations. Risk limits and the configured reference price are
  * configuration, not state: they are passed to {@link InstrumentEngine#restore} instead.
+ * Snapshots are persisted in the binary form ({@link InstrumentEngine#snapshotBytes()}, {@link
+ * EngineSnapshotBytes}) now; this form stays for snapshots stored before, for tests and for
+ * inspection.
  *
  * @param lastTradePrice  0 if there was no trade yet
  * @param restingOrders   the book: bids then asks, each best level first, in time priority

@@ -27,6 +27,7 @@ public final class OrderBook {
 
     private final BookSide bids = new BookSide(true);
     private final BookSide asks = new BookSide(false);
+    private final BookSide[] sides = {bids, asks}; // restingOrders() order
     private final LongHashMap<Node> index = new LongHashMap<>(1024);
 
     private Node freeNodes;
@@ -41,6 +42,16 @@ public final class OrderBook {
      */
     public MatchResult submit(long orderId, Side side, OrderType type, long limitPrice, long quantity,
                               TimeInForce tif, String account, String clientOrderId) {
+        return submit(orderId, side, type, limitPrice, quantity, tif, account, clientOrderId, null);
+    }
+
+    /**
+     * {@link #submit(long, Side, OrderType, long, long, TimeInForce, String, String)}, keeping tag
+     * with the order while it rests: the owner's record of it, opaque to the book, handed back by
+     * {@link #forEachResting}.
+     */
+    MatchResult submit(long orderId, Side side, OrderType type, long limitPrice, long quantity,
+                       TimeInForce tif, String account, String clientOrderId, Object tag) {
         if (side == null || type == null || tif == null) throw new IllegalArgumentException("side, type and tif are required");
         if (quantity <= 0) throw new IllegalArgumentException("quantity must be > 0");
         if (type == OrderType.LIMIT ? limitPrice <= 0 : limitPrice < 0) {
@@ -82,7 +93,7 @@ public final class OrderBook {
         long cancelled = 0;
         if (remaining > 0) {
             if (type == OrderType.LIMIT && tif == TimeInForce.GTC) {
-                rest(orderId, side, limitPrice, quantity, remaining, account, clientOrderId);
+                rest(orderId, side, limitPrice, quantity, remaining, account, clientOrderId, tag);
                 resting = remaining;
             } else {
                 cancelled = remaining;
@@ -115,12 +126,20 @@ public final class OrderBook {
 
     /** Appends an order at the back of its price level, as a snapshot restore does. */
     public void restore(RestingOrder o) {
-        if (o.remainingQuantity() <= 0 || o.remainingQuantity() > o.originalQuantity()) {
-            throw new IllegalArgumentException("bad quantities in " + o);
+        restore(o.orderId(), o.side(), o.price(), o.originalQuantity(), o.remainingQuantity(), o.account(),
+                o.clientOrderId(), null);
+    }
+
+    /** {@link #restore(RestingOrder)} without the intermediate record, with a tag as {@link #submit} takes. */
+    void restore(long orderId, Side side, long price, long original, long remaining, String account,
+                 String clientOrderId, Object tag) {
+        if (remaining <= 0 || remaining > original) {
+            throw new IllegalArgumentException("bad quantities " + remaining + "/" + original + " of order " + orderId);
         }
-        if (o.price() <= 0) throw new IllegalArgumentException("bad price in " + o);
-        if (index.containsKey(o.orderId())) throw new IllegalArgumentException("order " + o.orderId() + " is already in the book");
-        rest(o.orderId(), o.side(), o.price(), o.originalQuantity(), o.remainingQuantity(), o.account(), o.clientOrderId());
+        if (price <= 0) throw new IllegalArgumentException("bad price " + price + " of order " + orderId);
+        if (side == null) throw new IllegalArgumentException("no side for order " + orderId);
+        if (index.containsKey(orderId)) throw new IllegalArgumentException("order " + orderId + " is already in the book");
+        rest(orderId, side, price, original, remaining, account, clientOrderId, tag);
     }
 
     /** Aggregated levels of one side, best first. */
@@ -148,12 +167,29 @@ public final class OrderBook {
     /** Every resting order: bids then asks, each side best level first and in time order within a level. */
     public List<RestingOrder> restingOrders() {
         List<RestingOrder> out = new ArrayList<>(index.size());
-        for (BookSide s : new BookSide[] {bids, asks}) {
+        for (BookSide s : sides) {
             for (int i = s.size - 1; i >= 0; i--) {
                 for (Node n = s.levels[i].head; n != null; n = n.next) out.add(n.view());
             }
         }
         return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * Calls back with the id and tag of every resting order, in {@link #restingOrders()} order,
+     * allocating nothing.
+     */
+    void forEachResting(RestingVisitor action) {
+        for (BookSide s : sides) {
+            for (int i = s.size - 1; i >= 0; i--) {
+                for (Node n = s.levels[i].head; n != null; n = n.next) action.visit(n.orderId, n.tag);
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface RestingVisitor {
+        void visit(long orderId, Object tag);
     }
 
     public int orderCount() {
@@ -164,7 +200,8 @@ public final class OrderBook {
         return (side == Side.BUY ? bids : asks).size;
     }
 
-    private void rest(long orderId, Side side, long price, long original, long remaining, String account, String clientOrderId) {
+    private void rest(long orderId, Side side, long price, long original, long remaining, String account,
+                      String clientOrderId, Object tag) {
         Node n = freeNodes;
         if (n != null) {
             freeNodes = n.next;
@@ -180,6 +217,7 @@ public final class OrderBook {
         n.price = price;
         n.originalQuantity = original;
         n.remaining = remaining;
+        n.tag = tag;
         PriceLevel level = (side == Side.BUY ? bids : asks).levelFor(price);
         level.append(n);
         level.quantity += remaining;
@@ -189,6 +227,7 @@ public final class OrderBook {
     private void release(Node n) {
         n.account = null;
         n.clientOrderId = null;
+        n.tag = null;
         n.level = null;
         n.prev = null;
         if (freeNodeCount < POOL_LIMIT) {
@@ -208,6 +247,7 @@ public final class OrderBook {
         long price;
         long originalQuantity;
         long remaining;
+        Object tag;
         PriceLevel level;
         Node prev;
         Node next;

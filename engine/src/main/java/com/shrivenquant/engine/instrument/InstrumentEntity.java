@@ -23,6 +23,7 @@ import com.shrivenquant.engine.EngineSettings;
 import com.shrivenquant.engine.EngineSettings.InstrumentSpec;
 import com.shrivenquant.engine.core.CancelResult;
 import com.shrivenquant.engine.core.EngineSnapshot;
+import com.shrivenquant.engine.core.EngineSnapshotBytes;
 import com.shrivenquant.engine.core.Fill;
 import com.shrivenquant.engine.core.InstrumentEngine;
 import com.shrivenquant.engine.core.Level;
@@ -391,21 +392,29 @@ public final class InstrumentEntity {
 
     @Override
     public SnapshotAdapter<State> snapshotAdapter() {
-      // Copy the mutable engine into immutable records inside the actor, before it moves on.
+      // Copy the mutable engine into an immutable byte array inside the actor, before it moves on:
+      // one pass over the engine, no object graph; Jackson then writes it as one CBOR byte string.
       return new SnapshotAdapter<>() {
         @Override
         public Object toJournal(State state) {
-          return state.engine.snapshot();
+          return new EngineSnapshotBytes(state.engine.snapshotBytes());
         }
 
         @Override
         public State fromJournal(Object from) {
-          return new State(
-              InstrumentEngine.restore(
-                  (EngineSnapshot) from,
-                  spec.referencePrice(),
-                  spec.limits(),
-                  retainedCompletedOrders));
+          if (from instanceof EngineSnapshotBytes bytes) {
+            return new State(
+                InstrumentEngine.restoreBytes(
+                    bytes.data(), spec.referencePrice(), spec.limits(), retainedCompletedOrders));
+          }
+          if (from instanceof EngineSnapshot records) {
+            // Written before snapshots were binary; existing databases still hold them.
+            return new State(
+                InstrumentEngine.restore(
+                    records, spec.referencePrice(), spec.limits(), retainedCompletedOrders));
+          }
+          throw new IllegalStateException(
+              symbol + ": unknown snapshot type " + (from == null ? "null" : from.getClass().getName()));
         }
       };
     }

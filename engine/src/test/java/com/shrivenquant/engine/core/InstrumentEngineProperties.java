@@ -1,5 +1,6 @@
 package com.shrivenquant.engine.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -88,6 +89,11 @@ class InstrumentEngineProperties {
             assertEquals(e.completedOrdersInMemory(),
                     snap.orders().stream().filter(o -> o.order().remainingQuantity() == 0).count());
             assertEquals(e.stateDigest(), InstrumentEngine.restore(snap, REFERENCE, LIMITS, other).stateDigest());
+            assertEquals(e.stateDigest(),
+                    InstrumentEngine.restoreBytes(e.snapshotBytes(), REFERENCE, LIMITS, other).stateDigest());
+            // Restored under a smaller window, both forms forget the same oldest records.
+            assertArrayEquals(InstrumentEngine.restore(snap, REFERENCE, LIMITS, retention).snapshotBytes(),
+                    InstrumentEngine.restoreBytes(e.snapshotBytes(), REFERENCE, LIMITS, retention).snapshotBytes());
         }
     }
 
@@ -104,10 +110,14 @@ class InstrumentEngineProperties {
         List<EngineDriver.Event> journal = new ArrayList<>();
         Window window = new Window(retention);
         InstrumentEngine restored = null;
+        InstrumentEngine restoredFromBytes = null;
         int cut = Math.min(snapshotAt, commands.size());
 
         for (int i = 0; i < commands.size(); i++) {
-            if (i == cut) restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS, retention);
+            if (i == cut) {
+                restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS, retention);
+                restoredFromBytes = InstrumentEngine.restoreBytes(engine.snapshotBytes(), REFERENCE, LIMITS, retention);
+            }
             EngineDriver.Command c = commands.get(i);
             if (c instanceof EngineDriver.Cancel k && k.account().equals("own")) {
                 OrderRequest placed = window.placed.get(k.orderId());
@@ -124,7 +134,10 @@ class InstrumentEngineProperties {
             }
 
             Object result = EngineDriver.run(engine, c, journal);
-            if (restored != null) assertEquals(result, EngineDriver.run(restored, c, new ArrayList<>()), "restored engine");
+            if (restored != null) {
+                assertEquals(result, EngineDriver.run(restored, c, new ArrayList<>()), "restored engine");
+                assertEquals(result, EngineDriver.run(restoredFromBytes, c, new ArrayList<>()), "engine restored from bytes");
+            }
 
             if (previous != null) {
                 assertSame(previous, result, "a retry returns the original outcome");
@@ -145,15 +158,36 @@ class InstrumentEngineProperties {
             }
             checkInvariants(engine);
             window.check(engine);
+            checkBinaryRoundTrip(engine);
         }
-        if (restored == null) restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS, retention);
+        if (restored == null) {
+            restored = InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS, retention);
+            restoredFromBytes = InstrumentEngine.restoreBytes(engine.snapshotBytes(), REFERENCE, LIMITS, retention);
+        }
 
         InstrumentEngine replayed = new InstrumentEngine("X", REFERENCE, new RiskLimits(1, 1, 0, 0, 0), retention);
         EngineDriver.replay(replayed, journal);
         assertEquals(engine.stateDigest(), replayed.stateDigest(), "replay");
         assertEquals(engine.snapshot(), replayed.snapshot(), "replay");
         assertEquals(engine.stateDigest(), restored.stateDigest(), "snapshot at " + cut + " then same commands");
+        assertEquals(engine.stateDigest(), restoredFromBytes.stateDigest(), "binary snapshot at " + cut + " then same commands");
+        assertEquals(engine.snapshot(), restoredFromBytes.snapshot(), "binary snapshot at " + cut + " then same commands");
         return journal;
+    }
+
+    /**
+     * The binary snapshot holds everything the record snapshot does, and restores to an engine
+     * that writes the same bytes again (so the same digest); both forms agree.
+     */
+    private static void checkBinaryRoundTrip(InstrumentEngine engine) {
+        byte[] bytes = engine.snapshotBytes();
+        InstrumentEngine fromBytes = InstrumentEngine.restoreBytes(bytes, REFERENCE, LIMITS,
+                engine.retainedCompletedOrders());
+        assertArrayEquals(bytes, fromBytes.snapshotBytes(), "bytes -> engine -> bytes");
+        assertEquals(engine.snapshot(), fromBytes.snapshot(), "everything the record snapshot holds");
+        assertEquals(engine.completedOrdersInMemory(), fromBytes.completedOrdersInMemory());
+        assertArrayEquals(bytes, InstrumentEngine.restore(engine.snapshot(), REFERENCE, LIMITS,
+                engine.retainedCompletedOrders()).snapshotBytes(), "records -> engine -> bytes");
     }
 
     /**

@@ -265,19 +265,29 @@ class InstrumentEngineRetentionTest {
         EngineSnapshot decoded = json.readValue(json.writeValueAsBytes(snap), EngineSnapshot.class);
         assertEquals(snap, decoded);
         InstrumentEngine restored = InstrumentEngine.restore(decoded, 1_000, LIMITS, 3);
+        byte[] bytes = engine.snapshotBytes();
+        InstrumentEngine fromBytes = InstrumentEngine.restoreBytes(bytes, 1_000, LIMITS, 3);
+        assertEquals(snap, fromBytes.snapshot());
         assertEquals(engine.stateDigest(), restored.stateDigest());
+        assertEquals(engine.stateDigest(), fromBytes.stateDigest());
         assertEquals(3, restored.completedOrdersInMemory());
-        for (InstrumentEngine e : List.of(engine, restored)) {
+        assertEquals(3, fromBytes.completedOrdersInMemory());
+        for (InstrumentEngine e : List.of(engine, restored, fromBytes)) {
             e.place(OrderRequest.limit("z", "c3", BUY, 950, 1, IOC));
             assertTrue(e.previousOutcome("z", "c2").isEmpty());
             assertTrue(remembersIn(e, "m", "maker"));
         }
         assertEquals(engine.stateDigest(), restored.stateDigest());
+        assertEquals(engine.stateDigest(), fromBytes.stateDigest());
 
         // Restored with a smaller bound, the oldest completed are forgotten.
         InstrumentEngine smaller = InstrumentEngine.restore(snap, 1_000, LIMITS, 1);
         assertEquals(List.of("taker"), completedInSnapshot(smaller));
         assertTrue(remembersIn(smaller, "k", "open"));
+        InstrumentEngine smallerFromBytes = InstrumentEngine.restoreBytes(bytes, 1_000, LIMITS, 1);
+        assertEquals(List.of("taker"), completedInSnapshot(smallerFromBytes));
+        assertTrue(remembersIn(smallerFromBytes, "k", "open"));
+        assertEquals(smaller.stateDigest(), smallerFromBytes.stateDigest());
     }
 
     @Test

@@ -284,16 +284,22 @@ class InstrumentEngineTest {
         EngineSnapshot decoded = json.readValue(json.writeValueAsBytes(snap), EngineSnapshot.class);
         assertEquals(snap, decoded);
         InstrumentEngine fromJson = InstrumentEngine.restore(decoded, 1_000, LIMITS);
+        // The binary form, as the persistence layer stores it now.
+        InstrumentEngine fromBytes = InstrumentEngine.restoreBytes(engine.snapshotBytes(), 1_000, LIMITS,
+                InstrumentEngine.DEFAULT_RETAINED_COMPLETED_ORDERS);
+        assertEquals(snap, fromBytes.snapshot());
 
         String midDigest = engine.stateDigest();
         for (EngineDriver.Command c : commands.subList(300, commands.size())) {
             Object expected = EngineDriver.run(engine, c, new ArrayList<>());
             assertEquals(expected, EngineDriver.run(restored, c, new ArrayList<>()), c.toString());
             assertEquals(expected, EngineDriver.run(fromJson, c, new ArrayList<>()), c.toString());
+            assertEquals(expected, EngineDriver.run(fromBytes, c, new ArrayList<>()), c.toString());
         }
         assertNotEquals(midDigest, engine.stateDigest());
         assertEquals(engine.stateDigest(), restored.stateDigest());
         assertEquals(engine.stateDigest(), fromJson.stateDigest());
+        assertEquals(engine.stateDigest(), fromBytes.stateDigest());
         assertEquals(engine.accepted(), restored.accepted());
         assertEquals(engine.rejectedByReason(), fromJson.rejectedByReason());
     }

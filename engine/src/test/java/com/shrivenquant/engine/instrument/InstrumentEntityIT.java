@@ -6,8 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.testkit.typed.javadsl.TestProbe;
 import akka.actor.typed.ActorRef;
+import akka.actor.typed.javadsl.Adapter;
+import akka.serialization.Serialization;
+import akka.serialization.SerializationExtension;
+import akka.serialization.Serializer;
+import akka.serialization.Serializers;
 import com.shrivenquant.engine.EngineSettings;
 import com.shrivenquant.engine.EngineSettings.InstrumentSpec;
+import com.shrivenquant.engine.core.EngineSnapshot;
+import com.shrivenquant.engine.core.EngineSnapshotBytes;
+import com.shrivenquant.engine.core.InstrumentEngine;
 import com.shrivenquant.engine.core.OrderRequest;
 import com.shrivenquant.engine.core.RiskLimits;
 import com.shrivenquant.engine.core.Side;
@@ -218,6 +226,119 @@ class InstrumentEntityIT {
         Map.of(symbol, new InstrumentSpec(symbol, 10_000, narrow)));
     ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, changed));
     assertEquals(digest, digest(recovered), "replay used the journaled protection price");
+  }
+
+  @Test
+  void snapshotsAreBinaryAndRecoveryFromOneWithTheEventsBeforeItDeletedGivesTheSameState() {
+    String symbol = "BINSNAP";
+    EngineSettings settings = settings(symbol, 1000, 50_000, 100, 20); // small window: evictions
+    ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    InstrumentEngine plain = new InstrumentEngine(symbol, 10_000, LIMITS, 20);
+    for (int i = 0; i < 350; i++) {
+      entity.tell(new Place(order(i), probe.getRef()));
+      assertEquals(new Placed(plain.place(order(i))), probe.receiveMessage(Duration.ofSeconds(10)));
+    }
+    String digest = digest(entity);
+    assertEquals(plain.stateDigest(), digest, "the entity holds what a plain engine given the same orders holds");
+
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    long snapshotAt = awaitSnapshot(pid, 300);
+    assertEquals(0, rows("select count(*) from snapshot where persistence_id = '" + pid
+            + "' and snapshot_ser_manifest <> '" + EngineSnapshotBytes.class.getName() + "'"),
+        "every snapshot is in the binary form");
+    long payload = rows("select max(octet_length(snapshot_payload)) from snapshot where persistence_id = '" + pid + "'");
+    System.out.printf("binary snapshot at %d: %d bytes in the snapshot table%n", snapshotAt, payload);
+    testKit.stop(entity);
+    // Only the snapshot can bring back the state before it now.
+    execute("delete from event_journal where persistence_id = '" + pid + "' and sequence_number <= " + snapshotAt);
+
+    ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    assertEquals(digest, digest(recovered), "recovered from the binary snapshot and the events after it");
+    // It goes on like the plain engine: retries within the window, new orders after it.
+    for (int i = 340; i < 360; i++) {
+      recovered.tell(new Place(order(i), probe.getRef()));
+      assertEquals(new Placed(plain.place(order(i))), probe.receiveMessage(Duration.ofSeconds(10)), "order " + i);
+    }
+    assertEquals(plain.stateDigest(), digest(recovered));
+  }
+
+  @Test
+  void aSnapshotInTheOlderRecordFormIsStillRecovered() throws Exception {
+    // Databases written before snapshots were binary hold EngineSnapshot records.
+    String symbol = "LEGACY";
+    EngineSettings settings = settings(symbol, 1000, 50_000, 100_000, 50_000); // no snapshots of its own
+    ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    TestProbe<PlaceReply> probe = testKit.createTestProbe();
+    InstrumentEngine plain = new InstrumentEngine(symbol, 10_000, LIMITS, 50_000);
+    int snapshotAt = 250;
+    EngineSnapshot old = null;
+    for (int i = 0; i < 300; i++) {
+      entity.tell(new Place(order(i), probe.getRef()));
+      assertInstanceOf(Placed.class, probe.receiveMessage(Duration.ofSeconds(10)));
+      plain.place(order(i));
+      if (i + 1 == snapshotAt) old = plain.snapshot(); // one event per order: sequence number i + 1
+    }
+    String digest = digest(entity);
+    assertEquals(plain.stateDigest(), digest);
+    testKit.stop(entity);
+
+    String pid = InstrumentEntity.persistenceId(symbol).id();
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    Serializer serializer = serialization.findSerializerFor(old);
+    try (var c = postgres.dataSource().getConnection();
+        var insert = c.prepareStatement("insert into snapshot (persistence_id, sequence_number, created,"
+            + " snapshot_ser_id, snapshot_ser_manifest, snapshot_payload) values (?, ?, ?, ?, ?, ?)")) {
+      insert.setString(1, pid);
+      insert.setLong(2, snapshotAt);
+      insert.setLong(3, System.currentTimeMillis());
+      insert.setInt(4, serializer.identifier());
+      insert.setString(5, Serializers.manifestFor(serializer, old));
+      insert.setBytes(6, serializer.toBinary(old));
+      insert.executeUpdate();
+    }
+    assertEquals(EngineSnapshot.class.getName(),
+        text("select snapshot_ser_manifest from snapshot where persistence_id = '" + pid + "'"));
+    execute("delete from event_journal where persistence_id = '" + pid + "' and sequence_number <= " + snapshotAt);
+
+    ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, settings));
+    assertEquals(digest, digest(recovered), "recovered from the record snapshot and the events after it");
+  }
+
+  /** Waits for a snapshot at or after the sequence number; returns the latest one's. */
+  static long awaitSnapshot(String pid, long atLeast) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (true) {
+      long at = rows("select coalesce(max(sequence_number), 0) from snapshot where persistence_id = '" + pid + "'");
+      if (at >= atLeast) return at;
+      if (System.nanoTime() > deadline) throw new AssertionError("no snapshot at " + atLeast + " or later, last at " + at);
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  static void execute(String sql) {
+    try (var c = postgres.dataSource().getConnection();
+        var s = c.createStatement()) {
+      s.executeUpdate(sql);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String text(String sql) {
+    try (var c = postgres.dataSource().getConnection();
+        var s = c.createStatement();
+        var rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getString(1);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   static String digest(ActorRef<Command> entity) {
