@@ -86,7 +86,10 @@ public final class StandbyApplier {
             .withGroupId(settings.groupId())
             .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
             .withProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false")
-            .withProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+            .withProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
+            // Alpakka polls every 50 ms by default: that alone would be half the lag budget.
+            .withPollInterval(Duration.ofMillis(5))
+            .withPollTimeout(Duration.ofMillis(5));
     StandbyApplier applier = new StandbyApplier(currentEpoch, journal, consumer, settings.topic());
     // One applier per region (a singleton), assigning every partition itself: positions live in
     // this region's database, not in Kafka's consumer groups. Any failure (broker or database
