@@ -5,7 +5,6 @@ import akka.actor.typed.javadsl.Behaviors;
 import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.JournalPublisher;
 import java.time.Duration;
-import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * A publisher or an applier as its own process, configured by system properties:
@@ -19,10 +18,8 @@ public final class ReplicationAgent {
 
   public static void main(String[] args) {
     String mode = required("mode");
-    PGSimpleDataSource ds = new PGSimpleDataSource();
-    ds.setURL(required("jdbc-url"));
-    ds.setUser(required("jdbc-user"));
-    ds.setPassword(required("jdbc-password"));
+    javax.sql.DataSource ds = ReplicationDataSource.pooled(
+        required("jdbc-url"), required("jdbc-user"), required("jdbc-password"), "replication-" + mode);
     String bootstrap = required("bootstrap-servers");
     String topic = required("topic");
     long epoch = Long.parseLong(System.getProperty("sq.replication.epoch", "1"));

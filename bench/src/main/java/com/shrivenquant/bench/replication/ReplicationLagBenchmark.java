@@ -3,6 +3,7 @@ package com.shrivenquant.bench.replication;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.replication.ReplicationDataSource;
 import com.shrivenquant.replication.ReplicationSchema;
 import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.JournalPublisher;
@@ -44,9 +45,11 @@ public final class ReplicationLagBenchmark {
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "lag-bench",
           ConfigFactory.parseString("akka.loglevel = WARNING").withFallback(ConfigFactory.load()));
       try {
-        JournalPublisher.start(system, r1.dataSource(), new JournalPublisher.Settings("region-1",
+        DataSource pool1 = ReplicationDataSource.pooled(r1.jdbcUrl(), r1.user(), r1.password(), "region1");
+        DataSource pool2 = ReplicationDataSource.pooled(r2.jdbcUrl(), r2.user(), r2.password(), "region2");
+        JournalPublisher.start(system, pool1, new JournalPublisher.Settings("region-1",
             TOPIC, broker.bootstrapServers(), 2000, Duration.ofMillis(2), Duration.ofMillis(50)), () -> 1L);
-        StandbyApplier applier = StandbyApplier.start(system, r2.dataSource(), new StandbyApplier.Settings(
+        StandbyApplier applier = StandbyApplier.start(system, pool2, new StandbyApplier.Settings(
             "region-2", TOPIC, broker.bootstrapServers(), 2000, Duration.ofMillis(5)), 1L);
 
         System.out.println("| events/s offered | s | written | applied | lag p50 ms | lag p99 ms | lag max ms |");
