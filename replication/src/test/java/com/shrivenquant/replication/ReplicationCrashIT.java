@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.shrivenquant.engine.persistence.JournalSchema;
 import com.shrivenquant.testkit.KafkaExtension;
 import com.shrivenquant.testkit.PostgresExtension;
 import com.shrivenquant.testkit.infra.ChildJvm;
@@ -14,16 +13,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -39,13 +35,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReplicationCrashIT {
   static final String TOPIC = "journal-crash";
 
-  static void migrate(DataSource ds) {
-    JournalSchema.migrate(ds);
-    ReplicationSchema.migrate(ds);
-  }
-
   @RegisterExtension @Order(1)
-  static final PostgresExtension region1 = new PostgresExtension("region1", ReplicationCrashIT::migrate);
+  static final PostgresExtension region1 = new PostgresExtension("region1", JournalFixtures::migrate);
 
   @RegisterExtension @Order(2)
   static final KafkaExtension kafka = new KafkaExtension();
@@ -63,7 +54,7 @@ class ReplicationCrashIT {
     region2Port = FreePorts.freePort();
     region2 = startRegion2();
     db2 = region2.createDatabase("region2");
-    migrate(db2.dataSource());
+    JournalFixtures.migrate(db2.dataSource());
   }
 
   static LocalPostgres startRegion2() {
@@ -105,18 +96,11 @@ class ReplicationCrashIT {
           long seq = 0;
           while (writing.get()) {
             int n = 1 + random.nextInt(5);
-            try (PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
-                    + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
-                    + " VALUES (?, ?, 'w', ?, '', 1, 'm', ?)")) {
+            try (PreparedStatement ps = c.prepareStatement(JournalFixtures.INSERT)) {
               for (int i = 1; i <= n; i++) {
-                ps.setString(1, "writer-" + writer);
-                ps.setLong(2, seq + i);
-                ps.setLong(3, System.currentTimeMillis());
                 byte[] payload = new byte[16 + random.nextInt(200)];
                 random.nextBytes(payload);
-                ps.setBytes(4, payload);
-                ps.addBatch();
+                JournalFixtures.addRow(ps, "writer-" + writer, seq + i, payload);
               }
               ps.executeBatch();
             }
@@ -165,24 +149,13 @@ class ReplicationCrashIT {
           "region 2 has " + db2.countRows("event_journal") + " of " + rows + " rows");
       Thread.sleep(100);
     }
-    Map<String, byte[]> source = payloads(region1.dataSource());
-    Map<String, byte[]> replica = payloads(db2.dataSource());
+    Map<String, byte[]> source = JournalFixtures.payloads(region1.dataSource());
+    Map<String, byte[]> replica = JournalFixtures.payloads(db2.dataSource());
     assertEquals(source.keySet(), replica.keySet(), "no gap");
     for (Map.Entry<String, byte[]> e : source.entrySet())
       assertArrayEquals(e.getValue(), replica.get(e.getKey()), e.getKey());
     assertEquals(rows, db2.countRows("event_journal"), "no duplicate");
     System.out.printf("ReplicationCrashIT: %d rows through a killed publisher, a killed applier, a broker"
         + " restart and a standby PostgreSQL restart: none missing, none twice%n", rows);
-  }
-
-  static Map<String, byte[]> payloads(DataSource ds) throws Exception {
-    Map<String, byte[]> out = new HashMap<>();
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, sequence_number, event_payload FROM event_journal");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) out.put(rs.getString(1) + "#" + rs.getLong(2), rs.getBytes(3));
-    }
-    return out;
   }
 }

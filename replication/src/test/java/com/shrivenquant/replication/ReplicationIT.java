@@ -15,7 +15,6 @@ import com.shrivenquant.engine.core.Side;
 import com.shrivenquant.engine.core.TimeInForce;
 import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
 import com.shrivenquant.engine.instrument.OrderEntry;
-import com.shrivenquant.engine.persistence.JournalSchema;
 import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.JournalPublisher;
 import com.shrivenquant.testkit.KafkaExtension;
@@ -25,7 +24,6 @@ import com.shrivenquant.testkit.infra.LocalPostgres;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +32,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import javax.sql.DataSource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -51,16 +48,11 @@ class ReplicationIT {
   static final String TOPIC = "journal-region-1";
   static final int INSTRUMENTS = 16;
 
-  static void migrate(DataSource ds) {
-    JournalSchema.migrate(ds);
-    ReplicationSchema.migrate(ds);
-  }
-
   @RegisterExtension @Order(1)
-  static final PostgresExtension region1 = new PostgresExtension("region1", ReplicationIT::migrate);
+  static final PostgresExtension region1 = new PostgresExtension("region1", JournalFixtures::migrate);
 
   @RegisterExtension @Order(2)
-  static final PostgresExtension region2 = new PostgresExtension("region2", ReplicationIT::migrate);
+  static final PostgresExtension region2 = new PostgresExtension("region2", JournalFixtures::migrate);
 
   @RegisterExtension @Order(3)
   static final KafkaExtension kafka = new KafkaExtension();
@@ -113,8 +105,8 @@ class ReplicationIT {
               + " the writes) p50 %d ms, max %d ms%n",
           expected, INSTRUMENTS, lag.getValueAtPercentile(50) / 1000, lag.getMaxValue() / 1000);
 
-      Map<String, byte[]> source = payloads(region1.dataSource());
-      Map<String, byte[]> replica = payloads(region2.dataSource());
+      Map<String, byte[]> source = JournalFixtures.payloads(region1.dataSource());
+      Map<String, byte[]> replica = JournalFixtures.payloads(region2.dataSource());
       assertEquals(source.keySet(), replica.keySet(), "every (persistence id, sequence number) once");
       for (Map.Entry<String, byte[]> e : source.entrySet())
         assertArrayEquals(e.getValue(), replica.get(e.getKey()), "bytes of " + e.getKey());
@@ -172,20 +164,6 @@ class ReplicationIT {
     Map<String, String> out = new HashMap<>();
     for (int s = 0; s < INSTRUMENTS; s++)
       out.put(symbol(s), entry.digest(symbol(s)).toCompletableFuture().get(30, TimeUnit.SECONDS).digest());
-    return out;
-  }
-
-  static Map<String, byte[]> payloads(DataSource ds) throws Exception {
-    Map<String, byte[]> out = new HashMap<>();
-    try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, sequence_number, event_payload FROM event_journal");
-        ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        byte[] previous = out.put(rs.getString(1) + "#" + rs.getLong(2), rs.getBytes(3));
-        assertTrue(previous == null);
-      }
-    }
     return out;
   }
 

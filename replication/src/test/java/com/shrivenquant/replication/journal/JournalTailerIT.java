@@ -3,7 +3,7 @@ package com.shrivenquant.replication.journal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.replication.JournalFixtures;
 import com.shrivenquant.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,7 +26,7 @@ class JournalTailerIT {
   static final Duration GRACE = Duration.ofMillis(100);
 
   @RegisterExtension
-  static final PostgresExtension postgres = new PostgresExtension(JournalSchema::migrate);
+  static final PostgresExtension postgres = new PostgresExtension(JournalFixtures::migrate);
 
   @BeforeEach
   void empty() {
@@ -194,13 +194,11 @@ class JournalTailerIT {
   }
 
   static long insert(Connection c, String pid, long seq) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
-            + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
-            + " VALUES (?, ?, 'test', 0, '', 1, 'm', ?) RETURNING ordering")) {
+    try (PreparedStatement ps = c.prepareStatement(JournalFixtures.INSERT + " RETURNING ordering")) {
       ps.setString(1, pid);
       ps.setLong(2, seq);
-      ps.setBytes(3, (pid + ":" + seq).getBytes());
+      ps.setLong(3, System.currentTimeMillis());
+      ps.setBytes(4, (pid + ":" + seq).getBytes());
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
         return rs.getLong(1);
