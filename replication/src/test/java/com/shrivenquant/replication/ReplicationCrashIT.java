@@ -11,14 +11,10 @@ import com.shrivenquant.testkit.infra.FreePorts;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -84,42 +80,7 @@ class ReplicationCrashIT {
 
   @Test
   void killedPublisherAndApplierRestartedBrokerAndStandbyDatabaseNoGapNoDuplicate() throws Exception {
-    AtomicBoolean writing = new AtomicBoolean(true);
-    List<Thread> writers = new ArrayList<>();
-    List<Throwable> failures = new ArrayList<>();
-    for (int w = 0; w < 8; w++) {
-      int writer = w;
-      Thread t = new Thread(() -> {
-        SplittableRandom random = new SplittableRandom(writer);
-        try (Connection c = region1.dataSource().getConnection()) {
-          c.setAutoCommit(false);
-          long seq = 0;
-          while (writing.get()) {
-            int n = 1 + random.nextInt(5);
-            try (PreparedStatement ps = c.prepareStatement(JournalFixtures.INSERT)) {
-              for (int i = 1; i <= n; i++) {
-                byte[] payload = new byte[16 + random.nextInt(200)];
-                random.nextBytes(payload);
-                JournalFixtures.addRow(ps, "writer-" + writer, seq + i, payload);
-              }
-              ps.executeBatch();
-            }
-            if (random.nextInt(20) == 0) c.rollback();
-            else {
-              c.commit();
-              seq += n;
-            }
-            Thread.sleep(3);
-          }
-        } catch (Throwable e) {
-          synchronized (failures) {
-            failures.add(e);
-          }
-        }
-      }, "writer-" + w);
-      writers.add(t);
-      t.start();
-    }
+    JournalWriters writers = JournalWriters.start(region1.dataSource(), 8, 5, 0, 3);
 
     ChildJvm publisher = agent("publish", region1.database());
     ChildJvm applier = agent("apply", db2);
@@ -138,9 +99,7 @@ class ReplicationCrashIT {
     Thread.sleep(1000);
     region2 = startRegion2();
     Thread.sleep(3000);
-    writing.set(false);
-    for (Thread t : writers) t.join();
-    assertEquals(List.of(), failures);
+    assertEquals(List.of(), writers.stopAndJoin());
 
     long rows = region1.countRows("event_journal");
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();

@@ -429,14 +429,14 @@ public final class InstrumentEntity {
       return newSignalHandlerBuilder()
           .onSignal(
               RecoveryCompleted.instance(),
-              s ->
-                  org.slf4j.LoggerFactory.getLogger(InstrumentEntity.class)
-                      .info(
-                          "Instrument {} recovered: {} accepted, {} rejected, digest {}",
-                          symbol,
-                          s.engine.accepted(),
-                          s.engine.rejected(),
-                          s.engine.stateDigest()))
+              s -> {
+                // The digest hashes the whole state: only when asked for, not on every recovery.
+                org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InstrumentEntity.class);
+                log.info("Instrument {} recovered: {} accepted, {} rejected",
+                    symbol, s.engine.accepted(), s.engine.rejected());
+                if (log.isDebugEnabled())
+                  log.debug("Instrument {} state digest {}", symbol, s.engine.stateDigest());
+              })
           .build();
     }
   }

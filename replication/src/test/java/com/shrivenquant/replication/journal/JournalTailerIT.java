@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.shrivenquant.replication.JournalFixtures;
+import com.shrivenquant.replication.JournalWriters;
 import com.shrivenquant.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -91,35 +91,8 @@ class JournalTailerIT {
     List<Long> skipped = new ArrayList<>();
     List<Long> naiveSeen = new ArrayList<>();
     AtomicBoolean writing = new AtomicBoolean(true);
-    List<Thread> writers = new ArrayList<>();
     List<Throwable> failures = new ArrayList<>();
-    for (int w = 0; w < 16; w++) {
-      int writer = w;
-      Thread t = new Thread(() -> {
-        SplittableRandom random = new SplittableRandom(writer);
-        try (Connection c = postgres.dataSource().getConnection()) {
-          c.setAutoCommit(false);
-          long seq = 0;
-          for (int tx = 0; tx < 60; tx++) {
-            int n = 1 + random.nextInt(8);
-            for (int i = 1; i <= n; i++) insert(c, "w" + writer, seq + i);
-            Thread.sleep(random.nextInt(15)); // holds its sequence values while others commit
-            if (random.nextInt(20) == 0) {
-              c.rollback(); // the same sequence numbers are written again next time
-            } else {
-              c.commit();
-              seq += n;
-            }
-          }
-        } catch (Throwable e) {
-          synchronized (failures) {
-            failures.add(e);
-          }
-        }
-      }, "writer-" + w);
-      writers.add(t);
-      t.start();
-    }
+    JournalWriters writers = JournalWriters.start(postgres.dataSource(), 16, 8, 60, 15);
     Thread reader = new Thread(() -> {
       try {
         while (writing.get()) {
@@ -136,9 +109,10 @@ class JournalTailerIT {
       }
     }, "tailer");
     reader.start();
-    for (Thread t : writers) t.join();
+    List<Throwable> writeFailures = writers.join();
     writing.set(false);
     reader.join();
+    assertEquals(List.of(), writeFailures);
     assertEquals(List.of(), failures);
 
     long end = maxOrdering();
