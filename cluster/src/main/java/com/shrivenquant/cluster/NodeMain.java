@@ -9,6 +9,8 @@ import akka.http.javadsl.ServerBinding;
 import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
 import com.shrivenquant.cluster.http.OrderRoutes;
+import com.shrivenquant.cluster.region.RegionWiring;
+import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.engine.EngineSettings;
 import com.shrivenquant.engine.instrument.OrderEntry;
 import com.shrivenquant.engine.persistence.JournalSchema;
@@ -42,11 +44,15 @@ public final class NodeMain {
     AkkaManagement.get(Adapter.toClassic(system)).start();
     ClusterBootstrap.get(Adapter.toClassic(system)).start();
 
-    OrderEntry entry = OrderEntry.start(system, EngineSettings.fromConfig(config));
+    RegionWiring region = RegionWiring.start(system,
+        FailoverSettings.fromConfig(config, settings.region()),
+        settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());
+    OrderEntry entry = OrderEntry.start(system, EngineSettings.fromConfig(config), region.gate());
+    region.stopEntitiesWhenNotActive(system, entry);
     ServerBinding binding =
         Http.get(system)
             .newServerAt(settings.httpInterface(), settings.httpPort())
-            .bind(new OrderRoutes(entry, settings.maxBodyBytes()).route())
+            .bind(new OrderRoutes(entry, settings.maxBodyBytes(), region).route())
             .toCompletableFuture()
             .get(30, TimeUnit.SECONDS)
             .addToCoordinatedShutdown(Duration.ofSeconds(5), system);

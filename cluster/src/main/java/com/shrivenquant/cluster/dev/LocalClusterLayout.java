@@ -88,6 +88,8 @@ public final class LocalClusterLayout {
     props.put("akka-persistence-jdbc.shared-databases.slick.db.url", journal.jdbcUrl());
     props.put("akka-persistence-jdbc.shared-databases.slick.db.user", journal.user());
     props.put("akka-persistence-jdbc.shared-databases.slick.db.password", journal.password());
+    // One region on its own: no witness, no peer (the drill's regions turn failover on).
+    props.put("shrivenquant.failover.enabled", "false");
     props.putAll(extra);
     return props;
   }

@@ -20,6 +20,7 @@ import akka.pattern.AskTimeoutException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.shrivenquant.cluster.http.OrderJson.InvalidRequest;
 import com.shrivenquant.cluster.http.OrderJson.ValidOrder;
+import com.shrivenquant.cluster.region.RegionWiring;
 import com.shrivenquant.engine.core.CancelResult;
 import com.shrivenquant.engine.core.Fill;
 import com.shrivenquant.engine.core.OrderStatus;
@@ -42,10 +43,39 @@ public final class OrderRoutes extends AllDirectives {
   static final int MAX_DEPTH = 100;
   private final OrderEntry entry;
   private final long maxBodyBytes;
+  private final RegionWiring region;
 
-  public OrderRoutes(OrderEntry entry, long maxBodyBytes) {
+  public OrderRoutes(OrderEntry entry, long maxBodyBytes, RegionWiring region) {
     this.entry = entry;
     this.maxBodyBytes = maxBodyBytes;
+    this.region = region;
+  }
+
+  // Outside an ACTIVE region with a fresh lease nothing reaches an entity, reads included: a
+  // standby's entities must first recover from the fully replicated journal at promotion.
+  private Route gated(java.util.function.Supplier<Route> inner) {
+    return extractRequest(
+        request -> {
+          var status = region.agent().map(a -> a.status());
+          var tagged =
+              status.map(
+                  s ->
+                      (Route)
+                          respondWithHeader(
+                              akka.http.javadsl.model.headers.RawHeader.create(
+                                  "X-ShrivenQuant-Region", s.region() + ";epoch=" + s.epoch()),
+                              inner));
+          if (status.isEmpty()) return inner.get();
+          if (!status.get().accepting()) {
+            return complete(
+                errorResponse(
+                        StatusCodes.SERVICE_UNAVAILABLE,
+                        "region_not_active",
+                        RegionWiring.refusal(status.get()))
+                    .addHeader(RetryAfter.create(1L)));
+          }
+          return tagged.get();
+        });
   }
 
   public Route route() {
@@ -57,7 +87,7 @@ public final class OrderRoutes extends AllDirectives {
                 () ->
                     pathPrefix(
                         segment("api").slash("v1"),
-                        () ->
+                        () -> gated(() ->
                             concat(
                                 path(
                                     "orders",
@@ -73,7 +103,7 @@ public final class OrderRoutes extends AllDirectives {
                                 path("instruments", () -> get(this::instruments)),
                                 pathPrefix(
                                     segment("instruments").slash(segment()),
-                                    this::instrument)))));
+                                    this::instrument))))));
   }
 
   private Route instrument(String symbol) {

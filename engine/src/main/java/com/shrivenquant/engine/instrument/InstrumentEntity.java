@@ -173,9 +173,14 @@ public final class InstrumentEntity {
 
   public static ActorRef<ShardingEnvelope<Command>> init(
       ActorSystem<?> system, EngineSettings settings) {
+    return init(system, settings, IntakeGate.OPEN);
+  }
+
+  public static ActorRef<ShardingEnvelope<Command>> init(
+      ActorSystem<?> system, EngineSettings settings, IntakeGate gate) {
     return ClusterSharding.get(system)
         .init(
-            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings))
+            Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId(), settings, gate))
                 .withStopMessage(Passivate.INSTANCE));
   }
 
@@ -184,6 +189,10 @@ public final class InstrumentEntity {
   }
 
   static Behavior<Command> create(String symbol, EngineSettings settings) {
+    return create(symbol, settings, IntakeGate.OPEN);
+  }
+
+  static Behavior<Command> create(String symbol, EngineSettings settings, IntakeGate gate) {
     Optional<InstrumentSpec> spec = settings.instrument(symbol);
     if (spec.isEmpty()) {
       // The order-entry side refuses unknown symbols before they get here.
@@ -197,7 +206,7 @@ public final class InstrumentEntity {
                       symbol, spec.get(), settings.snapshotEvery(), settings.retainedCompletedOrders()),
                   "journal");
           ctx.watchWith(journal, JournalStopped.INSTANCE);
-          return new GroupCommitter(ctx, journal, settings.maxBatch(), settings.maxQueue()).idle();
+          return new GroupCommitter(ctx, journal, settings.maxBatch(), settings.maxQueue(), gate).idle();
         });
   }
 
@@ -208,12 +217,15 @@ public final class InstrumentEntity {
     private final ActorRef<Command> journal;
     private final int maxBatch;
     private final int maxQueue;
+    private final IntakeGate gate;
     private final ArrayDeque<Mutation> queue = new ArrayDeque<>();
     private List<Mutation> inFlight = List.of();
     private boolean passivating;
 
-    GroupCommitter(ActorContext<Command> ctx, ActorRef<Command> journal, int maxBatch, int maxQueue) {
+    GroupCommitter(
+        ActorContext<Command> ctx, ActorRef<Command> journal, int maxBatch, int maxQueue, IntakeGate gate) {
       this.ctx = ctx;
+      this.gate = gate;
       this.journal = journal;
       this.maxBatch = maxBatch;
       this.maxQueue = maxQueue;
@@ -274,6 +286,14 @@ public final class InstrumentEntity {
     }
 
     private void write(List<Mutation> batch) {
+      String closed = gate.refusal();
+      if (closed != null) {
+        // The region lost its right to write: refuse everything waiting, write nothing.
+        batch.forEach(m -> refuse(m, closed));
+        queue.forEach(m -> refuse(m, closed));
+        queue.clear();
+        return;
+      }
       inFlight = batch;
       journal.tell(new WriteBatch(batch, ctx.getSelf()));
     }

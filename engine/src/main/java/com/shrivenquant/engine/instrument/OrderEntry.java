@@ -39,8 +39,36 @@ public final class OrderEntry {
   }
 
   public static OrderEntry start(ActorSystem<?> system, EngineSettings settings) {
-    InstrumentEntity.init(system, settings);
+    return start(system, settings, IntakeGate.OPEN);
+  }
+
+  public static OrderEntry start(ActorSystem<?> system, EngineSettings settings, IntakeGate gate) {
+    InstrumentEntity.init(system, settings, gate);
     return new OrderEntry(system, settings);
+  }
+
+  /**
+   * Stops every instrument entity running on this node. After the region's journal changed under
+   * them (fenced tail set aside, replicated events applied) their memory is stale; the next
+   * command recovers each from the journal again.
+   */
+  public CompletionStage<Integer> stopLocalEntities(ActorSystem<?> system) {
+    return akka.actor.typed.javadsl.AskPattern.<akka.cluster.sharding.typed.ClusterShardingQuery,
+            akka.cluster.sharding.ShardRegion.CurrentShardRegionState>ask(
+            sharding.shardState(),
+            replyTo -> new akka.cluster.sharding.typed.GetShardRegionState(InstrumentEntity.TYPE_KEY, replyTo),
+            timeout,
+            system.scheduler())
+        .thenApply(state -> {
+          int n = 0;
+          for (akka.cluster.sharding.ShardRegion.ShardState shard : state.getShards()) {
+            for (String id : shard.getEntityIds()) {
+              sharding.entityRefFor(InstrumentEntity.TYPE_KEY, id).tell(InstrumentEntity.Passivate.INSTANCE);
+              n++;
+            }
+          }
+          return n;
+        });
   }
 
   public EngineSettings settings() {

@@ -59,6 +59,7 @@ public final class StandbyApplier {
   private final AtomicLong currentEpoch;
   private final AtomicLong applied = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong lastAppliedAt = new AtomicLong();
   // Journal write in the active region -> commit here, in microseconds (both clocks are this
   // machine's in dev and tests; across regions it includes their clock offset).
   private final Recorder lag = new Recorder(3);
@@ -132,6 +133,16 @@ public final class StandbyApplier {
 
   public long refused() {
     return refused.get();
+  }
+
+  /** When the last batch committed here (epoch ms), 0 before the first: the stream's heartbeat. */
+  public long lastAppliedAtMillis() {
+    return lastAppliedAt.get();
+  }
+
+  /** The epoch below which records are refused. */
+  public long currentEpoch() {
+    return currentEpoch.get();
   }
 
   /** Replication lag since the previous call (journal write there -> commit here), microseconds. */
@@ -249,6 +260,7 @@ public final class StandbyApplier {
       storeNextOffsets(c, batch);
       c.commit();
       long now = System.currentTimeMillis();
+      lastAppliedAt.set(now);
       for (ConsumerRecord<String, byte[]> record : batch) {
         long written = RecordCodec.writeTimestamp(record);
         if (written > 0) lag.recordValue(Math.max(1, (now - written) * 1000));

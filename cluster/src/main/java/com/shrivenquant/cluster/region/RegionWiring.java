@@ -1,0 +1,136 @@
+package com.shrivenquant.cluster.region;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import com.shrivenquant.engine.instrument.IntakeGate;
+import com.shrivenquant.engine.instrument.OrderEntry;
+import com.shrivenquant.failover.FailoverSettings;
+import com.shrivenquant.failover.lease.JdbcPrimacyLease;
+import com.shrivenquant.failover.region.PrimacyAgent;
+import com.shrivenquant.failover.region.RegionCoordinator;
+import com.shrivenquant.failover.region.RegionCoordinatorActor;
+import com.shrivenquant.failover.region.RegionRole;
+import com.shrivenquant.failover.region.RegionStateStore;
+import com.shrivenquant.failover.routing.ClientRouter;
+import com.shrivenquant.failover.routing.DnsRecordRouter;
+import com.shrivenquant.failover.routing.HttpRouter;
+import com.shrivenquant.replication.ReplicationDataSource;
+import com.shrivenquant.replication.ReplicationSchema;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Failover on a node: the node's {@link PrimacyAgent} (lease renewal, the intake gate), the
+ * region's coordinator singleton, and what operator routes need to reach them. With failover
+ * disabled (single-region dev mode) the gate is always open and there is no coordinator.
+ */
+public final class RegionWiring {
+  private static final Logger log = LoggerFactory.getLogger(RegionWiring.class);
+  private static final Map<ActorSystem<?>, RegionWiring> BY_SYSTEM = new ConcurrentHashMap<>();
+
+  private final FailoverSettings settings;
+  private final Optional<PrimacyAgent> agent;
+  private final Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator;
+  private final Optional<DataSource> regionDb;
+
+  private RegionWiring(FailoverSettings settings, Optional<PrimacyAgent> agent,
+      Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator, Optional<DataSource> regionDb) {
+    this.settings = settings;
+    this.agent = agent;
+    this.coordinator = coordinator;
+    this.regionDb = regionDb;
+  }
+
+  /** Before the engine starts: the gate the engine checks before each journal write. */
+  public static RegionWiring start(ActorSystem<?> system, FailoverSettings settings,
+      String jdbcUrl, String jdbcUser, String jdbcPassword) {
+    RegionWiring wiring;
+    if (!settings.enabled()) {
+      log.warn("Failover disabled: this node accepts orders without a primacy lease (single-region mode)");
+      wiring = new RegionWiring(settings, Optional.empty(), Optional.empty(), Optional.empty());
+    } else {
+      HikariDataSource regionDb = ReplicationDataSource.pooled(jdbcUrl, jdbcUser, jdbcPassword, "failover");
+      ReplicationSchema.migrate(regionDb);
+      RegionStateStore.migrate(regionDb);
+      JdbcPrimacyLease.migrate(settings.witness(), settings.lease().ttl());
+      PrimacyAgent agent = new PrimacyAgent(settings, lease(settings),
+          new RegionStateStore(regionDb, settings.region())).start();
+      Optional<DataSource> peerDb = settings.peerJournal().map(p ->
+          ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal"));
+      ActorRef<RegionCoordinatorActor.Message> coordinator = RegionCoordinatorActor.init(system,
+          () -> new RegionCoordinator(system, settings, regionDb, peerDb, lease(settings), router(settings)));
+      wiring = new RegionWiring(settings, Optional.of(agent), Optional.of(coordinator), Optional.of(regionDb));
+    }
+    BY_SYSTEM.put(system, wiring);
+    system.getWhenTerminated().thenRun(() -> {
+      BY_SYSTEM.remove(system);
+      wiring.agent.ifPresent(PrimacyAgent::close);
+    });
+    return wiring;
+  }
+
+  public static Optional<RegionWiring> of(ActorSystem<?> system) {
+    return Optional.ofNullable(BY_SYSTEM.get(system));
+  }
+
+  /** Entities whose journal may change under them (fenced, standby) are stopped. */
+  public void stopEntitiesWhenNotActive(ActorSystem<?> system, OrderEntry entry) {
+    agent.ifPresent(a -> a.onChange(status -> {
+      if (status.role() != RegionRole.ACTIVE) {
+        entry.stopLocalEntities(system).thenAccept(n -> {
+          if (n > 0) log.info("Stopped {} instrument entities: region is {}", n, status.role());
+        });
+      }
+    }));
+  }
+
+  public IntakeGate gate() {
+    if (agent.isEmpty()) return IntakeGate.OPEN;
+    PrimacyAgent a = agent.get();
+    return () -> {
+      PrimacyAgent.Status s = a.status();
+      return s.accepting() ? null : refusal(s);
+    };
+  }
+
+  public static String refusal(PrimacyAgent.Status s) {
+    String active = s.activeRegion().filter(r -> !r.equals(s.region()))
+        .map(r -> "; active region: " + r).orElse("");
+    return "region " + s.region() + " is not accepting orders (" + s.reason() + ")" + active;
+  }
+
+  public FailoverSettings settings() {
+    return settings;
+  }
+
+  public Optional<PrimacyAgent> agent() {
+    return agent;
+  }
+
+  public Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator() {
+    return coordinator;
+  }
+
+  public Optional<DataSource> regionDb() {
+    return regionDb;
+  }
+
+  private static JdbcPrimacyLease lease(FailoverSettings s) {
+    return new JdbcPrimacyLease(s.witness(), s.lease().ttl(), s.lease().callTimeout());
+  }
+
+  private static ClientRouter router(FailoverSettings s) {
+    return switch (s.routingKind()) {
+      case "none" -> ClientRouter.NONE;
+      case "http" -> new HttpRouter(s.routingTarget());
+      case "dns" -> new DnsRecordRouter(Path.of(s.routingTarget()), "orders.shrivenquant.example");
+      default -> throw new IllegalArgumentException("routing.kind must be none, http or dns: " + s.routingKind());
+    };
+  }
+}

@@ -1,0 +1,97 @@
+package com.shrivenquant.failover;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+/** Failover's configuration, read in one place from {@code shrivenquant.failover}. */
+public record FailoverSettings(
+    boolean enabled,
+    String region,
+    String peerRegion,
+    String initialActiveRegion,
+    Lease lease,
+    Jdbc witness,
+    Optional<Jdbc> peerJournal,
+    Duration watcherPollInterval,
+    Duration pauseBudget,
+    List<String> peerHealthUrls,
+    Duration drainTimeout,
+    String bootstrapServers,
+    String topicPrefix,
+    int partitions,
+    short replicationFactor,
+    Durability durability,
+    String routingKind,
+    String routingTarget,
+    String orderApiUrl,
+    String webhookUrl,
+    int notifyAttempts,
+    Duration notifyFirstBackoff) {
+
+  public enum Durability { ASYNC, SYNC }
+
+  public record Lease(
+      Duration ttl, Duration renewInterval, Duration fenceMargin, double maxClockDrift,
+      Duration callTimeout) {}
+
+  public record Jdbc(String url, String user, String password) {}
+
+  /** @param region this node's region (the node's own setting, {@code shrivenquant.node.region}) */
+  public static FailoverSettings fromConfig(Config root, String region) {
+    Config c = root.getConfig("shrivenquant.failover");
+    Config l = c.getConfig("lease");
+    Lease lease = new Lease(
+        l.getDuration("ttl"), l.getDuration("renew-interval"), l.getDuration("fence-margin"),
+        l.getDouble("max-clock-drift"), l.getDuration("call-timeout"));
+    double rho = lease.maxClockDrift();
+    if (lease.fenceMargin().toNanos() * (1 + rho) >= lease.ttl().toNanos() * (1 - rho)) {
+      throw new IllegalArgumentException("lease.fence-margin * (1 + drift) must stay below"
+          + " lease.ttl * (1 - drift): a node could accept orders after the standby took the lease");
+    }
+    Duration pause = c.getDuration("watcher.pause-budget");
+    if (pause.compareTo(lease.ttl().minus(lease.renewInterval())) > 0) {
+      throw new IllegalArgumentException("watcher.pause-budget must be <= lease.ttl - lease.renew-interval");
+    }
+    Config pj = c.getConfig("peer-journal");
+    Optional<Jdbc> peer = pj.getString("jdbc-url").isBlank()
+        ? Optional.empty()
+        : Optional.of(new Jdbc(pj.getString("jdbc-url"), pj.getString("user"), pj.getString("password")));
+    String peerRegion = c.getString("peer-region");
+    if (peerRegion.equals(region)) throw new IllegalArgumentException("peer-region equals region " + region);
+    return new FailoverSettings(
+        c.getBoolean("enabled"),
+        region,
+        peerRegion,
+        c.getString("initial-active-region"),
+        lease,
+        new Jdbc(l.getString("witness.jdbc-url"), l.getString("witness.user"), l.getString("witness.password")),
+        peer,
+        c.getDuration("watcher.poll-interval"),
+        pause,
+        split(c.getString("watcher.peer-health-urls")),
+        c.getDuration("promotion.drain-timeout"),
+        c.getString("replication.bootstrap-servers"),
+        c.getString("replication.topic-prefix"),
+        c.getInt("replication.partitions"),
+        (short) c.getInt("replication.replication-factor"),
+        Durability.valueOf(c.getString("replication.durability").toUpperCase()),
+        c.getString("routing.kind"),
+        c.getString("routing.target"),
+        c.getString("routing.order-api-url"),
+        c.getString("notify.webhook-url"),
+        c.getInt("notify.attempts"),
+        c.getDuration("notify.first-backoff"));
+  }
+
+  /** The topic a region publishes its journal to. */
+  public String topicOf(String someRegion) {
+    return topicPrefix + someRegion;
+  }
+
+  private static List<String> split(String csv) {
+    return Arrays.stream(csv.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+}

@@ -1,0 +1,222 @@
+package com.shrivenquant.failover.promote;
+
+import com.shrivenquant.failover.FailoverSettings;
+import com.shrivenquant.failover.lease.LeaseState;
+import com.shrivenquant.failover.lease.PrimacyLease;
+import com.shrivenquant.failover.notify.Incident;
+import com.shrivenquant.failover.notify.IncidentNotifier;
+import com.shrivenquant.failover.region.RegionRole;
+import com.shrivenquant.failover.region.RegionState;
+import com.shrivenquant.failover.region.RegionStateStore;
+import com.shrivenquant.failover.routing.ClientRouter;
+import com.shrivenquant.failover.verify.ConsistencyReport;
+import com.shrivenquant.failover.verify.ConsistencyVerifier;
+import com.shrivenquant.failover.verify.JournalDigests;
+import com.shrivenquant.failover.verify.PublishedLog;
+import com.shrivenquant.failover.watch.CrossRegionWatcher;
+import com.shrivenquant.replication.apply.StandbyApplier;
+import com.shrivenquant.replication.publish.PublisherPosition;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The standby becomes active, in the seed's order: take the lease (epoch + 1) -> drain every
+ * record already replicated -> record the prefix it starts from -> ACTIVE (nodes accept orders;
+ * entities recover from the replicated journal) -> move client routing -> verify consistency ->
+ * notify. Each step's completion time goes into the incident.
+ */
+public final class Promotion {
+  private static final Logger log = LoggerFactory.getLogger(Promotion.class);
+
+  public record Result(boolean promoted, long epoch, Optional<Incident> incident) {}
+
+  private final FailoverSettings settings;
+  private final DataSource regionDb;
+  private final Optional<DataSource> peerDb;
+  private final PrimacyLease lease;
+  private final RegionStateStore store;
+  private final ClientRouter router;
+  private final IncidentNotifier notifier;
+  private final List<Incident.Step> steps = new ArrayList<>();
+  private long last;
+
+  public Promotion(FailoverSettings settings, DataSource regionDb, Optional<DataSource> peerDb,
+      PrimacyLease lease, RegionStateStore store, ClientRouter router, IncidentNotifier notifier) {
+    this.settings = settings;
+    this.regionDb = regionDb;
+    this.peerDb = peerDb;
+    this.lease = lease;
+    this.store = store;
+    this.router = router;
+    this.notifier = notifier;
+  }
+
+  /**
+   * @param handedOver the old active region already gave this region the lease (switchover)
+   * @param applier the running applier of the peer's topic (drained, then stopped)
+   */
+  public Result run(String kind, RegionState standby, LeaseState seen, boolean handedOver,
+      StandbyApplier applier, CrossRegionWatcher.Evidence evidence) throws Exception {
+    long decided = System.currentTimeMillis();
+    last = decided;
+    String previous = seen.holder().filter(h -> !h.equals(settings.region())).orElse(settings.peerRegion());
+    long epoch;
+    if (handedOver) {
+      epoch = seen.epoch();
+      step("lease-handed-over");
+    } else {
+      OptionalLong taken = lease.acquire(settings.region(), seen.epoch());
+      if (taken.isEmpty()) {
+        log.info("Lease moved before {} could take it (renewed or taken): no promotion", settings.region());
+        return new Result(false, standby.epoch(), Optional.empty());
+      }
+      epoch = taken.getAsLong();
+      step("lease-taken");
+    }
+    log.warn("Region {} promoting itself to epoch {} ({}; {} lease age {} ms)", settings.region(),
+        epoch, kind, previous, seen.ageMillis());
+
+    String drainNote = drain(applier, epoch);
+    step("drained");
+
+    Map<String, Long> prefix = recordPrefix(epoch, previous, kind);
+    step("prefix-recorded");
+
+    store.save(RegionRole.ACTIVE, epoch, kind + ": took over from " + previous);
+    step("active");
+
+    String routing;
+    try {
+      routing = router.route(settings.region(), epoch, settings.orderApiUrl());
+    } catch (Exception e) {
+      routing = "routing update failed: " + e;
+      log.error("Client routing update failed after promotion to epoch {}", epoch, e);
+    }
+    step("routed");
+
+    ConsistencyReport report = verify(epoch, previous, prefix);
+    step("verified");
+
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("leaseAgeMillis", evidence.leaseAgeMillis());
+    ev.put("leaseTtlMillis", evidence.leaseTtlMillis());
+    ev.put("peerHealth", evidence.peerHealth());
+    ev.put("millisSinceLastReplicatedRecord", evidence.millisSinceLastReplicatedRecord());
+    ev.put("drain", drainNote);
+    ev.put("entities", prefix.size());
+    Incident incident = new Incident(kind, settings.region(), previous, seen.epoch(), epoch, decided,
+        ev, List.copyOf(steps), routing, report.verdict(), report.lost().size(),
+        settings.region() + " active in epoch " + epoch + " after " + (System.currentTimeMillis() - decided)
+            + " ms; consistency " + report.verdict() + ", " + report.lost().size() + " events of "
+            + previous + " not replicated");
+    notifier.notify(incident);
+    log.warn("{}", incident.summary());
+    return new Result(true, epoch, Optional.of(incident));
+  }
+
+  private String drain(StandbyApplier applier, long epoch) {
+    if (applier == null) return "no applier running";
+    CompletableFuture<?> drained = applier.drain(settings.drainTimeout()).toCompletableFuture();
+    String note = "drained";
+    // Renew while draining: a long drain must not let the lease lapse under us.
+    while (!drained.isDone()) {
+      try {
+        drained.get(settings.lease().renewInterval().toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        try {
+          lease.renew(settings.region(), epoch);
+        } catch (PrimacyLease.LeaseUnavailable ignored) {
+          // the next attempt may succeed; the fence is on the nodes' side
+        }
+      } catch (Exception e) {
+        note = "drain incomplete: " + e.getMessage();
+        log.error("Promotion proceeds without a complete drain: {}", e.getMessage());
+        break;
+      }
+    }
+    applier.fenceBelow(epoch);
+    try {
+      applier.stop().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.warn("Applier did not stop cleanly: {}", e.toString());
+    }
+    return note;
+  }
+
+  // What this region starts from, stored before it accepts anything: the old primary sets aside
+  // everything of its own beyond it. The publisher starts after it (those rows came from the peer).
+  private Map<String, Long> recordPrefix(long epoch, String previous, String kind) throws Exception {
+    try (Connection c = regionDb.getConnection()) {
+      c.setAutoCommit(false);
+      Map<String, Long> prefix = JournalDigests.lastSequenceNumbers(c);
+      long maxOrdering;
+      try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        maxOrdering = rs.getLong(1);
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO promotion (epoch, region, previous, kind) VALUES (?, ?, ?, ?)")) {
+        ps.setLong(1, epoch);
+        ps.setString(2, settings.region());
+        ps.setString(3, previous);
+        ps.setString(4, kind);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement(
+          "INSERT INTO replicated_prefix (epoch, persistence_id, sequence_number) VALUES (?, ?, ?)")) {
+        for (Map.Entry<String, Long> e : prefix.entrySet()) {
+          ps.setLong(1, epoch);
+          ps.setString(2, e.getKey());
+          ps.setLong(3, e.getValue());
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+      c.commit();
+      new PublisherPosition(regionDb, settings.region()).save(maxOrdering, List.of());
+      return prefix;
+    }
+  }
+
+  private ConsistencyReport verify(long epoch, String previous, Map<String, Long> prefix) {
+    try {
+      Map<String, Long> published = PublishedLog.lastPublished(settings.bootstrapServers(),
+          settings.topicOf(previous), epoch, Duration.ofSeconds(30));
+      ConsistencyReport report = ConsistencyVerifier.verify(
+          epoch, settings.region(), previous, prefix, published, regionDb, peerDb);
+      ConsistencyStore.save(regionDb, report);
+      return report;
+    } catch (Exception e) {
+      log.error("Consistency verification failed to run", e);
+      ConsistencyReport report = new ConsistencyReport(epoch, settings.region(), previous,
+          ConsistencyReport.Verdict.INCONSISTENT, 0, 0, List.of("verification did not run: " + e),
+          List.of(), false, List.of(), List.of(), 0);
+      try {
+        ConsistencyStore.save(regionDb, report);
+      } catch (Exception ignored) {
+        // logged above
+      }
+      return report;
+    }
+  }
+
+  private void step(String name) {
+    long now = System.currentTimeMillis();
+    steps.add(new Incident.Step(name, now, now - last));
+    last = now;
+  }
+}

@@ -1,0 +1,285 @@
+package com.shrivenquant.failover.region;
+
+import akka.actor.typed.ActorSystem;
+import com.shrivenquant.failover.FailoverSettings;
+import com.shrivenquant.failover.failback.Failback;
+import com.shrivenquant.failover.lease.LeaseState;
+import com.shrivenquant.failover.lease.PrimacyLease;
+import com.shrivenquant.failover.notify.Incident;
+import com.shrivenquant.failover.notify.IncidentNotifier;
+import com.shrivenquant.failover.promote.Promotion;
+import com.shrivenquant.failover.routing.ClientRouter;
+import com.shrivenquant.failover.watch.CrossRegionWatcher;
+import com.shrivenquant.replication.apply.StandbyApplier;
+import com.shrivenquant.replication.publish.JournalPublisher;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One per region (a cluster singleton): the only writer of the region's role. By role it runs the
+ * journal publisher (ACTIVE), the applier and the cross-region watcher (STANDBY), or failback
+ * (FENCED). Promotion, switchover and failback run on its single thread, so they never overlap.
+ */
+public final class RegionCoordinator implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RegionCoordinator.class);
+
+  private final ActorSystem<?> system;
+  private final FailoverSettings settings;
+  private final DataSource regionDb;
+  private final Optional<DataSource> peerDb;
+  private final PrimacyLease lease;
+  private final RegionStateStore store;
+  private final ClientRouter router;
+  private final IncidentNotifier notifier;
+  private final CrossRegionWatcher watcher;
+  private final ScheduledExecutorService thread;
+
+  private volatile JournalPublisher publisher;
+  private volatile long publisherEpoch;
+  private volatile StandbyApplier applier;
+  private boolean topicsReady;
+  private long lastWaitLog;
+
+  public RegionCoordinator(
+      ActorSystem<?> system, FailoverSettings settings, DataSource regionDb,
+      Optional<DataSource> peerDb, PrimacyLease lease, ClientRouter router) {
+    this.system = system;
+    this.settings = settings;
+    this.regionDb = regionDb;
+    this.peerDb = peerDb;
+    this.lease = lease;
+    this.store = new RegionStateStore(regionDb, settings.region());
+    this.router = router;
+    this.notifier = new IncidentNotifier(settings, regionDb);
+    this.watcher = new CrossRegionWatcher(settings, () -> applier == null ? 0 : applier.lastAppliedAtMillis());
+    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "region-coordinator");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public RegionCoordinator start() {
+    long tick = settings.watcherPollInterval().toNanos();
+    thread.scheduleWithFixedDelay(this::tickSafely, 0, tick, TimeUnit.NANOSECONDS);
+    log.info("Region coordinator of {} started", settings.region());
+    return this;
+  }
+
+  public FailoverSettings settings() {
+    return settings;
+  }
+
+  public Optional<StandbyApplier> applier() {
+    return Optional.ofNullable(applier);
+  }
+
+  /**
+   * Planned switchover, asked of the ACTIVE region: stop intake, publish everything, hand the
+   * lease to the peer. The peer promotes itself when it sees the lease; this region then resyncs
+   * as its standby. Completes with the epoch handed over.
+   */
+  public CompletableFuture<Long> switchover(String requestedBy) {
+    CompletableFuture<Long> result = new CompletableFuture<>();
+    thread.execute(() -> {
+      try {
+        result.complete(Switchover.run(this, requestedBy));
+      } catch (Exception e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  private void tickSafely() {
+    try {
+      tick();
+    } catch (PrimacyLease.LeaseUnavailable e) {
+      log.debug("Witness unavailable: {}", e.getMessage());
+    } catch (Exception e) {
+      log.warn("Region coordinator tick failed", e);
+    }
+  }
+
+  private void tick() throws Exception {
+    if (!topicsReady) topicsReady = ensureTopics();
+    Optional<RegionState> state = store.load();
+    LeaseState leaseNow = lease.read();
+    if (state.isEmpty()) {
+      bootstrap(leaseNow);
+      return;
+    }
+    RegionState s = state.get();
+    switch (s.role()) {
+      case ACTIVE -> {
+        if (!leaseNow.heldBy(settings.region()) || leaseNow.epoch() != s.epoch()) {
+          stopPublisher();
+          String why = leaseNow.holder().orElse("nobody") + " holds the lease in epoch " + leaseNow.epoch();
+          store.save(RegionRole.FENCED, s.epoch(), "fenced: " + why);
+          log.warn("Region {} fenced itself in epoch {}: {}", settings.region(), s.epoch(), why);
+          return;
+        }
+        stopApplier();
+        ensurePublisher(s.epoch());
+      }
+      case STANDBY -> {
+        stopPublisher();
+        StandbyApplier a = ensureApplier(Math.max(s.epoch(), leaseNow.epoch()));
+        if (leaseNow.heldBy(settings.region()) && leaseNow.epoch() > s.epoch()) {
+          promote("switchover", s, leaseNow, true);
+        } else if (watcher.activeRegionGone(leaseNow)) {
+          promote("promotion", s, leaseNow, false);
+        } else if (leaseNow.epoch() > s.epoch()) {
+          a.fenceBelow(leaseNow.epoch());
+          store.save(RegionRole.STANDBY, leaseNow.epoch(),
+              "standby of " + leaseNow.holder().orElse("?") + " in epoch " + leaseNow.epoch());
+        }
+      }
+      case FENCED -> {
+        stopPublisher();
+        stopApplier();
+        if (leaseNow.epoch() > s.epoch()) {
+          Optional<Incident> done = Failback.run(settings, regionDb, peerDb, store, s, leaseNow, notifier);
+          if (done.isEmpty() && System.currentTimeMillis() - lastWaitLog > 10_000) {
+            lastWaitLog = System.currentTimeMillis();
+            log.warn("Region {} fenced in epoch {}; waiting for the new active region's promotion"
+                + " record to set aside its unreplicated tail", settings.region(), s.epoch());
+          }
+        }
+      }
+    }
+  }
+
+  private void bootstrap(LeaseState leaseNow) throws Exception {
+    if (leaseNow.holder().isEmpty() && settings.region().equals(settings.initialActiveRegion())) {
+      var taken = lease.acquire(settings.region(), leaseNow.epoch());
+      if (taken.isPresent()) {
+        store.save(RegionRole.ACTIVE, taken.getAsLong(), "bootstrap: first active region");
+        log.info("Region {} is the first active region (epoch {})", settings.region(), taken.getAsLong());
+      }
+    } else if (leaseNow.holder().isPresent() && !leaseNow.heldBy(settings.region())) {
+      store.save(RegionRole.STANDBY, leaseNow.epoch(), "bootstrap: standby of " + leaseNow.holder().get());
+    } else if (leaseNow.holder().isEmpty()) {
+      store.save(RegionRole.STANDBY, leaseNow.epoch(), "bootstrap: standby, waiting for the active region");
+    } else {
+      // The witness says this region holds the lease but the region has no memory of it (its
+      // database was replaced): it cannot know what it accepted, so it must not accept.
+      store.save(RegionRole.FENCED, leaseNow.epoch() - 1, "region state lost while holding the lease");
+    }
+  }
+
+  private void promote(String kind, RegionState s, LeaseState leaseNow, boolean handedOver) throws Exception {
+    Promotion.Result r = new Promotion(settings, regionDb, peerDb, lease, store, router, notifier)
+        .run(kind, s, leaseNow, handedOver, applier, watcher.evidence(leaseNow));
+    if (r.promoted()) {
+      applier = null;
+      ensurePublisher(r.epoch());
+    }
+  }
+
+  void ensurePublisher(long epoch) throws java.sql.SQLException {
+    if (publisher != null && publisherEpoch == epoch) return;
+    stopPublisher();
+    publisherEpoch = epoch;
+    publisher = JournalPublisher.start(system, regionDb,
+        new JournalPublisher.Settings(settings.region(), settings.topicOf(settings.region()),
+            settings.bootstrapServers(), 2000, Duration.ofMillis(5), Duration.ofMillis(100)),
+        () -> publisherEpoch);
+    log.info("Publishing {}'s journal to {} in epoch {}", settings.region(), settings.topicOf(settings.region()), epoch);
+  }
+
+  void stopPublisher() {
+    JournalPublisher p = publisher;
+    publisher = null;
+    if (p != null) {
+      p.stop();
+      try {
+        p.done().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("Publisher did not stop cleanly: {}", e.toString());
+      }
+    }
+  }
+
+  private StandbyApplier ensureApplier(long fence) {
+    if (applier == null) {
+      applier = StandbyApplier.start(system, regionDb,
+          new StandbyApplier.Settings(settings.region() + "-applier", settings.topicOf(settings.peerRegion()),
+              settings.bootstrapServers(), 2000, Duration.ofMillis(20)),
+          fence);
+      log.info("Applying {} into {}'s journal, refusing epochs below {}",
+          settings.topicOf(settings.peerRegion()), settings.region(), fence);
+    }
+    return applier;
+  }
+
+  private void stopApplier() {
+    StandbyApplier a = applier;
+    applier = null;
+    if (a != null) {
+      try {
+        a.stop().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("Applier did not stop cleanly: {}", e.toString());
+      }
+    }
+  }
+
+  private boolean ensureTopics() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+    p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+    try (AdminClient admin = AdminClient.create(p)) {
+      for (String region : List.of(settings.region(), settings.peerRegion())) {
+        try {
+          admin.createTopics(List.of(new NewTopic(settings.topicOf(region), settings.partitions(),
+              settings.replicationFactor()))).all().get(5, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+          if (!(e.getCause() instanceof TopicExistsException)) throw e;
+        }
+      }
+      return true;
+    } catch (Exception e) {
+      log.warn("Could not create the replication topics yet: {}", e.toString());
+      return false;
+    }
+  }
+
+  PrimacyLease lease() {
+    return lease;
+  }
+
+  RegionStateStore store() {
+    return store;
+  }
+
+  DataSource regionDb() {
+    return regionDb;
+  }
+
+  @Override
+  public void close() {
+    thread.shutdownNow();
+    try {
+      thread.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stopPublisher();
+    stopApplier();
+    lease.close();
+  }
+}

@@ -1,0 +1,50 @@
+package com.shrivenquant.failover.region;
+
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.PostStop;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.cluster.typed.ClusterSingleton;
+import akka.cluster.typed.SingletonActor;
+import java.util.function.Supplier;
+
+/**
+ * Places the {@link RegionCoordinator} as a cluster singleton: exactly one per region, moved to a
+ * surviving node by SBR when its node dies. Operator commands reach it through the singleton proxy.
+ */
+public final class RegionCoordinatorActor {
+  private RegionCoordinatorActor() {}
+
+  /** Messages may cross nodes: Jackson CBOR (bound in reference.conf). */
+  public interface Message extends FailoverSerializable {}
+
+  public record Switchover(String requestedBy, ActorRef<SwitchoverDone> replyTo) implements Message {}
+
+  /** @param error empty when the lease was handed over in {@code epoch} */
+  public record SwitchoverDone(long epoch, String error) implements FailoverSerializable {}
+
+  public static ActorRef<Message> init(ActorSystem<?> system, Supplier<RegionCoordinator> factory) {
+    return ClusterSingleton.get(system)
+        .init(SingletonActor.of(create(factory), "region-coordinator")
+            .withStopMessage(new Switchover("stop", null)));
+  }
+
+  static Behavior<Message> create(Supplier<RegionCoordinator> factory) {
+    return Behaviors.setup(ctx -> {
+      RegionCoordinator coordinator = factory.get().start();
+      return Behaviors.receive(Message.class)
+          .onMessage(Switchover.class, m -> {
+            if (m.replyTo() == null) return Behaviors.stopped(); // hand-over of the singleton
+            coordinator.switchover(m.requestedBy()).whenComplete((epoch, e) -> m.replyTo().tell(
+                e == null ? new SwitchoverDone(epoch, "") : new SwitchoverDone(0, String.valueOf(e.getMessage()))));
+            return Behaviors.same();
+          })
+          .onSignal(PostStop.class, s -> {
+            coordinator.close();
+            return Behaviors.same();
+          })
+          .build();
+    });
+  }
+}
