@@ -41,6 +41,9 @@ public final class NodeMain {
       JournalSchema.migrate(settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());
     }
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "shrivenquant", config);
+    // Loads the persistence plugins now (auto-start-journals): their connection pool must be up
+    // before the first order, and before a promotion recovers entities.
+    akka.persistence.Persistence.get(Adapter.toClassic(system));
     AkkaManagement.get(Adapter.toClassic(system)).start();
     ClusterBootstrap.get(Adapter.toClassic(system)).start();
 
@@ -48,7 +51,7 @@ public final class NodeMain {
         FailoverSettings.fromConfig(config, settings.region()),
         settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());
     OrderEntry entry = OrderEntry.start(system, EngineSettings.fromConfig(config), region.gate());
-    region.stopEntitiesWhenNotActive(system, entry);
+    region.startWithEngine(system, entry);
     ServerBinding binding =
         Http.get(system)
             .newServerAt(settings.httpInterface(), settings.httpPort())

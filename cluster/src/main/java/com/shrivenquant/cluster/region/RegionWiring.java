@@ -2,6 +2,7 @@ package com.shrivenquant.cluster.region;
 
 import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
+import com.shrivenquant.engine.instrument.InstrumentEntity;
 import com.shrivenquant.engine.instrument.IntakeGate;
 import com.shrivenquant.engine.instrument.OrderEntry;
 import com.shrivenquant.failover.FailoverSettings;
@@ -36,14 +37,12 @@ public final class RegionWiring {
 
   private final FailoverSettings settings;
   private final Optional<PrimacyAgent> agent;
-  private final Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator;
+  private volatile Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator = Optional.empty();
   private final Optional<DataSource> regionDb;
 
-  private RegionWiring(FailoverSettings settings, Optional<PrimacyAgent> agent,
-      Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator, Optional<DataSource> regionDb) {
+  private RegionWiring(FailoverSettings settings, Optional<PrimacyAgent> agent, Optional<DataSource> regionDb) {
     this.settings = settings;
     this.agent = agent;
-    this.coordinator = coordinator;
     this.regionDb = regionDb;
   }
 
@@ -53,7 +52,7 @@ public final class RegionWiring {
     RegionWiring wiring;
     if (!settings.enabled()) {
       log.warn("Failover disabled: this node accepts orders without a primacy lease (single-region mode)");
-      wiring = new RegionWiring(settings, Optional.empty(), Optional.empty(), Optional.empty());
+      wiring = new RegionWiring(settings, Optional.empty(), Optional.empty());
     } else {
       HikariDataSource regionDb = ReplicationDataSource.pooled(jdbcUrl, jdbcUser, jdbcPassword, "failover");
       ReplicationSchema.migrate(regionDb);
@@ -61,11 +60,7 @@ public final class RegionWiring {
       JdbcPrimacyLease.migrate(settings.witness(), settings.lease().ttl());
       PrimacyAgent agent = new PrimacyAgent(settings, lease(settings),
           new RegionStateStore(regionDb, settings.region())).start();
-      Optional<DataSource> peerDb = settings.peerJournal().map(p ->
-          ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal"));
-      ActorRef<RegionCoordinatorActor.Message> coordinator = RegionCoordinatorActor.init(system,
-          () -> new RegionCoordinator(system, settings, regionDb, peerDb, lease(settings), router(settings)));
-      wiring = new RegionWiring(settings, Optional.of(agent), Optional.of(coordinator), Optional.of(regionDb));
+      wiring = new RegionWiring(settings, Optional.of(agent), Optional.of(regionDb));
     }
     BY_SYSTEM.put(system, wiring);
     system.getWhenTerminated().thenRun(() -> {
@@ -79,8 +74,62 @@ public final class RegionWiring {
     return Optional.ofNullable(BY_SYSTEM.get(system));
   }
 
-  /** Entities whose journal may change under them (fenced, standby) are stopped. */
-  public void stopEntitiesWhenNotActive(ActorSystem<?> system, OrderEntry entry) {
+  /**
+   * Once the engine runs: the region's coordinator singleton (which recovers every instrument
+   * from the drained journal before a promotion lets orders in), and entities whose journal may
+   * change under them (fenced, standby) are stopped.
+   */
+  public void startWithEngine(ActorSystem<?> system, OrderEntry entry) {
+    if (agent.isEmpty()) return;
+    Optional<DataSource> peerDb = settings.peerJournal().map(p ->
+        ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal"));
+    DataSource db = regionDb.get();
+    coordinator = Optional.of(RegionCoordinatorActor.init(system,
+        () -> new RegionCoordinator(system, settings, db, peerDb, lease(settings), router(settings),
+            persistenceIds -> recover(entry, persistenceIds))));
+    stopEntitiesWhenNotActive(system, entry);
+    system.scheduler().scheduleWithFixedDelay(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5),
+        () -> rehearseRecoveryInStandby(system, entry), system.executionContext());
+  }
+
+  // A standby's JVM has never recovered an entity: the first promotion would pay for cold code
+  // (about a second here). Rehearsing on a few recently written instruments keeps that path warm.
+  private void rehearseRecoveryInStandby(ActorSystem<?> system, OrderEntry entry) {
+    PrimacyAgent.Status s = agent.get().status();
+    if (s.role() != RegionRole.STANDBY || s.state().isEmpty()) return;
+    java.util.List<String> symbols = new java.util.ArrayList<>();
+    try (java.sql.Connection c = regionDb.get().getConnection();
+        java.sql.PreparedStatement ps = c.prepareStatement(
+            "SELECT persistence_id FROM (SELECT persistence_id, max(ordering) AS o FROM"
+                + " (SELECT persistence_id, ordering FROM event_journal ORDER BY ordering DESC LIMIT 500) r"
+                + " GROUP BY persistence_id) x ORDER BY o DESC LIMIT 3");
+        java.sql.ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        String id = rs.getString(1);
+        String symbol = id.substring(id.indexOf('|') + 1);
+        if (id.startsWith(InstrumentEntity.TYPE_KEY.name() + "|") && entry.knows(symbol)) symbols.add(symbol);
+      }
+    } catch (java.sql.SQLException e) {
+      log.debug("No recovery rehearsal: {}", e.getMessage());
+      return;
+    }
+    for (String symbol : symbols) {
+      InstrumentEntity.rehearseRecovery(system, entry.settings(), symbol, java.time.Duration.ofSeconds(10));
+    }
+  }
+
+  private static java.util.concurrent.CompletionStage<Integer> recover(
+      OrderEntry entry, java.util.Set<String> persistenceIds) {
+    java.util.List<java.util.concurrent.CompletableFuture<?>> all = persistenceIds.stream()
+        .filter(id -> id.startsWith(InstrumentEntity.TYPE_KEY.name() + "|"))
+        .map(id -> id.substring(id.indexOf('|') + 1))
+        .filter(entry::knows)
+        .map(symbol -> entry.digest(symbol).toCompletableFuture()).collect(java.util.stream.Collectors.toList());
+    return java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new))
+        .thenApply(done -> all.size());
+  }
+
+  private void stopEntitiesWhenNotActive(ActorSystem<?> system, OrderEntry entry) {
     agent.ifPresent(a -> a.onChange(status -> {
       if (status.role() != RegionRole.ACTIVE) {
         entry.stopLocalEntities(system).thenAccept(n -> {

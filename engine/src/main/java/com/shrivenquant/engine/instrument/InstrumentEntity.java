@@ -184,6 +184,36 @@ public final class InstrumentEntity {
                 .withStopMessage(Passivate.INSTANCE));
   }
 
+  /**
+   * Recovers the instrument's state from the journal in a throw-away, read-only incarnation
+   * (outside sharding; it writes nothing) and answers its digest. A standby rehearses this so the
+   * recovery path (plugin queries, Jackson deserializers, the engine's replay) is warm when a
+   * promotion recovers the real entities. Never run it where the instrument's entity is writing.
+   */
+  public static java.util.concurrent.CompletionStage<DigestReply> rehearseRecovery(
+      ActorSystem<?> system, EngineSettings settings, String symbol, java.time.Duration timeout) {
+    InstrumentSpec spec = settings.instrument(symbol)
+        .orElseThrow(() -> new IllegalArgumentException("unknown instrument " + symbol));
+    Behavior<GetDigest> rehearsal = Behaviors.setup(ctx -> {
+      ActorRef<Command> journal = ctx.spawn(
+          new Journaled(symbol, spec, settings.snapshotEvery(), settings.retainedCompletedOrders()), "journal");
+      return Behaviors.receive(GetDigest.class)
+          .onMessage(GetDigest.class, ask -> {
+            ActorRef<DigestReply> back = ctx.spawnAnonymous(Behaviors.receive(DigestReply.class)
+                .onAnyMessage(reply -> {
+                  ask.replyTo().tell(reply);
+                  ctx.stop(ctx.getSelf());
+                  return Behaviors.stopped();
+                }).build());
+            journal.tell(new GetDigest(back));
+            return Behaviors.same();
+          }).build();
+    });
+    ActorRef<GetDigest> ref = system.systemActorOf(rehearsal,
+        "recovery-rehearsal-" + symbol + "-" + java.util.UUID.randomUUID(), akka.actor.typed.Props.empty());
+    return akka.actor.typed.javadsl.AskPattern.ask(ref, GetDigest::new, timeout, system.scheduler());
+  }
+
   public static PersistenceId persistenceId(String symbol) {
     return PersistenceId.of(TYPE_KEY.name(), symbol);
   }

@@ -50,12 +50,15 @@ public final class Promotion {
   private final RegionStateStore store;
   private final ClientRouter router;
   private final IncidentNotifier notifier;
+  private final java.util.function.Function<java.util.Set<String>, java.util.concurrent.CompletionStage<Integer>> recoverEntities;
   private final List<Incident.Step> steps = new ArrayList<>();
   private long last;
 
   public Promotion(FailoverSettings settings, DataSource regionDb, Optional<DataSource> peerDb,
-      PrimacyLease lease, RegionStateStore store, ClientRouter router, IncidentNotifier notifier) {
+      PrimacyLease lease, RegionStateStore store, ClientRouter router, IncidentNotifier notifier,
+      java.util.function.Function<java.util.Set<String>, java.util.concurrent.CompletionStage<Integer>> recoverEntities) {
     this.settings = settings;
+    this.recoverEntities = recoverEntities;
     this.regionDb = regionDb;
     this.peerDb = peerDb;
     this.lease = lease;
@@ -88,12 +91,53 @@ public final class Promotion {
     }
     log.warn("Region {} promoting itself to epoch {} ({}; {} lease age {} ms)", settings.region(),
         epoch, kind, previous, seen.ageMillis());
+    // Until the nodes renew it as ACTIVE, the promotion keeps the lease itself: drain and entity
+    // recovery may take longer than its TTL.
+    java.util.concurrent.ScheduledExecutorService keeper = keepLease(epoch);
+    try {
+      return promoted(kind, seen, epoch, previous, decided, applier, evidence);
+    } finally {
+      keeper.schedule(keeper::shutdownNow, 4 * settings.watcherPollInterval().toMillis(), TimeUnit.MILLISECONDS);
+    }
+  }
 
+  private java.util.concurrent.ScheduledExecutorService keepLease(long epoch) {
+    java.util.concurrent.ScheduledExecutorService keeper =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "promotion-lease-keeper");
+          t.setDaemon(true);
+          return t;
+        });
+    long every = settings.lease().renewInterval().toMillis();
+    keeper.scheduleWithFixedDelay(() -> {
+      try {
+        lease.renew(settings.region(), epoch);
+      } catch (PrimacyLease.LeaseUnavailable | RuntimeException e) {
+        log.debug("Renewal during promotion failed: {}", e.toString());
+      }
+    }, every, every, TimeUnit.MILLISECONDS);
+    return keeper;
+  }
+
+  private Result promoted(String kind, LeaseState seen, long epoch, String previous, long decided,
+      StandbyApplier applier, CrossRegionWatcher.Evidence evidence) throws Exception {
     String drainNote = drain(applier, epoch);
     step("drained");
 
     Map<String, Long> prefix = recordPrefix(epoch, previous, kind);
     step("prefix-recorded");
+
+    // Every entity with events recovers from the complete journal now, in parallel and before
+    // the first order, instead of one by one as orders arrive (intake is still closed).
+    String recovery;
+    try {
+      int n = recoverEntities.apply(prefix.keySet()).toCompletableFuture().get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      recovery = n + " entities recovered";
+    } catch (Exception e) {
+      recovery = "entity recovery incomplete: " + e;
+      log.warn("Not every entity recovered before intake opened: {}", e.toString());
+    }
+    step("entities-recovered");
 
     store.save(RegionRole.ACTIVE, epoch, kind + ": took over from " + previous);
     step("active");
@@ -117,6 +161,7 @@ public final class Promotion {
     ev.put("millisSinceLastReplicatedRecord", evidence.millisSinceLastReplicatedRecord());
     ev.put("drain", drainNote);
     ev.put("entities", prefix.size());
+    ev.put("recovery", recovery);
     Incident incident = new Incident(kind, settings.region(), previous, seen.epoch(), epoch, decided,
         ev, List.copyOf(steps), routing, report.verdict(), report.lost().size(),
         settings.region() + " active in epoch " + epoch + " after " + (System.currentTimeMillis() - decided)
@@ -131,21 +176,11 @@ public final class Promotion {
     if (applier == null) return "no applier running";
     CompletableFuture<?> drained = applier.drain(settings.drainTimeout()).toCompletableFuture();
     String note = "drained";
-    // Renew while draining: a long drain must not let the lease lapse under us.
-    while (!drained.isDone()) {
-      try {
-        drained.get(settings.lease().renewInterval().toMillis(), TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.TimeoutException e) {
-        try {
-          lease.renew(settings.region(), epoch);
-        } catch (PrimacyLease.LeaseUnavailable ignored) {
-          // the next attempt may succeed; the fence is on the nodes' side
-        }
-      } catch (Exception e) {
-        note = "drain incomplete: " + e.getMessage();
-        log.error("Promotion proceeds without a complete drain: {}", e.getMessage());
-        break;
-      }
+    try {
+      drained.get();
+    } catch (Exception e) {
+      note = "drain incomplete: " + e.getMessage();
+      log.error("Promotion proceeds without a complete drain: {}", e.getMessage());
     }
     applier.fenceBelow(epoch);
     try {

@@ -54,7 +54,7 @@ public final class PrimacyAgent implements AutoCloseable {
   private volatile Status status;
   private long renewEpoch = -1;
   private long lastRenewStart = Long.MIN_VALUE;
-  private long lastAttempt = Long.MIN_VALUE;
+  private long lastAttempt = System.nanoTime() - 3_600_000_000_000L; // due at once (no overflow)
 
   public PrimacyAgent(FailoverSettings settings, PrimacyLease lease, RegionStateStore store) {
     this.settings = settings;
@@ -112,6 +112,9 @@ public final class PrimacyAgent implements AutoCloseable {
     Optional<LeaseState> leaseRead = status.lastLeaseRead();
     long now = System.nanoTime();
     boolean due = now - lastAttempt >= renewIntervalNanos;
+    if (state.isPresent() && state.get().role() == RegionRole.ACTIVE && state.get().epoch() != renewEpoch) {
+      due = true; // just became active: renew now, not at the next interval
+    }
     if (state.isPresent() && state.get().role() == RegionRole.ACTIVE) {
       long epoch = state.get().epoch();
       if (epoch != renewEpoch) {

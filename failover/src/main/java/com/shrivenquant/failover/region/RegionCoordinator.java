@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +47,7 @@ public final class RegionCoordinator implements AutoCloseable {
   private final ClientRouter router;
   private final IncidentNotifier notifier;
   private final CrossRegionWatcher watcher;
+  private final java.util.function.Function<java.util.Set<String>, CompletionStage<Integer>> recoverEntities;
   private final ScheduledExecutorService thread;
 
   private volatile JournalPublisher publisher;
@@ -55,8 +58,10 @@ public final class RegionCoordinator implements AutoCloseable {
 
   public RegionCoordinator(
       ActorSystem<?> system, FailoverSettings settings, DataSource regionDb,
-      Optional<DataSource> peerDb, PrimacyLease lease, ClientRouter router) {
+      Optional<DataSource> peerDb, PrimacyLease lease, ClientRouter router,
+      java.util.function.Function<java.util.Set<String>, CompletionStage<Integer>> recoverEntities) {
     this.system = system;
+    this.recoverEntities = recoverEntities;
     this.settings = settings;
     this.regionDb = regionDb;
     this.peerDb = peerDb;
@@ -182,7 +187,7 @@ public final class RegionCoordinator implements AutoCloseable {
   }
 
   private void promote(String kind, RegionState s, LeaseState leaseNow, boolean handedOver) throws Exception {
-    Promotion.Result r = new Promotion(settings, regionDb, peerDb, lease, store, router, notifier)
+    Promotion.Result r = new Promotion(settings, regionDb, peerDb, lease, store, router, notifier, recoverEntities)
         .run(kind, s, leaseNow, handedOver, applier, watcher.evidence(leaseNow));
     if (r.promoted()) {
       applier = null;
@@ -241,6 +246,8 @@ public final class RegionCoordinator implements AutoCloseable {
   private boolean ensureTopics() {
     Properties p = new Properties();
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrapServers());
+    // The client refuses an API timeout below its request timeout (30 s by default).
+    p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "4000");
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
     try (AdminClient admin = AdminClient.create(p)) {
       for (String region : List.of(settings.region(), settings.peerRegion())) {
@@ -253,7 +260,7 @@ public final class RegionCoordinator implements AutoCloseable {
       }
       return true;
     } catch (Exception e) {
-      log.warn("Could not create the replication topics yet: {}", e.toString());
+      log.warn("Could not create the replication topics yet: {}", e.toString(), e);
       return false;
     }
   }

@@ -36,6 +36,7 @@ public final class RoutingEndpoint {
   /** @param orderApiUrl one or more comma-separated base URLs of the region's nodes */
   public record Route(String region, long epoch, String orderApiUrl) {}
 
+  private static final long FORWARD_TIMEOUT_MS = 1000;
   private final ActorSystem<?> system;
   private final AtomicReference<Route> route = new AtomicReference<>();
   private final AtomicInteger next = new AtomicInteger();
@@ -102,7 +103,11 @@ public final class RoutingEndpoint {
     Uri target = Uri.create(base).path(request.getUri().path()).rawQueryString(
         request.getUri().rawQueryString().orElse(""));
     HttpRequest out = request.withUri(target).removeHeader("Timeout-Access");
+    // A request queued for a dead region must not outlive the next route change: fail it fast
+    // (503) and let the client retry, which then goes where the route points now.
     return Http.get(system).singleRequest(out)
+        .toCompletableFuture()
+        .orTimeout(FORWARD_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
         .thenApply(resp -> resp.addHeader(akka.http.javadsl.model.headers.RawHeader.create(
             "X-ShrivenQuant-Routed-To", r.region() + ";epoch=" + r.epoch())))
         .exceptionally(e -> unavailable("active region " + r.region() + " unreachable: " + e.getMessage()));

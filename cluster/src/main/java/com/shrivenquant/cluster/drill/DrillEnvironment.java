@@ -1,0 +1,338 @@
+package com.shrivenquant.cluster.drill;
+
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.javadsl.Behaviors;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.shrivenquant.cluster.NodeMain;
+import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.failover.routing.RoutingEndpoint;
+import com.shrivenquant.failover.verify.JournalDigests;
+import com.shrivenquant.testkit.infra.ChildJvm;
+import com.shrivenquant.testkit.infra.FreePorts;
+import com.shrivenquant.testkit.infra.KafkaBroker;
+import com.shrivenquant.testkit.infra.LocalPostgres;
+import com.shrivenquant.testkit.infra.TcpProxy;
+import com.sun.net.httpserver.HttpServer;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+
+/**
+ * Everything a drill runs on, on this machine: three PostgreSQL servers (region 1, region 2, the
+ * witness), a Kafka broker (the standby region's), the routing endpoint clients use, a webhook
+ * receiver, and both regions as real node processes. Region 1's links to the witness and to
+ * region 2's database (and region 2's to region 1's) go through fault-injecting proxies, so a
+ * drill can cut region 1 off instead of killing it.
+ */
+public final class DrillEnvironment implements AutoCloseable {
+  static final String R1 = "region-1";
+  static final String R2 = "region-2";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** One region: its database, node layout and node processes. */
+  public final class Region {
+    final String name;
+    final LocalPostgres postgres;
+    final LocalPostgres.Database db;
+    final LocalClusterLayout layout;
+    final List<ChildJvm> nodes = new ArrayList<>();
+
+    Region(String name, LocalPostgres postgres, LocalPostgres.Database db, LocalClusterLayout layout) {
+      this.name = name;
+      this.postgres = postgres;
+      this.db = db;
+      this.layout = layout;
+    }
+
+    String orderApiUrls() {
+      return layout.httpBases().stream().map(URI::toString).collect(Collectors.joining(","));
+    }
+
+    void start() {
+      nodes.clear();
+      for (int i = 0; i < layout.size(); i++) {
+        nodes.add(ChildJvm.builder(name + "-node-" + (i + 1), NodeMain.class)
+            .jvmOptions(nodeJvmOptions.toArray(String[]::new))
+            .systemProperties(layout.systemProperties(i))
+            .logDirectory(logs)
+            .start());
+      }
+    }
+
+    void awaitReady(Duration timeout) throws InterruptedException {
+      layout.awaitReady(timeout);
+    }
+
+    /** kill -9 of every node process of the region. */
+    void kill9() {
+      nodes.forEach(ChildJvm::kill9);
+    }
+
+    void stop() {
+      nodes.parallelStream().forEach(n -> n.stop(Duration.ofSeconds(10)));
+    }
+
+    /** The first node's view of the region (GET /failover/status), or null if none answers. */
+    JsonNode status() {
+      for (int i = 0; i < layout.size(); i++) {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                  layout.managementBase(i).resolve("/failover/status")).timeout(Duration.ofSeconds(2)).build(),
+              HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) return JSON.readTree(r.body());
+        } catch (IOException e) {
+          // next node
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+      return null;
+    }
+
+    /** Waits until every node reports {@code role}; returns when all do. */
+    void awaitRole(String role, boolean accepting, Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      String last = "";
+      while (System.nanoTime() < deadline) {
+        boolean all = true;
+        for (int i = 0; i < layout.size(); i++) {
+          JsonNode s = nodeStatus(i);
+          if (s == null || !role.equals(s.path("role").asText()) || s.path("accepting").asBoolean() != accepting) {
+            all = false;
+            last = s == null ? "node " + i + " not answering" : s.toString();
+            break;
+          }
+        }
+        if (all) return;
+        Thread.sleep(100);
+      }
+      throw new IllegalStateException(name + " did not become " + role + " within " + timeout + "; last: " + last);
+    }
+
+    JsonNode nodeStatus(int i) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                layout.managementBase(i).resolve("/failover/status")).timeout(Duration.ofSeconds(2)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+      } catch (IOException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+
+    String post(String path) throws IOException, InterruptedException {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(0).resolve(path))
+              .timeout(Duration.ofSeconds(40)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
+      return r.body();
+    }
+
+    /** The newest incident documents of the region (GET /failover/incidents), newest first. */
+    JsonNode incidents() throws IOException, InterruptedException {
+      for (int i = 0; i < layout.size(); i++) {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve("/failover/incidents"))
+              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) return JSON.readTree(r.body());
+        } catch (IOException e) {
+          // next node
+        }
+      }
+      throw new IOException("no node of " + name + " serves /failover/incidents");
+    }
+  }
+
+  private final Path workDir;
+  private final Path logs;
+  private final List<String> nodeJvmOptions;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  final LocalPostgres witness;
+  final KafkaBroker kafka;
+  final ActorSystem<Void> local;
+  final RoutingEndpoint router;
+  final Region region1;
+  final Region region2;
+  /** Region 1 -> witness, region 1 -> region 2's database, region 2 -> region 1's database. */
+  final TcpProxy witnessFromR1;
+  final TcpProxy r2DbFromR1;
+  final TcpProxy r1DbFromR2;
+  private final HttpServer webhook;
+  final List<String> webhookDeliveries = new CopyOnWriteArrayList<>();
+
+  private DrillEnvironment(Path workDir, List<String> nodeJvmOptions, String durability, int instruments)
+      throws Exception {
+    this.workDir = workDir;
+    this.logs = workDir.resolve("logs");
+    this.nodeJvmOptions = nodeJvmOptions;
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      witness = LocalPostgres.builder().name("witness").durable(true).logDirectory(logs).start();
+      started.add(witness);
+      LocalPostgres pg1 = LocalPostgres.builder().name("region-1-postgres").durable(true).logDirectory(logs).start();
+      started.add(pg1);
+      LocalPostgres pg2 = LocalPostgres.builder().name("region-2-postgres").durable(true).logDirectory(logs).start();
+      started.add(pg2);
+      kafka = KafkaBroker.builder().name("kafka").logDirectory(logs)
+          .jvmOptions("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1").start();
+      started.add(kafka);
+      LocalPostgres.Database witnessDb = witness.createDatabase("witness");
+      LocalPostgres.Database db1 = pg1.createDatabase("shrivenquant");
+      LocalPostgres.Database db2 = pg2.createDatabase("shrivenquant");
+      JournalSchema.migrate(db1.dataSource());
+      JournalSchema.migrate(db2.dataSource());
+
+      witnessFromR1 = TcpProxy.start("witness-from-region-1", "127.0.0.1", witness.port());
+      r2DbFromR1 = TcpProxy.start("region-2-db-from-region-1", "127.0.0.1", pg2.port());
+      r1DbFromR2 = TcpProxy.start("region-1-db-from-region-2", "127.0.0.1", pg1.port());
+      started.add(witnessFromR1);
+      started.add(r2DbFromR1);
+      started.add(r1DbFromR2);
+
+      local = ActorSystem.create(Behaviors.empty(), "drill",
+          ConfigFactory.parseString("akka.actor.provider = local\nakka.loglevel = WARNING\n"
+              + "akka.http.host-connection-pool.max-connections = 64\n"
+              + "akka.http.host-connection-pool.max-open-requests = 1024\n"
+              // A dead region's nodes refuse connections: retry them soon, not after 2 minutes.
+              + "akka.http.host-connection-pool.base-connection-backoff = 20ms\n"
+              + "akka.http.host-connection-pool.max-connection-backoff = 200ms")
+              .withFallback(ConfigFactory.defaultReference()));
+      int routerPort = FreePorts.freePort();
+      webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+      webhook.createContext("/incidents", exchange -> {
+        webhookDeliveries.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+        exchange.sendResponseHeaders(204, -1);
+        exchange.close();
+      });
+      webhook.start();
+      String webhookUrl = "http://127.0.0.1:" + webhook.getAddress().getPort() + "/incidents";
+      String routerUrl = "http://127.0.0.1:" + routerPort;
+
+      LocalClusterLayout l1 = LocalClusterLayout.allocate(2, new LocalClusterLayout.Journal(db1.jdbcUrl(), db1.user(), db1.password()));
+      LocalClusterLayout l2 = LocalClusterLayout.allocate(2, new LocalClusterLayout.Journal(db2.jdbcUrl(), db2.user(), db2.password()));
+      region1 = new Region(R1, pg1, db1, l1);
+      region2 = new Region(R2, pg2, db2, l2);
+      configure(l1, R1, R2, "jdbc:postgresql://127.0.0.1:" + witnessFromR1.port() + "/witness",
+          "jdbc:postgresql://127.0.0.1:" + r2DbFromR1.port() + "/shrivenquant", l2, region1, routerUrl,
+          webhookUrl, durability, instruments);
+      configure(l2, R2, R1, witnessDb.jdbcUrl(),
+          "jdbc:postgresql://127.0.0.1:" + r1DbFromR2.port() + "/shrivenquant", l1, region2, routerUrl,
+          webhookUrl, durability, instruments);
+      router = RoutingEndpoint.start(local, "127.0.0.1", routerPort,
+          new RoutingEndpoint.Route(R1, 1, region1.orderApiUrls()));
+    } catch (Exception | Error e) {
+      for (int i = started.size() - 1; i >= 0; i--) {
+        try {
+          started.get(i).close();
+        } catch (Exception ignored) {
+          // best effort
+        }
+      }
+      throw e;
+    }
+  }
+
+  private void configure(LocalClusterLayout l, String region, String peer, String witnessUrl,
+      String peerJournalUrl, LocalClusterLayout peerLayout, Region self, String routerUrl,
+      String webhookUrl, String durability, int instruments) {
+    l.with("shrivenquant.node.region", region)
+        .with("shrivenquant.failover.enabled", "true")
+        .with("shrivenquant.failover.peer-region", peer)
+        .with("shrivenquant.failover.initial-active-region", R1)
+        .with("shrivenquant.failover.lease.witness.jdbc-url", witnessUrl)
+        .with("shrivenquant.failover.peer-journal.jdbc-url", peerJournalUrl)
+        .with("shrivenquant.failover.watcher.peer-health-urls", peerLayout.size() == 0 ? ""
+            : java.util.stream.IntStream.range(0, peerLayout.size())
+                .mapToObj(i -> peerLayout.managementBase(i).toString()).collect(Collectors.joining(",")))
+        .with("shrivenquant.failover.replication.bootstrap-servers", kafka.bootstrapServers())
+        .with("shrivenquant.failover.replication.durability", durability)
+        .with("shrivenquant.failover.routing.kind", "http")
+        .with("shrivenquant.failover.routing.target", routerUrl)
+        .with("shrivenquant.failover.routing.order-api-url", self.orderApiUrls())
+        .with("shrivenquant.failover.notify.webhook-url", webhookUrl)
+        .with("shrivenquant.engine.synthetic-instruments.count", Integer.toString(instruments));
+  }
+
+  public static DrillEnvironment start(Path workDir, List<String> nodeJvmOptions, String durability,
+      int instruments) throws Exception {
+    DrillEnvironment env = new DrillEnvironment(workDir, nodeJvmOptions, durability, instruments);
+    try {
+      env.region1.start();
+      env.region2.start();
+      env.region1.awaitReady(Duration.ofSeconds(180));
+      env.region2.awaitReady(Duration.ofSeconds(180));
+      env.region1.awaitRole("ACTIVE", true, Duration.ofSeconds(60));
+      env.region2.awaitRole("STANDBY", false, Duration.ofSeconds(60));
+      return env;
+    } catch (Exception | Error e) {
+      env.close();
+      throw e;
+    }
+  }
+
+  Region region(String name) {
+    return name.equals(R1) ? region1 : region2;
+  }
+
+  Region peerOf(Region r) {
+    return r == region1 ? region2 : region1;
+  }
+
+  /** True when both journals hold the same events (per entity digests over all events). */
+  boolean journalsEqual() throws Exception {
+    Map<String, JournalDigests.Range> a = JournalDigests.ranges(region1.db.dataSource());
+    Map<String, JournalDigests.Range> b = JournalDigests.ranges(region2.db.dataSource());
+    if (!a.equals(b)) return false;
+    Map<String, Long> upTo = a.entrySet().stream()
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().max()));
+    return JournalDigests.digestsUpTo(region1.db.dataSource(), upTo)
+        .equals(JournalDigests.digestsUpTo(region2.db.dataSource(), upTo));
+  }
+
+  String routerUrl() {
+    return router.url();
+  }
+
+  Path workDir() {
+    return workDir;
+  }
+
+  @Override
+  public void close() {
+    for (Region r : List.of(region1, region2)) {
+      if (r != null) r.stop();
+    }
+    if (router != null) router.stop();
+    if (webhook != null) webhook.stop(0);
+    if (local != null) local.terminate();
+    for (AutoCloseable c : new AutoCloseable[] {witnessFromR1, r2DbFromR1, r1DbFromR2, kafka}) {
+      try {
+        if (c != null) c.close();
+      } catch (Exception ignored) {
+        // best effort
+      }
+    }
+    for (Region r : List.of(region1, region2)) {
+      if (r != null) r.postgres.close();
+    }
+    if (witness != null) witness.close();
+  }
+}
