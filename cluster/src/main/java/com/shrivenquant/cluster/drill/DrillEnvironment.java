@@ -86,6 +86,23 @@ public final class DrillEnvironment implements AutoCloseable {
       nodes.parallelStream().forEach(n -> n.stop(Duration.ofSeconds(10)));
     }
 
+    /** SIGSTOP of every node process for {@code d}, then SIGCONT: a stall, not a death. */
+    void pause(Duration d) throws IOException, InterruptedException {
+      signal("-STOP");
+      try {
+        Thread.sleep(d.toMillis());
+      } finally {
+        signal("-CONT");
+      }
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+      List<String> cmd = new ArrayList<>(List.of("kill", signal));
+      nodes.forEach(n -> cmd.add(Long.toString(n.pid())));
+      int rc = new ProcessBuilder(cmd).inheritIO().start().waitFor();
+      if (rc != 0) throw new IOException(String.join(" ", cmd) + " exited " + rc);
+    }
+
     /** The first node's view of the region (GET /failover/status), or null if none answers. */
     JsonNode status() {
       for (int i = 0; i < layout.size(); i++) {
@@ -305,6 +322,10 @@ public final class DrillEnvironment implements AutoCloseable {
         .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().max()));
     return JournalDigests.digestsUpTo(region1.db.dataSource(), upTo)
         .equals(JournalDigests.digestsUpTo(region2.db.dataSource(), upTo));
+  }
+
+  long pauseBudgetMs() {
+    return com.shrivenquant.failover.FailoverSettings.fromConfig(ConfigFactory.load(), R1).pauseBudget().toMillis();
   }
 
   String routerUrl() {

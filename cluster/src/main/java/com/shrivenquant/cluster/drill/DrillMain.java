@@ -79,28 +79,30 @@ public final class DrillMain {
   }
 
   static boolean allHeld(List<DrillRun.Result> results, String mode) {
-    return results.stream().allMatch(r -> r.rtoMs() >= 0 && r.executedTwice() == 0 && r.switchoverTwice() == 0
+    return results.stream().allMatch(r -> r.rtoMs() >= 0 && !r.falseFailover() && r.executedTwice() == 0 && r.switchoverTwice() == 0
         && r.switchoverLost() == 0 && r.journalsEqual() && r.regionsNeverOverlapped()
         && (!mode.equals("sync") || r.lost() == 0));
   }
 
   static String table(List<DrillRun.Result> results) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format("%-5s %-9s %-5s %9s %9s %7s %5s %-11s %6s %5s %5s %7s %9s %5s %5s %9s %6s %6s%n",
+    b.append(String.format("%-5s %-9s %-5s %9s %9s %7s %5s %-11s %6s %5s %5s %7s %9s %5s %5s %9s %6s %6s %8s%n",
         "drill", "fault", "mode", "detect ms", "promo ms", "RTO ms", "RPO", "verdict", "acked", "lost", "twice",
-        "webhook", "failback", "tail", "equal", "switch ms", "s.lost", "s.twice"));
+        "webhook", "failback", "tail", "equal", "switch ms", "s.lost", "s.twice", "pause ok"));
     for (DrillRun.Result r : results) {
-      b.append(String.format("%-5d %-9s %-5s %9d %9d %7d %5d %-11s %6d %5d %5d %7s %9d %5d %5s %9d %6d %6d%n",
+      b.append(String.format("%-5d %-9s %-5s %9d %9d %7d %5d %-11s %6d %5d %5d %7s %9d %5d %5s %9d %6d %6d %8s%n",
           r.drill(), r.fault(), r.mode(), r.detectionMs(), r.promotionMs(), r.rtoMs(), r.rpoEvents(), r.verdict(),
           r.acknowledged(), r.lost(), r.executedTwice(), r.webhookReceived() ? "yes" : "NO", r.failbackMs(),
           r.tailSetAside(), r.journalsEqual() ? "yes" : "NO", r.switchoverUnavailableMs(), r.switchoverLost(),
-          r.switchoverTwice()));
+          r.switchoverTwice(), r.falseFailover() ? "FALSE" : "yes"));
     }
     Map<String, Object> s = summary(results);
     b.append(String.format("%nRTO ms p50 %s p99 %s max %s | detection p50 %s | promotion p50 %s | switchover"
-            + " unavailability p50 %s max %s | lost %s | executed twice %s | regions overlapping: %s%n",
+            + " unavailability p50 %s max %s | lost %s | executed twice %s | regions overlapping: %s"
+            + " | false failovers: %s%n",
         s.get("rtoP50"), s.get("rtoP99"), s.get("rtoMax"), s.get("detectionP50"), s.get("promotionP50"),
-        s.get("switchoverP50"), s.get("switchoverMax"), s.get("lost"), s.get("executedTwice"), s.get("overlaps")));
+        s.get("switchoverP50"), s.get("switchoverMax"), s.get("lost"), s.get("executedTwice"), s.get("overlaps"),
+        s.get("falseFailovers")));
     return b.toString();
   }
 
@@ -117,6 +119,7 @@ public final class DrillMain {
     s.put("lost", results.stream().mapToInt(DrillRun.Result::lost).sum());
     s.put("executedTwice", results.stream().mapToInt(r -> r.executedTwice() + r.switchoverTwice()).sum());
     s.put("overlaps", results.stream().filter(r -> !r.regionsNeverOverlapped()).count());
+    s.put("falseFailovers", results.stream().filter(DrillRun.Result::falseFailover).count());
     return s;
   }
 

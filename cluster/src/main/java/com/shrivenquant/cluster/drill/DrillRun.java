@@ -28,7 +28,7 @@ final class DrillRun {
       boolean webhookReceived,
       long failbackMs, int tailSetAside, boolean journalsEqual,
       long switchoverUnavailableMs, int switchoverAcknowledged, int switchoverLost, int switchoverTwice,
-      long lastRegion1WriteMs, long firstRegion2WriteMs) {
+      long lastRegion1WriteMs, long firstRegion2WriteMs, long pauseMs, boolean falseFailover) {
 
     /** Never two regions writing orders at once: region 1's last write precedes region 2's first. */
     boolean regionsNeverOverlapped() {
@@ -57,7 +57,21 @@ final class DrillRun {
     int webhooksBefore = env.webhookDeliveries.size();
 
     DrillClient client = new DrillClient(env.routerUrl(), instruments, 4, rate, "d" + n + "-" + System.currentTimeMillis()).start();
-    Thread.sleep(8000); // a standby that has been following for a while, as in production
+    Thread.sleep(4000);
+    // A stall shorter than the pause budget (SIGSTOP of every region-1 process) must not fail over.
+    long pause = Math.max(100, env.pauseBudgetMs() - 300);
+    r1.pause(Duration.ofMillis(pause));
+    Thread.sleep(3000);
+    JsonNode afterPause = r2.status();
+    boolean falseFailover = afterPause == null || !"STANDBY".equals(afterPause.path("role").asText())
+        || afterPause.path("epoch").asLong() != epochBefore;
+    progress.accept(String.format("drill %d: region-1 stopped (SIGSTOP) for %d ms, below the %d ms pause"
+        + " budget: %s", n, pause, env.pauseBudgetMs(), falseFailover ? "FALSE FAILOVER" : "no failover"));
+    if (falseFailover) {
+      client.stopAndAwait(Duration.ofSeconds(20));
+      throw new IllegalStateException("false failover after a " + pause + " ms pause: " + afterPause);
+    }
+    Thread.sleep(4000); // a standby that has been following for a while, as in production
     progress.accept(String.format("drill %d: %d orders acknowledged by region-1 so far; %s of region 1 now",
         n, client.acks().size(), fault == Fault.KILL ? "kill -9 of every node process" : "partition"));
 
@@ -149,7 +163,8 @@ final class DrillRun {
     return new Result(n, fault.name().toLowerCase(), mode, decidedAt - t0, activeAt - decidedAt, rto,
         incident.path("eventsLost").asInt(), incident.path("verdict").asText(), audit.acknowledged(),
         audit.lost(), audit.executedTwice(), webhook, failback, tail, equal, unavailable,
-        switched.acknowledged(), switched.lost(), switched.executedTwice(), lastR1, firstR2);
+        switched.acknowledged(), switched.lost(), switched.executedTwice(), lastR1, firstR2, pause,
+        falseFailover);
   }
 
   private JournalAudit.Result auditWhenApplied(DataSource db, List<DrillClient.Ack> acks) throws Exception {

@@ -150,7 +150,7 @@ public final class OrderRoutes extends AllDirectives {
           "unknown instrument '" + order.instrument() + "'");
     }
     return reply(
-        entry.place(order.instrument(), order.request()),
+        durable(entry.place(order.instrument(), order.request())),
         r -> {
           if (r instanceof Placed p) return json(StatusCodes.OK, OrderAck.of(order.instrument(), p.outcome()));
           return unavailable(((NotPlaced) r).reason());
@@ -160,7 +160,7 @@ public final class OrderRoutes extends AllDirectives {
   private Route cancel(String symbol, long orderId, Optional<String> account) {
     String acct = OrderJson.identifier("account", account.orElse(null));
     return reply(
-        entry.cancel(symbol, acct, orderId),
+        durable(entry.cancel(symbol, acct, orderId)),
         r -> {
           if (r.result() == null) return unavailable(r.notDoneReason());
           CancelResult c = r.result();
@@ -242,6 +242,23 @@ public final class OrderRoutes extends AllDirectives {
     return inner.apply(id);
   }
 
+  /** In sync durability, a decision is answered only once it is durable in the standby's Kafka. */
+  private <T> CompletionStage<T> durable(CompletionStage<T> answer) {
+    return region.syncAcks()
+        .<CompletionStage<T>>map(waiter -> answer.thenCompose(v -> waiter.awaitDurable()
+            .handle((ok, e) -> {
+              if (e != null) throw new NotDurableYet();
+              return v;
+            })))
+        .orElse(answer);
+  }
+
+  private static final class NotDurableYet extends RuntimeException {
+    NotDurableYet() {
+      super(null, null, false, false);
+    }
+  }
+
   private <T> Route reply(CompletionStage<T> answer, Function<T, HttpResponse> render) {
     return completeWithFuture(
         answer.handle(
@@ -251,6 +268,11 @@ public final class OrderRoutes extends AllDirectives {
                   failure instanceof CompletionException && failure.getCause() != null
                       ? failure.getCause()
                       : failure;
+              if (cause instanceof NotDurableYet) {
+                return unavailable(
+                    "decided here but not yet durable in the standby region; retry with the same"
+                        + " clientOrderId to get the outcome once it is");
+              }
               if (cause instanceof TimeoutException || cause instanceof AskTimeoutException) {
                 return unavailable(
                     "no answer from the instrument in time; retry with the same clientOrderId");

@@ -6,6 +6,7 @@ import com.shrivenquant.engine.instrument.InstrumentEntity;
 import com.shrivenquant.engine.instrument.IntakeGate;
 import com.shrivenquant.engine.instrument.OrderEntry;
 import com.shrivenquant.failover.FailoverSettings;
+import com.shrivenquant.failover.durability.SyncAckWaiter;
 import com.shrivenquant.failover.lease.JdbcPrimacyLease;
 import com.shrivenquant.failover.region.PrimacyAgent;
 import com.shrivenquant.failover.region.RegionCoordinator;
@@ -39,11 +40,20 @@ public final class RegionWiring {
   private final Optional<PrimacyAgent> agent;
   private volatile Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator = Optional.empty();
   private final Optional<DataSource> regionDb;
+  private final Optional<SyncAckWaiter> syncAcks;
 
   private RegionWiring(FailoverSettings settings, Optional<PrimacyAgent> agent, Optional<DataSource> regionDb) {
     this.settings = settings;
     this.agent = agent;
     this.regionDb = regionDb;
+    this.syncAcks = regionDb.filter(db -> settings.durability() == FailoverSettings.Durability.SYNC)
+        .map(db -> new SyncAckWaiter(db, settings.region(), java.time.Duration.ofMillis(2),
+            java.time.Duration.ofSeconds(5)));
+  }
+
+  /** Present in {@code sync} durability: acks wait until durable in the standby's Kafka. */
+  public Optional<SyncAckWaiter> syncAcks() {
+    return syncAcks;
   }
 
   /** Before the engine starts: the gate the engine checks before each journal write. */
@@ -66,6 +76,7 @@ public final class RegionWiring {
     system.getWhenTerminated().thenRun(() -> {
       BY_SYSTEM.remove(system);
       wiring.agent.ifPresent(PrimacyAgent::close);
+      wiring.syncAcks.ifPresent(SyncAckWaiter::close);
     });
     return wiring;
   }
