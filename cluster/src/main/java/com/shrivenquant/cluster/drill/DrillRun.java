@@ -51,6 +51,11 @@ final class DrillRun {
   }
 
   Result run(int n, Fault fault) throws Exception {
+    return run(n, fault, env -> {});
+  }
+
+  /** @param afterFault runs right after the fault is injected (tests use it to shape the race) */
+  Result run(int n, Fault fault, Consumer<DrillEnvironment> afterFault) throws Exception {
     DrillEnvironment.Region r1 = env.region1;
     DrillEnvironment.Region r2 = env.region2;
     long epochBefore = r1.status().path("epoch").asLong();
@@ -83,6 +88,7 @@ final class DrillRun {
       env.r2DbFromR1.blackhole();
       env.r1DbFromR2.blackhole();
     }
+    afterFault.accept(env);
 
     Optional<DrillClient.Ack> first = Optional.empty();
     long deadline = System.currentTimeMillis() + 60_000;

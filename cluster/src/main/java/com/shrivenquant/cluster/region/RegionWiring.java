@@ -92,8 +92,11 @@ public final class RegionWiring {
    */
   public void startWithEngine(ActorSystem<?> system, OrderEntry entry) {
     if (agent.isEmpty()) return;
-    Optional<DataSource> peerDb = settings.peerJournal().map(p ->
-        ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal"));
+    Optional<DataSource> peerDb = settings.peerJournal().map(p -> {
+      HikariDataSource ds = ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal");
+      ds.setConnectionTimeout(2000); // an unreachable peer must not hold up a promotion's report
+      return ds;
+    });
     DataSource db = regionDb.get();
     coordinator = Optional.of(RegionCoordinatorActor.init(system,
         () -> new RegionCoordinator(system, settings, db, peerDb, lease(settings), router(settings),

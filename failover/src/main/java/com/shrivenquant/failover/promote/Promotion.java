@@ -52,6 +52,7 @@ public final class Promotion {
   private final IncidentNotifier notifier;
   private final java.util.function.Function<java.util.Set<String>, java.util.concurrent.CompletionStage<Integer>> recoverEntities;
   private final List<Incident.Step> steps = new ArrayList<>();
+  private java.util.function.LongConsumer startPublisher;
   private long last;
 
   public Promotion(FailoverSettings settings, DataSource regionDb, Optional<DataSource> peerDb,
@@ -72,7 +73,9 @@ public final class Promotion {
    * @param applier the running applier of the peer's topic (drained, then stopped)
    */
   public Result run(String kind, RegionState standby, LeaseState seen, boolean handedOver,
-      StandbyApplier applier, CrossRegionWatcher.Evidence evidence) throws Exception {
+      StandbyApplier applier, CrossRegionWatcher.Evidence evidence,
+      java.util.function.LongConsumer startPublisher) throws Exception {
+    this.startPublisher = startPublisher;
     long decided = System.currentTimeMillis();
     last = decided;
     String previous = seen.holder().filter(h -> !h.equals(settings.region())).orElse(settings.peerRegion());
@@ -141,6 +144,8 @@ public final class Promotion {
 
     store.save(RegionRole.ACTIVE, epoch, kind + ": took over from " + previous);
     step("active");
+    // Publishing starts with intake: in sync durability no ack leaves before it is published.
+    startPublisher.accept(epoch);
 
     String routing;
     try {

@@ -128,6 +128,7 @@ public final class PrimacyAgent implements AutoCloseable {
           if (lease.renew(settings.region(), epoch)) {
             lastRenewStart = Math.max(lastRenewStart, t0);
           } else {
+            lastRenewStart = Long.MIN_VALUE; // lost: an earlier renewal must not reopen the node
             leaseRead = Optional.of(lease.read());
             publish(state, false, leaseRead, "lease lost: " + describe(leaseRead.get()));
             return;

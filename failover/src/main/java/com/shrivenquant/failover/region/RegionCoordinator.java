@@ -188,7 +188,13 @@ public final class RegionCoordinator implements AutoCloseable {
 
   private void promote(String kind, RegionState s, LeaseState leaseNow, boolean handedOver) throws Exception {
     Promotion.Result r = new Promotion(settings, regionDb, peerDb, lease, store, router, notifier, recoverEntities)
-        .run(kind, s, leaseNow, handedOver, applier, watcher.evidence(leaseNow));
+        .run(kind, s, leaseNow, handedOver, applier, watcher.evidence(leaseNow), epoch -> {
+          try {
+            ensurePublisher(epoch);
+          } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("could not start the publisher", e);
+          }
+        });
     if (r.promoted()) {
       applier = null;
       ensurePublisher(r.epoch());
