@@ -27,6 +27,7 @@ public record FailoverSettings(
     String routingKind,
     String routingTarget,
     String orderApiUrl,
+    String dnsName,
     String webhookUrl,
     int notifyAttempts,
     Duration notifyFirstBackoff) {
@@ -81,6 +82,7 @@ public record FailoverSettings(
         c.getString("routing.kind"),
         c.getString("routing.target"),
         c.getString("routing.order-api-url"),
+        c.getString("routing.dns-name"),
         c.getString("notify.webhook-url"),
         c.getInt("notify.attempts"),
         c.getDuration("notify.first-backoff"));

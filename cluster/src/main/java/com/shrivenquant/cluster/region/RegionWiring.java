@@ -192,7 +192,7 @@ public final class RegionWiring {
     return switch (s.routingKind()) {
       case "none" -> ClientRouter.NONE;
       case "http" -> new HttpRouter(s.routingTarget());
-      case "dns" -> new DnsRecordRouter(Path.of(s.routingTarget()), "orders.shrivenquant.example");
+      case "dns" -> new DnsRecordRouter(Path.of(s.routingTarget()), s.dnsName());
       default -> throw new IllegalArgumentException("routing.kind must be none, http or dns: " + s.routingKind());
     };
   }
