@@ -328,6 +328,16 @@ public final class DrillEnvironment implements AutoCloseable {
     return com.shrivenquant.failover.FailoverSettings.fromConfig(ConfigFactory.load(), R1).pauseBudget().toMillis();
   }
 
+  /** The order API of region 1's nodes (benchmarks load them directly, without the router). */
+  public List<URI> region1OrderApi() {
+    return region1.layout.httpBases();
+  }
+
+  /** The whole environment's logs. */
+  public Path logs() {
+    return logs;
+  }
+
   String routerUrl() {
     return router.url();
   }

@@ -85,6 +85,13 @@ public final class RoutingEndpoint {
       if (proposed.region() == null || proposed.orderApiUrl() == null || proposed.orderApiUrl().isBlank()) {
         return error(StatusCodes.BAD_REQUEST, "region and orderApiUrl are required");
       }
+      if (proposed.epoch() < 1) return error(StatusCodes.BAD_REQUEST, "epoch must be >= 1");
+      for (String url : proposed.orderApiUrl().split(",")) {
+        if (!isHttpUrl(url.trim())) {
+          return error(StatusCodes.BAD_REQUEST, "orderApiUrl must be http(s)://host:port URLs, comma-separated: '"
+              + url.trim() + "'");
+        }
+      }
       Route now = route.updateAndGet(cur -> cur == null || proposed.epoch() >= cur.epoch() ? proposed : cur);
       if (now != proposed) {
         return error(StatusCodes.CONFLICT, "epoch " + proposed.epoch() + " is older than the current route's "
@@ -95,13 +102,24 @@ public final class RoutingEndpoint {
     });
   }
 
+  private static boolean isHttpUrl(String s) {
+    try {
+      java.net.URI u = new java.net.URI(s);
+      return ("http".equals(u.getScheme()) || "https".equals(u.getScheme())) && u.getHost() != null;
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+  }
+
   private CompletionStage<HttpResponse> forward(HttpRequest request) {
     Route r = route.get();
     if (r == null) return done(unavailable("no active region known yet"));
     List<String> targets = Arrays.stream(r.orderApiUrl().split(",")).map(String::trim).toList();
     String base = targets.get(Math.floorMod(next.getAndIncrement(), targets.size()));
-    Uri target = Uri.create(base).path(request.getUri().path()).rawQueryString(
-        request.getUri().rawQueryString().orElse(""));
+    Uri target = Uri.create(base).path(request.getUri().path());
+    if (request.getUri().rawQueryString().isPresent()) {
+      target = target.rawQueryString(request.getUri().rawQueryString().get());
+    }
     HttpRequest out = request.withUri(target).removeHeader("Timeout-Access");
     // A request queued for a dead region must not outlive the next route change: fail it fast
     // (503) and let the client retry, which then goes where the route points now.

@@ -34,7 +34,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -204,13 +203,10 @@ class RoutingEndpointIT {
 
 
   /**
-   * Known bug, kept as a ready reproduction: the endpoint checks only that orderApiUrl is not
-   * blank. "not a url" is accepted (200) at epoch 5; every order then gets 400 "Illegal URI
-   * reference" (not retryable, no Retry-After), and the real promotion's route at a lower epoch is
-   * refused with 409 until someone PUTs an epoch above 5.
+   * A route whose orderApiUrl is not a URL would send every order to a 400 and, at a high epoch,
+   * lock out the real promotion's route: it is refused and the route kept.
    */
   @Test
-  @Disabled("RoutingEndpoint.update accepts an orderApiUrl that is not a URL; see the report")
   void anUpdateWhoseOrderApiUrlIsNotAUrlIsRefused() throws Exception {
     assertEquals(200, putRoute(route("region-A", 2, a.url())).statusCode());
     HttpResponse<String> r = putRoute(route("region-B", 5, "not a url"));
