@@ -169,11 +169,11 @@ public final class OrderLoadBenchmark {
     }
   }
 
-  static double ms(Histogram h, double p) {
+  public static double ms(Histogram h, double p) {
     return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(p) / 1000.0;
   }
 
-  static void log(String s) {
+  public static void log(String s) {
     System.out.println("bench | " + s);
     System.out.flush();
   }

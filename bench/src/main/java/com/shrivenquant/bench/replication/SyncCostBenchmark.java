@@ -9,6 +9,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import org.HdrHistogram.Histogram;
+import static com.shrivenquant.bench.load.OrderLoadBenchmark.log;
+import static com.shrivenquant.bench.load.OrderLoadBenchmark.ms;
 
 /**
  * {@code bin/shrivenquant bench sync}: the order-ack latency cost of {@code sync} durability
@@ -81,15 +83,6 @@ public final class SyncCostBenchmark {
     System.out.println();
     System.out.println(md);
     System.exit(0);
-  }
-
-  static double ms(Histogram h, double p) {
-    return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(p) / 1000.0;
-  }
-
-  static void log(String s) {
-    System.out.println("bench | " + s);
-    System.out.flush();
   }
 
   private SyncCostBenchmark() {}

@@ -102,34 +102,7 @@ public final class RegionWiring {
         () -> new RegionCoordinator(system, settings, db, peerDb, lease(settings), router(settings),
             persistenceIds -> recover(entry, persistenceIds))));
     stopEntitiesWhenNotActive(system, entry);
-    system.scheduler().scheduleWithFixedDelay(java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(5),
-        () -> rehearseRecoveryInStandby(system, entry), system.executionContext());
-  }
-
-  // A standby's JVM has never recovered an entity: the first promotion would pay for cold code
-  // (about a second here). Rehearsing on a few recently written instruments keeps that path warm.
-  private void rehearseRecoveryInStandby(ActorSystem<?> system, OrderEntry entry) {
-    PrimacyAgent.Status s = agent.get().status();
-    if (s.role() != RegionRole.STANDBY || s.state().isEmpty()) return;
-    java.util.List<String> symbols = new java.util.ArrayList<>();
-    try (java.sql.Connection c = regionDb.get().getConnection();
-        java.sql.PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id FROM (SELECT persistence_id, max(ordering) AS o FROM"
-                + " (SELECT persistence_id, ordering FROM event_journal ORDER BY ordering DESC LIMIT 500) r"
-                + " GROUP BY persistence_id) x ORDER BY o DESC LIMIT 3");
-        java.sql.ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        String id = rs.getString(1);
-        String symbol = id.substring(id.indexOf('|') + 1);
-        if (id.startsWith(InstrumentEntity.TYPE_KEY.name() + "|") && entry.knows(symbol)) symbols.add(symbol);
-      }
-    } catch (java.sql.SQLException e) {
-      log.debug("No recovery rehearsal: {}", e.getMessage());
-      return;
-    }
-    for (String symbol : symbols) {
-      InstrumentEntity.rehearseRecovery(system, entry.settings(), symbol, java.time.Duration.ofSeconds(10));
-    }
+    new StandbyRehearsal(system, entry, db, agent.get()).schedule(java.time.Duration.ofSeconds(5));
   }
 
   private static java.util.concurrent.CompletionStage<Integer> recover(

@@ -184,35 +184,51 @@ public final class InstrumentEntity {
                 .withStopMessage(Passivate.INSTANCE));
   }
 
+  /** The state a rehearsal recovered, as the snapshot the entity itself would write. */
+  public record RehearsalSnapshot(String symbol, long sequenceNr, EngineSnapshotBytes snapshot) {}
+
+  record TakeRehearsalSnapshot(ActorRef<RehearsalSnapshot> replyTo) implements Command {}
+
   /**
    * Recovers the instrument's state from the journal in a throw-away, read-only incarnation
-   * (outside sharding; it writes nothing) and answers its digest. A standby rehearses this so the
-   * recovery path (plugin queries, Jackson deserializers, the engine's replay) is warm when a
-   * promotion recovers the real entities. Never run it where the instrument's entity is writing.
+   * (outside sharding; it writes nothing) and answers it as a snapshot. A standby rehearses this:
+   * the recovery path (plugin queries, Jackson deserializers, the engine's replay) stays warm, and
+   * the snapshot, stored in the standby's own snapshot store, bounds what a promotion replays.
+   * Never run it where the instrument's entity is writing.
    */
-  public static java.util.concurrent.CompletionStage<DigestReply> rehearseRecovery(
+  public static java.util.concurrent.CompletionStage<RehearsalSnapshot> rehearseRecovery(
       ActorSystem<?> system, EngineSettings settings, String symbol, java.time.Duration timeout) {
     InstrumentSpec spec = settings.instrument(symbol)
         .orElseThrow(() -> new IllegalArgumentException("unknown instrument " + symbol));
-    Behavior<GetDigest> rehearsal = Behaviors.setup(ctx -> {
+    Behavior<Rehearsal> rehearsal = Behaviors.setup(ctx -> {
       ActorRef<Command> journal = ctx.spawn(
-          new Journaled(symbol, spec, settings.snapshotEvery(), settings.retainedCompletedOrders()), "journal");
-      return Behaviors.receive(GetDigest.class)
-          .onMessage(GetDigest.class, ask -> {
-            ActorRef<DigestReply> back = ctx.spawnAnonymous(Behaviors.receive(DigestReply.class)
-                .onAnyMessage(reply -> {
-                  ask.replyTo().tell(reply);
-                  ctx.stop(ctx.getSelf());
-                  return Behaviors.stopped();
-                }).build());
-            journal.tell(new GetDigest(back));
+          Behaviors.<Command>setup(own -> new Journaled(
+              symbol, spec, settings.snapshotEvery(), settings.retainedCompletedOrders(), own)),
+          "journal");
+      ActorRef<RehearsalSnapshot> recovered = ctx.messageAdapter(RehearsalSnapshot.class, Rehearsed::new);
+      java.util.List<ActorRef<RehearsalSnapshot>> askers = new java.util.ArrayList<>();
+      return Behaviors.receive(Rehearsal.class)
+          .onMessage(Rehearse.class, ask -> {
+            askers.add(ask.replyTo());
+            journal.tell(new TakeRehearsalSnapshot(recovered));
             return Behaviors.same();
-          }).build();
+          })
+          .onMessage(Rehearsed.class, done -> {
+            askers.forEach(a -> a.tell(done.snapshot()));
+            return Behaviors.stopped(); // stops the read-only incarnation with it
+          })
+          .build();
     });
-    ActorRef<GetDigest> ref = system.systemActorOf(rehearsal,
+    ActorRef<Rehearsal> ref = system.systemActorOf(rehearsal,
         "recovery-rehearsal-" + symbol + "-" + java.util.UUID.randomUUID(), akka.actor.typed.Props.empty());
-    return akka.actor.typed.javadsl.AskPattern.ask(ref, GetDigest::new, timeout, system.scheduler());
+    return akka.actor.typed.javadsl.AskPattern.ask(ref, Rehearse::new, timeout, system.scheduler());
   }
+
+  private interface Rehearsal {}
+
+  private record Rehearse(ActorRef<RehearsalSnapshot> replyTo) implements Rehearsal {}
+
+  private record Rehearsed(RehearsalSnapshot snapshot) implements Rehearsal {}
 
   public static PersistenceId persistenceId(String symbol) {
     return PersistenceId.of(TYPE_KEY.name(), symbol);
@@ -341,13 +357,21 @@ public final class InstrumentEntity {
     private final InstrumentSpec spec;
     private final int snapshotEvery;
     private final int retainedCompletedOrders;
+    // Only a rehearsal has it: it answers its sequence number with its snapshot.
+    private final ActorContext<Command> rehearsal;
 
     Journaled(String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders) {
+      this(symbol, spec, snapshotEvery, retainedCompletedOrders, null);
+    }
+
+    Journaled(String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders,
+        ActorContext<Command> rehearsal) {
       super(InstrumentEntity.persistenceId(symbol));
       this.symbol = symbol;
       this.spec = spec;
       this.snapshotEvery = snapshotEvery;
       this.retainedCompletedOrders = retainedCompletedOrders;
+      this.rehearsal = rehearsal;
     }
 
     @Override
@@ -387,6 +411,13 @@ public final class InstrumentEntity {
               GetPosition.class,
               (s, c) ->
                   reply(c.replyTo(), new PositionReply(symbol, s.engine.position(c.account()))))
+          .onCommand(
+              TakeRehearsalSnapshot.class,
+              (st, c) -> {
+                if (rehearsal == null) return Effect().unhandled();
+                return reply(c.replyTo(), new RehearsalSnapshot(symbol, lastSequenceNumber(rehearsal),
+                    new EngineSnapshotBytes(st.engine.snapshotBytes())));
+              })
           .onCommand(
               GetDigest.class,
               (s, c) ->

@@ -8,6 +8,7 @@ import com.shrivenquant.failover.region.RegionRole;
 import com.shrivenquant.failover.region.RegionState;
 import com.shrivenquant.failover.region.RegionStateStore;
 import com.shrivenquant.failover.verify.ConsistencyReport;
+import com.shrivenquant.failover.verify.JournalDigests;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -65,9 +66,6 @@ public final class Failback {
     List<ConsistencyReport.LostEvent> tail;
     try (Connection c = regionDb.getConnection()) {
       c.setAutoCommit(false);
-      String[] ids = prefix.keySet().toArray(String[]::new);
-      Long[] seqs = new Long[ids.length];
-      for (int i = 0; i < ids.length; i++) seqs[i] = prefix.get(ids[i]);
       String beyond = " FROM event_journal j LEFT JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto)"
           + " ON j.persistence_id = p.id WHERE p.upto IS NULL OR j.sequence_number > p.upto";
       try (PreparedStatement ps = c.prepareStatement(
@@ -77,8 +75,7 @@ public final class Failback {
               + " j.event_ser_id, j.event_ser_manifest, j.event_payload" + beyond
               + " ON CONFLICT DO NOTHING")) {
         ps.setLong(1, fenced.epoch());
-        ps.setArray(2, c.createArrayOf("text", ids));
-        ps.setArray(3, c.createArrayOf("bigint", seqs));
+        JournalDigests.bindPrefix(ps, 2, prefix);
         ps.executeUpdate();
       }
       try (PreparedStatement ps = c.prepareStatement(
@@ -93,14 +90,12 @@ public final class Failback {
       }
       try (PreparedStatement ps = c.prepareStatement(
           "DELETE FROM event_tag WHERE event_id IN (SELECT j.ordering" + beyond + ")")) {
-        ps.setArray(1, c.createArrayOf("text", ids));
-        ps.setArray(2, c.createArrayOf("bigint", seqs));
+        JournalDigests.bindPrefix(ps, 1, prefix);
         ps.executeUpdate();
       }
       try (PreparedStatement ps = c.prepareStatement(
           "DELETE FROM event_journal WHERE ordering IN (SELECT j.ordering" + beyond + ")")) {
-        ps.setArray(1, c.createArrayOf("text", ids));
-        ps.setArray(2, c.createArrayOf("bigint", seqs));
+        JournalDigests.bindPrefix(ps, 1, prefix);
         ps.executeUpdate();
       }
       // A snapshot past the prefix contains tail state: recovery must not start from it.
@@ -109,8 +104,7 @@ public final class Failback {
               + " LEFT JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto) ON s2.persistence_id = p.id"
               + " WHERE p.upto IS NULL OR s2.sequence_number > p.upto) x"
               + " WHERE s.persistence_id = x.persistence_id AND s.sequence_number = x.sequence_number")) {
-        ps.setArray(1, c.createArrayOf("text", ids));
-        ps.setArray(2, c.createArrayOf("bigint", seqs));
+        JournalDigests.bindPrefix(ps, 1, prefix);
         ps.executeUpdate();
       }
       c.commit();

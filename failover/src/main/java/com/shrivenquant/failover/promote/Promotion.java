@@ -170,8 +170,9 @@ public final class Promotion {
     Incident incident = new Incident(kind, settings.region(), previous, seen.epoch(), epoch, decided,
         ev, List.copyOf(steps), routing, report.verdict(), report.lost().size(),
         settings.region() + " active in epoch " + epoch + " after " + (System.currentTimeMillis() - decided)
-            + " ms; consistency " + report.verdict() + ", " + report.lost().size() + " events of "
-            + previous + " not replicated");
+            + " ms; consistency " + report.verdict() + ", " + (report.peerReadable()
+                ? report.lost().size() + " events of " + previous + " not replicated"
+                : previous + "'s journal not readable: the RPO list comes with its failback"));
     notifier.notify(incident);
     log.warn("{}", incident.summary());
     return new Result(true, epoch, Optional.of(incident));

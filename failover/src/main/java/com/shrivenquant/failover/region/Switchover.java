@@ -27,8 +27,9 @@ final class Switchover {
     }
     long epoch = s.epoch();
     c.store().save(RegionRole.FENCED, epoch, "switchover to " + settings.peerRegion() + " requested by " + requestedBy);
-    // Every node sees FENCED within one poll; writes that passed the gate before finish meanwhile.
-    Thread.sleep(2 * settings.watcherPollInterval().toMillis() + 100);
+    // Every node sees FENCED within one poll; a write that passed the gate just before may still
+    // commit, so the journal head must stop moving before the lease is handed over.
+    Thread.sleep(settings.watcherPollInterval().toMillis() + 50);
     try {
       c.ensurePublisher(epoch);
       awaitPublished(c);
@@ -45,21 +46,31 @@ final class Switchover {
     }
   }
 
+  // Published up to a head that stayed put for a while: intake has really stopped.
   private static void awaitPublished(RegionCoordinator c) throws Exception {
     PublisherPosition position = new PublisherPosition(c.regionDb(), c.settings().region());
-    long head;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    long head = head(c);
+    while (true) {
+      while (position.load() < head) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("journal not published within 10 s (at " + position.load() + " of " + head + ")");
+        }
+        Thread.sleep(5);
+      }
+      Thread.sleep(30);
+      long again = head(c);
+      if (again == head) return;
+      head = again;
+    }
+  }
+
+  private static long head(RegionCoordinator c) throws java.sql.SQLException {
     try (Connection conn = c.regionDb().getConnection();
         PreparedStatement ps = conn.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
-      head = rs.getLong(1);
-    }
-    long deadline = System.nanoTime() + 10_000_000_000L;
-    while (position.load() < head) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("journal not published within 10 s (at " + position.load() + " of " + head + ")");
-      }
-      Thread.sleep(5);
+      return rs.getLong(1);
     }
   }
 

@@ -1,6 +1,5 @@
 package com.shrivenquant.failover.verify;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -52,18 +51,12 @@ public final class JournalDigests {
     Map<String, String> out = new HashMap<>();
     if (upTo.isEmpty()) return out;
     try (Connection c = db.getConnection()) {
-      String[] ids = upTo.keySet().toArray(String[]::new);
-      Long[] seqs = new Long[ids.length];
-      for (int i = 0; i < ids.length; i++) seqs[i] = upTo.get(ids[i]);
-      Array idArray = c.createArrayOf("text", ids);
-      Array seqArray = c.createArrayOf("bigint", seqs);
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT j.persistence_id, md5(string_agg(j.sequence_number || ':' || j.event_ser_id || ':'"
               + " || j.event_ser_manifest || ':' || md5(j.event_payload), ',' ORDER BY j.sequence_number))"
               + " FROM event_journal j JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto)"
               + " ON j.persistence_id = p.id AND j.sequence_number <= p.upto GROUP BY j.persistence_id")) {
-        ps.setArray(1, idArray);
-        ps.setArray(2, seqArray);
+        bindPrefix(ps, 1, upTo);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) out.put(rs.getString(1), rs.getString(2));
         }
@@ -72,21 +65,30 @@ public final class JournalDigests {
     return out;
   }
 
+  /**
+   * Binds a per-entity prefix as two parameters, {@code ?::text[], ?::bigint[]}, for
+   * {@code unnest(...) AS p(id, upto)}: the whole map in one statement.
+   */
+  public static void bindPrefix(PreparedStatement ps, int first, Map<String, Long> prefix) throws SQLException {
+    String[] ids = prefix.keySet().toArray(String[]::new);
+    Long[] seqs = new Long[ids.length];
+    for (int i = 0; i < ids.length; i++) seqs[i] = prefix.get(ids[i]);
+    Connection c = ps.getConnection();
+    ps.setArray(first, c.createArrayOf("text", ids));
+    ps.setArray(first + 1, c.createArrayOf("bigint", seqs));
+  }
+
   /** Events beyond the prefix (an entity missing from it: all its events). */
   public static List<ConsistencyReport.LostEvent> beyond(DataSource db, Map<String, Long> prefix)
       throws SQLException {
     List<ConsistencyReport.LostEvent> out = new java.util.ArrayList<>();
     try (Connection c = db.getConnection()) {
-      String[] ids = prefix.keySet().toArray(String[]::new);
-      Long[] seqs = new Long[ids.length];
-      for (int i = 0; i < ids.length; i++) seqs[i] = prefix.get(ids[i]);
       try (PreparedStatement ps = c.prepareStatement(
           "SELECT j.persistence_id, j.sequence_number, j.write_timestamp FROM event_journal j"
               + " LEFT JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto) ON j.persistence_id = p.id"
               + " WHERE p.upto IS NULL OR j.sequence_number > p.upto"
               + " ORDER BY j.persistence_id, j.sequence_number")) {
-        ps.setArray(1, c.createArrayOf("text", ids));
-        ps.setArray(2, c.createArrayOf("bigint", seqs));
+        bindPrefix(ps, 1, prefix);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             out.add(new ConsistencyReport.LostEvent(rs.getString(1), rs.getLong(2), rs.getLong(3)));
