@@ -163,6 +163,20 @@ public final class DrillEnvironment implements AutoCloseable {
       return r.body();
     }
 
+    /** GET of a management path on the first node that answers 200. */
+    JsonNode get(String path) throws IOException, InterruptedException {
+      for (int i = 0; i < layout.size(); i++) {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve(path))
+              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) return JSON.readTree(r.body());
+        } catch (IOException e) {
+          // next node
+        }
+      }
+      throw new IOException("no node of " + name + " serves " + path);
+    }
+
     /** The newest incident documents of the region (GET /failover/incidents), newest first. */
     JsonNode incidents() throws IOException, InterruptedException {
       for (int i = 0; i < layout.size(); i++) {

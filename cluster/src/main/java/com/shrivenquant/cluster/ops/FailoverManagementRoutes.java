@@ -27,7 +27,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Failover operations on the Akka Management port, beside its cluster routes:
- * {@code GET /failover/status}, {@code POST /failover/switchover}, {@code GET /failover/incidents},
+ * {@code GET /failover/status}, {@code POST /failover/switchover}, {@code GET /failover/replication},
+ * {@code GET /failover/incidents},
  * {@code GET /failover/consistency}. (Bearer-token roles and auditing of these calls are the
  * operator-API issue's.)
  */
@@ -44,6 +45,7 @@ public final class FailoverManagementRoutes extends AllDirectives implements Man
     return pathPrefix("failover", () -> concat(
         path("status", () -> get(() -> extractRequest(r -> status()))),
         path("switchover", () -> post(() -> extractClientIP(ip -> switchover(ip.toString())))),
+        path("replication", () -> get(() -> extractRequest(r -> replication()))),
         path("incidents", () -> get(() -> extractRequest(r -> documents("failover_incident")))),
         path("consistency", () -> get(() -> extractRequest(r -> documents("consistency_report"))))));
   }
@@ -84,6 +86,18 @@ public final class FailoverManagementRoutes extends AllDirectives implements Man
             ? json(StatusCodes.OK, Map.of("handedOverInEpoch", done.epoch(),
                 "to", w.get().settings().peerRegion()))
             : error(StatusCodes.CONFLICT, "switchover refused: " + done.error()))
+        .toCompletableFuture();
+    return onSuccess(answer, this::complete);
+  }
+
+  private Route replication() {
+    Optional<RegionWiring> w = wiring();
+    if (w.isEmpty()) return complete(error(StatusCodes.NOT_FOUND, "failover is disabled on this node"));
+    CompletableFuture<HttpResponse> answer = AskPattern.<RegionCoordinatorActor.Message, com.shrivenquant.failover.region.ReplicationStatus>ask(
+            w.get().coordinator().get(), RegionCoordinatorActor.GetReplicationStatus::new,
+            Duration.ofSeconds(5), system.scheduler())
+        .thenApply(s -> json(StatusCodes.OK, s))
+        .exceptionally(e -> error(StatusCodes.SERVICE_UNAVAILABLE, "region coordinator did not answer: " + e.getMessage()))
         .toCompletableFuture();
     return onSuccess(answer, this::complete);
   }

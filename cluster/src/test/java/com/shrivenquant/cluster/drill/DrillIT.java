@@ -102,6 +102,30 @@ class DrillIT {
     assertEquals(0, r.switchoverLost());
   }
 
+  @Test
+  @Order(3)
+  void replicationStatusShowsEachStage() throws Exception {
+    try (DrillClient client = new DrillClient(env.routerUrl(), List.of("ACME", "SYM000"), 2, 40, "status").start()) {
+      Thread.sleep(3000);
+      JsonNode standby = env.region2.get("/failover/replication");
+      System.out.println("drill-it | region-2 replication: " + standby);
+      assertEquals("STANDBY", standby.path("role").asText());
+      assertTrue(standby.path("applying").asBoolean());
+      assertTrue(standby.path("applied").asLong() > 0, "applied: " + standby);
+      assertTrue(standby.path("lagSamples").asLong() > 0 && standby.path("lagP99Millis").asDouble() > 0, standby.toString());
+      assertFalse(standby.path("publishing").asBoolean());
+      client.stopAndAwait(java.time.Duration.ofSeconds(10));
+    }
+    Thread.sleep(1000);
+    JsonNode active = env.region1.get("/failover/replication");
+    System.out.println("drill-it | region-1 replication: " + active);
+    assertEquals("ACTIVE", active.path("role").asText());
+    assertTrue(active.path("publishing").asBoolean());
+    assertFalse(active.path("applying").asBoolean());
+    assertEquals(active.path("journalHead").asLong(), active.path("publishedUpTo").asLong(),
+        "idle active region: everything published");
+  }
+
   private static List<long[]> injectUnpublishedTail(DataSource region1) {
     List<long[]> out = new ArrayList<>();
     try (Connection c = region1.getConnection()) {

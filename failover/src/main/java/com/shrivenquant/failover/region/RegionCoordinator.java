@@ -109,6 +109,46 @@ public final class RegionCoordinator implements AutoCloseable {
     return result;
   }
 
+  /** Per-stage replication figures, read now (a few indexed queries on the region database). */
+  public ReplicationStatus replicationStatus() throws java.sql.SQLException {
+    Optional<RegionState> state = store.load();
+    long head;
+    long published;
+    long oldestAge = -1;
+    try (java.sql.Connection c = regionDb.getConnection();
+        java.sql.PreparedStatement ps = c.prepareStatement(
+            "SELECT (SELECT coalesce(max(ordering), 0) FROM event_journal),"
+                + " (SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position WHERE publisher_id = ?)")) {
+      ps.setString(1, settings.region());
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        head = rs.getLong(1);
+        published = rs.getLong(2);
+      }
+      if (publisher != null && head > published) {
+        try (java.sql.PreparedStatement q = c.prepareStatement(
+            "SELECT min(write_timestamp) FROM event_journal WHERE ordering > ?")) {
+          q.setLong(1, published);
+          try (java.sql.ResultSet rs = q.executeQuery()) {
+            if (rs.next() && rs.getLong(1) > 0) oldestAge = System.currentTimeMillis() - rs.getLong(1);
+          }
+        }
+      }
+    }
+    StandbyApplier a = applier;
+    org.HdrHistogram.Histogram lag = a == null ? null : a.lagSinceLastCall();
+    boolean hasLag = lag != null && lag.getTotalCount() > 0;
+    return new ReplicationStatus(settings.region(), state.map(s -> s.role().name()).orElse("UNKNOWN"),
+        state.map(RegionState::epoch).orElse(0L), settings.durability().name().toLowerCase(),
+        publisher != null, head, published, publisher == null ? -1 : Math.max(0, oldestAge),
+        a != null, a == null ? -1 : a.applied(), a == null ? -1 : a.refused(),
+        a == null || a.lastAppliedAtMillis() == 0 ? -1 : System.currentTimeMillis() - a.lastAppliedAtMillis(),
+        hasLag ? lag.getTotalCount() : 0,
+        hasLag ? lag.getValueAtPercentile(50) / 1000.0 : -1,
+        hasLag ? lag.getValueAtPercentile(99) / 1000.0 : -1,
+        hasLag ? lag.getMaxValue() / 1000.0 : -1);
+  }
+
   private void tickSafely() {
     try {
       tick();

@@ -21,6 +21,8 @@ public final class RegionCoordinatorActor {
 
   public record Switchover(String requestedBy, ActorRef<SwitchoverDone> replyTo) implements Message {}
 
+  public record GetReplicationStatus(ActorRef<ReplicationStatus> replyTo) implements Message {}
+
   /** @param error empty when the lease was handed over in {@code epoch} */
   public record SwitchoverDone(long epoch, String error) implements FailoverSerializable {}
 
@@ -38,6 +40,17 @@ public final class RegionCoordinatorActor {
             if (m.replyTo() == null) return Behaviors.stopped(); // hand-over of the singleton
             coordinator.switchover(m.requestedBy()).whenComplete((epoch, e) -> m.replyTo().tell(
                 e == null ? new SwitchoverDone(epoch, "") : new SwitchoverDone(0, String.valueOf(e.getMessage()))));
+            return Behaviors.same();
+          })
+          .onMessage(GetReplicationStatus.class, m -> {
+            // Database reads: off the actor's dispatcher.
+            java.util.concurrent.CompletableFuture.runAsync(() -> {
+              try {
+                m.replyTo().tell(coordinator.replicationStatus());
+              } catch (java.sql.SQLException e) {
+                ctx.getLog().warn("Replication status unavailable: {}", e.getMessage());
+              }
+            }, ctx.getSystem().dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking()));
             return Behaviors.same();
           })
           .onSignal(PostStop.class, s -> {
