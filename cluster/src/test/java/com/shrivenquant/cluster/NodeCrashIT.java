@@ -95,8 +95,11 @@ class NodeCrashIT {
     long killedAt = System.nanoTime();
 
     // A probe that changes nothing: an IOC buy far below the ask is cancelled unfilled.
+    // A client with a 200 ms timeout, retrying the same order: an attempt that went to the dead
+    // node's shard would otherwise wait out the server's ask timeout (5 s) and hide the recovery.
     JsonNode probe = placeUntilAnswered(survivor,
-        limitOrder(moved.get(0), "probe", "probe-1", "BUY", 9500, 1, "IOC"), Duration.ofSeconds(60));
+        limitOrder(moved.get(0), "probe", "probe-1", "BUY", 9500, 1, "IOC"), Duration.ofSeconds(60),
+        Duration.ofMillis(200));
     long movedMillis = (System.nanoTime() - killedAt) / 1_000_000;
     assertEquals("CANCELLED", probe.get("status").asText());
     System.out.printf(

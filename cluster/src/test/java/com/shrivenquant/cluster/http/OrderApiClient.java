@@ -32,8 +32,13 @@ public final class OrderApiClient {
 
   public static HttpResponse<String> send(URI base, String method, String path, String body)
       throws IOException, InterruptedException {
+    return send(base, method, path, body, Duration.ofSeconds(15));
+  }
+
+  public static HttpResponse<String> send(URI base, String method, String path, String body, Duration perRequest)
+      throws IOException, InterruptedException {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(15));
+        HttpRequest.newBuilder(base.resolve(path)).timeout(perRequest);
     b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
         : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) b.header("Content-Type", "application/json");
@@ -55,11 +60,20 @@ public final class OrderApiClient {
    */
   public static JsonNode placeUntilAnswered(URI base, String body, Duration timeout)
       throws IOException, InterruptedException {
+    return placeUntilAnswered(base, body, timeout, Duration.ofSeconds(15));
+  }
+
+  /**
+   * Retries the same order (same clientOrderId: never placed twice) until it is answered 200;
+   * each attempt gives up after {@code perRequest}, as a client with its own timeout does.
+   */
+  public static JsonNode placeUntilAnswered(URI base, String body, Duration timeout, Duration perRequest)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {
       try {
-        HttpResponse<String> r = send(base, "POST", "/api/v1/orders", body);
+        HttpResponse<String> r = send(base, "POST", "/api/v1/orders", body, perRequest);
         if (r.statusCode() == 200) return JSON.readTree(r.body());
         last = r.statusCode() + " " + r.body();
         if (r.statusCode() != 503) break;
