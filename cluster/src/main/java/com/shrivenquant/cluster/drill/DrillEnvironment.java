@@ -105,20 +105,14 @@ public final class DrillEnvironment implements AutoCloseable {
 
     /** The first node's view of the region (GET /failover/status), or null if none answers. */
     JsonNode status() {
-      for (int i = 0; i < layout.size(); i++) {
-        try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                  layout.managementBase(i).resolve("/failover/status")).timeout(Duration.ofSeconds(2)).build(),
-              HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() == 200) return JSON.readTree(r.body());
-        } catch (IOException e) {
-          // next node
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return null;
-        }
+      try {
+        return get("/failover/status");
+      } catch (IOException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
       }
-      return null;
     }
 
     /** Waits until every node reports {@code role}; returns when all do. */
@@ -143,10 +137,7 @@ public final class DrillEnvironment implements AutoCloseable {
 
     JsonNode nodeStatus(int i) {
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                layout.managementBase(i).resolve("/failover/status")).timeout(Duration.ofSeconds(2)).build(),
-            HttpResponse.BodyHandlers.ofString());
-        return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+        return getFrom(i, "/failover/status");
       } catch (IOException e) {
         return null;
       } catch (InterruptedException e) {
@@ -166,29 +157,27 @@ public final class DrillEnvironment implements AutoCloseable {
     /** GET of a management path on the first node that answers 200. */
     JsonNode get(String path) throws IOException, InterruptedException {
       for (int i = 0; i < layout.size(); i++) {
-        try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve(path))
-              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() == 200) return JSON.readTree(r.body());
-        } catch (IOException e) {
-          // next node
-        }
+        JsonNode answer = getFrom(i, path);
+        if (answer != null) return answer;
       }
       throw new IOException("no node of " + name + " serves " + path);
     }
 
+    /** Node i's answer to a management GET, or null unless it answered 200. */
+    private JsonNode getFrom(int i, String path) throws IOException, InterruptedException {
+      // IOException only from the body parse below; transport failures mean "no answer".
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve(path))
+            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
+      } catch (IOException e) {
+        return null; // that node is down or stalled: a drill kills and stops nodes
+      }
+    }
+
     /** The newest incident documents of the region (GET /failover/incidents), newest first. */
     JsonNode incidents() throws IOException, InterruptedException {
-      for (int i = 0; i < layout.size(); i++) {
-        try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve("/failover/incidents"))
-              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() == 200) return JSON.readTree(r.body());
-        } catch (IOException e) {
-          // next node
-        }
-      }
-      throw new IOException("no node of " + name + " serves /failover/incidents");
+      return get("/failover/incidents");
     }
   }
 

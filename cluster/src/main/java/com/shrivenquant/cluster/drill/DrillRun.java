@@ -105,7 +105,7 @@ final class DrillRun {
     long decidedAt = incident.path("decidedAt").asLong();
     long activeAt = stepAt(incident, "active");
     JournalAudit.Result audit = JournalAudit.check(env.local, r2.db.dataSource(), client.acks());
-    long lastR1 = maxWrite(r1.db.dataSource(), null);
+    long lastR1 = maxWrite(r1.db.dataSource());
     long firstR2 = firstOwnWrite(r2.db.dataSource(), r1.db.dataSource());
     boolean webhook = env.webhookDeliveries.stream().skip(webhooksBefore)
         .anyMatch(d -> d.contains("\"kind\":\"promotion\"") && d.contains("\"toEpoch\":" + incident.path("toEpoch").asLong()));
@@ -202,7 +202,7 @@ final class DrillRun {
     return -1;
   }
 
-  private static long maxWrite(DataSource db, String unused) throws Exception {
+  private static long maxWrite(DataSource db) throws Exception {
     try (Connection c = db.getConnection();
         PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(write_timestamp), 0) FROM event_journal");
         ResultSet rs = ps.executeQuery()) {

@@ -1,8 +1,6 @@
 package com.shrivenquant.failover.durability;
 
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
+import com.shrivenquant.replication.publish.PublisherPosition;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,8 +27,7 @@ public final class SyncAckWaiter implements AutoCloseable {
 
   private record Waiting(CompletableFuture<Void> done, long deadlineNanos) {}
 
-  private final DataSource regionDb;
-  private final String publisherId;
+  private final PublisherPosition position;
   private final Duration timeout;
   private final ScheduledExecutorService poller;
   private List<Waiting> fresh = new ArrayList<>();
@@ -39,8 +36,7 @@ public final class SyncAckWaiter implements AutoCloseable {
   private record PinnedWait(Waiting w, long head) {}
 
   public SyncAckWaiter(DataSource regionDb, String publisherId, Duration pollInterval, Duration timeout) {
-    this.regionDb = regionDb;
-    this.publisherId = publisherId;
+    this.position = new PublisherPosition(regionDb, publisherId);
     this.timeout = timeout;
     this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "sync-ack-waiter");
@@ -68,18 +64,10 @@ public final class SyncAckWaiter implements AutoCloseable {
     }
     long head;
     long published;
-    try (Connection c = regionDb.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT (SELECT coalesce(max(ordering), 0) FROM event_journal),"
-                + " (SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position"
-                + " WHERE publisher_id = ?)");
-    ) {
-      ps.setString(1, publisherId);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        head = rs.getLong(1);
-        published = rs.getLong(2);
-      }
+    try {
+      PublisherPosition.Progress p = position.progress();
+      head = p.journalHead();
+      published = p.publishedUpTo();
     } catch (SQLException e) {
       synchronized (this) {
         fresh.addAll(0, registered); // pin them at the next successful poll

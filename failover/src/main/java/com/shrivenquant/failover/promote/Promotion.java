@@ -203,12 +203,7 @@ public final class Promotion {
     try (Connection c = regionDb.getConnection()) {
       c.setAutoCommit(false);
       Map<String, Long> prefix = JournalDigests.lastSequenceNumbers(c);
-      long maxOrdering;
-      try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
-          ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        maxOrdering = rs.getLong(1);
-      }
+      long maxOrdering = PublisherPosition.journalHead(c);
       try (PreparedStatement ps = c.prepareStatement(
           "INSERT INTO promotion (epoch, region, previous, kind) VALUES (?, ?, ?, ?)")) {
         ps.setLong(1, epoch);

@@ -112,19 +112,11 @@ public final class RegionCoordinator implements AutoCloseable {
   /** Per-stage replication figures, read now (a few indexed queries on the region database). */
   public ReplicationStatus replicationStatus() throws java.sql.SQLException {
     Optional<RegionState> state = store.load();
-    long head;
-    long published;
+    var progress = new com.shrivenquant.replication.publish.PublisherPosition(regionDb, settings.region()).progress();
+    long head = progress.journalHead();
+    long published = progress.publishedUpTo();
     long oldestAge = -1;
-    try (java.sql.Connection c = regionDb.getConnection();
-        java.sql.PreparedStatement ps = c.prepareStatement(
-            "SELECT (SELECT coalesce(max(ordering), 0) FROM event_journal),"
-                + " (SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position WHERE publisher_id = ?)")) {
-      ps.setString(1, settings.region());
-      try (java.sql.ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        head = rs.getLong(1);
-        published = rs.getLong(2);
-      }
+    try (java.sql.Connection c = regionDb.getConnection()) {
       if (publisher != null && head > published) {
         try (java.sql.PreparedStatement q = c.prepareStatement(
             "SELECT min(write_timestamp) FROM event_journal WHERE ordering > ?")) {

@@ -2,8 +2,6 @@ package com.shrivenquant.failover.region;
 
 import com.shrivenquant.replication.publish.PublisherPosition;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,12 +64,8 @@ final class Switchover {
   }
 
   private static long head(RegionCoordinator c) throws java.sql.SQLException {
-    try (Connection conn = c.regionDb().getConnection();
-        PreparedStatement ps = conn.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      return rs.getLong(1);
+    try (Connection conn = c.regionDb().getConnection()) {
+      return PublisherPosition.journalHead(conn);
     }
   }
-
 }

@@ -29,6 +29,33 @@ public final class PublisherPosition {
     }
   }
 
+  /** The journal's head and how far the publisher got: everything up to publishedUpTo is in Kafka. */
+  public record Progress(long journalHead, long publishedUpTo) {}
+
+  /** Both read in one statement, so the pair is consistent. */
+  public Progress progress() throws SQLException {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT (SELECT coalesce(max(ordering), 0) FROM event_journal),"
+                + " (SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position"
+                + " WHERE publisher_id = ?)")) {
+      ps.setString(1, publisherId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new Progress(rs.getLong(1), rs.getLong(2));
+      }
+    }
+  }
+
+  /** The highest ordering committed in the journal (0 when empty), on the caller's connection. */
+  public static long journalHead(Connection c) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   /** Called only after the broker acknowledged every record up to lastOrdering. */
   public void save(long lastOrdering, List<Long> skipped) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
