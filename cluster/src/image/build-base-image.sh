@@ -5,7 +5,8 @@
 # as tar://<file> (cluster/pom.xml, property sq.image.base).
 #
 # Output: ${XDG_CACHE_HOME:-$HOME/.cache}/shrivenquant/base-image/bookworm-jre17-<hash>.tar, <hash>
-# being that of this script, plus the link bookworm-jre17.tar that the build reads. Built only when
+# being that of this script, plus bookworm-jre17.tar, a hard link to it, that the build reads
+# (maven-enforcer's file check refuses a symbolic link whose target has another name). Built only when
 # the file for this script's hash is missing. Needs root (debootstrap, chroot, mount of /proc)
 # and the Debian package debootstrap. Options (environment):
 #   SQ_DEBIAN_MIRROR   default http://deb.debian.org/debian (security updates: <mirror>-security)
@@ -25,7 +26,7 @@ SUITE=bookworm
 EPOCH=1686355200
 
 if [ -s "$OUT" ] && [ "${SQ_BASE_FORCE:-0}" != 1 ]; then
-  ln -sfn "$(basename "$OUT")" "$LINK"
+  ln -f "$OUT" "$LINK"
   echo "base image present: $OUT"
   exit 0
 fi
@@ -118,7 +119,7 @@ EOF
 tar --sort=name --mtime="@$EPOCH" --owner=0 --group=0 --numeric-owner -C "$IMG" \
   -cf "$OUT.partial" manifest.json config.json layer.tar.gz
 mv "$OUT.partial" "$OUT"
-ln -sfn "$(basename "$OUT")" "$LINK"
+ln -f "$OUT" "$LINK"
 # Older hashes' tarballs are stale once this one exists.
 find "$OUT_DIR" -maxdepth 1 -name 'bookworm-jre17-*.tar' ! -name "$(basename "$OUT")" -delete
 
