@@ -13,6 +13,7 @@
 #   SQ_BASE_IMAGE_DIR  default ${XDG_CACHE_HOME:-$HOME/.cache}/shrivenquant/base-image
 #   SQ_BASE_FORCE=1    rebuild even when present
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"
 
 SCRIPT="$(readlink -f "${BASH_SOURCE[0]}")"
 HASH="$(sha256sum "$SCRIPT" | cut -c1-12)"

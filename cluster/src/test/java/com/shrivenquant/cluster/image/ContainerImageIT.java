@@ -16,6 +16,7 @@ import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The node's image as `mvn package` built it (jib:buildTar, target/jib-image.tar): its shape read
@@ -69,14 +71,60 @@ class ContainerImageIT {
     assertEquals(List.of(), ImageChecks.problems(image, expected));
   }
 
+  /**
+   * A container tool reads the tarball on its own: skopeo copies it to an OCI layout (checking
+   * every layer against its digest) and finds the same config there.
+   */
+  @Test
+  void skopeoReadsTheSameImage(@TempDir Path oci) throws Exception {
+    String copied = command(List.of("skopeo", "copy", "-q", "docker-archive:" + TARBALL.toAbsolutePath(),
+        "oci:" + oci.toAbsolutePath() + ":node"), 300);
+    JsonNode config = new com.fasterxml.jackson.databind.ObjectMapper().readTree(command(
+        List.of("skopeo", "inspect", "--config", "oci:" + oci.toAbsolutePath() + ":node"), 60));
+    for (String field : List.of("Entrypoint", "User", "ExposedPorts", "Env", "Labels")) {
+      assertEquals(image.config().path("config").path(field), config.path("config").path(field),
+          field + " (skopeo copy said: " + copied + ")");
+    }
+    assertEquals(image.config().path("rootfs"), config.path("rootfs"));
+  }
+
+  /** Runs a host tool to its end; its output if it exits 0. */
+  static String command(List<String> command, long timeoutSeconds) throws Exception {
+    Process p;
+    try {
+      p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    } catch (java.io.IOException e) {
+      throw new AssertionError(command.get(0) + " not found: apt-get install " + command.get(0)
+          + " (.ci/run does)", e);
+    }
+    String out = new String(p.getInputStream().readAllBytes());
+    assertTrue(p.waitFor(timeoutSeconds, TimeUnit.SECONDS), command + " did not end");
+    assertEquals(0, p.exitValue(), command + ": " + out);
+    return out;
+  }
+
   @Test
   void imagesJavaRunsAsItsUserAndNotWithoutItsJre() throws Exception {
     assumeTrue(isRoot(), "chroot needs root (CI runs as root)");
     try (ImageRootfs rootfs = ImageRootfs.unpack(image, WORK.resolve("rootfs"), l -> true)) {
-      ImageRootfs.Result version = rootfs.run(
-          List.of("java", "-XX:+PrintFlagsFinal", "-version"), Map.of(), WORK.resolve("java.log"), 60);
+      // The entrypoint's JVM flags, with JDK_JAVA_OPTIONS trying to change one: the launcher puts
+      // JDK_JAVA_OPTIONS first, so it adds options but the entrypoint's flags stay in force.
+      List<String> flags = new ArrayList<>();
+      for (JsonNode a : image.config().path("config").path("Entrypoint")) {
+        if (a.asText().equals("-cp")) break;
+        flags.add(a.asText());
+      }
+      flags.addAll(List.of("-XX:+PrintFlagsFinal", "-version"));
+      ImageRootfs.Result version = rootfs.run(flags,
+          Map.of("JDK_JAVA_OPTIONS", "-XX:MaxRAMPercentage=50 -XX:+UseStringDeduplication"),
+          WORK.resolve("java.log"), 60);
       assertEquals(0, version.exitCode(), version.output());
       assertTrue(version.output().contains("openjdk version \"17."), version.output());
+      for (String flag : List.of("MaxRAMPercentage += 70\\.0+", "UseG1GC += true",
+          "ExitOnOutOfMemoryError += true", "UseStringDeduplication += true")) {
+        assertTrue(version.output().lines().anyMatch(l -> l.matches(".* " + flag + " .*")),
+            flag + " in the JVM's final flags");
+      }
       ImageRootfs.Result id = rootfs.run(List.of("id", "-u"), Map.of(), WORK.resolve("id.log"), 30);
       assertEquals("65532", id.output().trim());
 
@@ -131,7 +179,6 @@ class ContainerImageIT {
   }
 
   static boolean isRoot() throws Exception {
-    Process p = new ProcessBuilder("id", "-u").start();
-    return new String(p.getInputStream().readAllBytes()).trim().equals("0") && p.waitFor() == 0;
+    return command(List.of("id", "-u"), 10).trim().equals("0");
   }
 }
