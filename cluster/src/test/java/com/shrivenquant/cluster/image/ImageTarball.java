@@ -49,13 +49,11 @@ final class ImageTarball {
       Map<String, String> texts) {}
 
   private final Path file;
-  private final JsonNode manifest;
   private final JsonNode config;
   private final List<Layer> layers;
 
-  ImageTarball(Path file, JsonNode manifest, JsonNode config, List<Layer> layers) {
+  private ImageTarball(Path file, JsonNode config, List<Layer> layers) {
     this.file = file;
-    this.manifest = manifest;
     this.config = config;
     this.layers = List.copyOf(layers);
   }
@@ -79,15 +77,11 @@ final class ImageTarball {
       String blob = image.get("Layers").get(i).asText();
       layers.add(readLayer(tarball, blob, diffIds.path(i).asText(null), textPaths));
     }
-    return new ImageTarball(tarball, manifest, config, layers);
+    return new ImageTarball(tarball, config, layers);
   }
 
   Path file() {
     return file;
-  }
-
-  JsonNode manifest() {
-    return manifest;
   }
 
   /** The image config: its "config" object holds Entrypoint, User, ExposedPorts, Env, Labels. */
@@ -143,16 +137,6 @@ final class ImageTarball {
       if (t != null) return Optional.of(t);
     }
     return Optional.empty();
-  }
-
-  /** A copy with another config (for showing that the checks catch a wrong one). */
-  ImageTarball withConfig(JsonNode otherConfig) {
-    return new ImageTarball(file, manifest, otherConfig, layers);
-  }
-
-  /** A copy with other layers (for showing that the checks catch wrong content). */
-  ImageTarball withLayers(List<Layer> otherLayers) {
-    return new ImageTarball(file, manifest, config, otherLayers);
   }
 
   static String normalize(String path) {
