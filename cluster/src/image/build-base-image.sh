@@ -9,7 +9,8 @@
 # (maven-enforcer's file check refuses a symbolic link whose target has another name). Built only when
 # the file for this script's hash is missing. Needs root (debootstrap, chroot, mount of /proc)
 # and the Debian package debootstrap. Options (environment):
-#   SQ_DEBIAN_MIRROR   default http://deb.debian.org/debian (security updates: <mirror>-security)
+#   SQ_DEBIAN_MIRROR   default: the Debian mirror this machine's apt uses, else
+#                      http://deb.debian.org/debian (security updates from <mirror>-security)
 #   SQ_BASE_IMAGE_DIR  default ${XDG_CACHE_HOME:-$HOME/.cache}/shrivenquant/base-image
 #   SQ_BASE_FORCE=1    rebuild even when present
 set -euo pipefail
@@ -20,10 +21,18 @@ HASH="$(sha256sum "$SCRIPT" | cut -c1-12)"
 OUT_DIR="${SQ_BASE_IMAGE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/shrivenquant/base-image}"
 OUT="$OUT_DIR/bookworm-jre17-$HASH.tar"
 LINK="$OUT_DIR/bookworm-jre17.tar"
-MIRROR="${SQ_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+apt_mirror() {
+  { grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}'
+    grep -hE '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+      | sed -E 's/\[[^]]*\] *//' | awk '{print $2}'
+  } | grep -E '/debian/?$' | head -1 || true
+}
+MIRROR="${SQ_DEBIAN_MIRROR:-$(apt_mirror)}"
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+MIRROR="${MIRROR%/}"
 SUITE=bookworm
-# Layer timestamps and the config's "created": fixed, so two builds of the same packages give
-# the same layer digest (the Debian release date of bookworm, 2023-06-10).
+# Layer timestamps and the config's "created": fixed (bookworm's release date, 2023-06-10), so two
+# builds of the same packages differ only in Java's cacerts keystore (PKCS12 has a random salt).
 EPOCH=1686355200
 
 if [ -s "$OUT" ] && [ "${SQ_BASE_FORCE:-0}" != 1 ]; then
@@ -124,5 +133,5 @@ ln -f "$OUT" "$LINK"
 # Older hashes' tarballs are stale once this one exists.
 find "$OUT_DIR" -maxdepth 1 -name 'bookworm-jre17-*.tar' ! -name "$(basename "$OUT")" -delete
 
-echo "base image built in $(( $(date +%s) - start )) s: $OUT" \
+echo "base image built in $(( $(date +%s) - start )) s from $MIRROR: $OUT" \
   "($(du -m "$OUT" | cut -f1) MiB, layer $DIFF_ID, openjdk-17-jre-headless $JRE_VERSION)"
