@@ -37,7 +37,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.function.Function;
 import scala.jdk.javaapi.DurationConverters;
 
@@ -67,6 +69,7 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
   private final BearerTokenGuard guard;
   private final SwitchoverDrillRunner drills;
   private final Route clusterRoutes;
+  private final Executor blocking;
 
   public OperatorRoutes(ExtendedActorSystem classic) throws TokenStore.InvalidTokens {
     this.system = Adapter.toTyped(classic);
@@ -77,7 +80,8 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
     HikariDataSource db = ReplicationDataSource.pooled(node.jdbcUrl(), node.jdbcUser(), node.jdbcPassword(), "operator-api");
     RegionStateStore.migrate(db);
     this.tokens = TokenStore.start(settings);
-    this.audit = new AuditStore(db, system.dispatchers().lookup(DispatcherSelector.blocking()));
+    this.blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+    this.audit = new AuditStore(db, blocking);
     this.guard = new BearerTokenGuard(tokens, new FailureThrottle(settings.throttle()), audit);
     this.drills = new SwitchoverDrillRunner(system, new SwitchoverDrillStore(db), settings.actionTimeout());
     this.clusterRoutes = ClusterHttpManagementRoutes.all(Cluster.get(classic));
@@ -194,12 +198,26 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
 
   /** A database read: its JSON (a String is JSON already), or 503. */
   private Route read(Read read) {
-    try {
+    return answer(() -> {
       Object body = read.get();
-      return complete(body instanceof String s ? OperatorJson.raw(StatusCodes.OK, s) : OperatorJson.json(StatusCodes.OK, body));
-    } catch (Exception e) {
-      return unavailable("database unreadable: " + e.getMessage());
-    }
+      return body instanceof String s ? OperatorJson.raw(StatusCodes.OK, s) : OperatorJson.json(StatusCodes.OK, body);
+    });
+  }
+
+  private interface Answering {
+    HttpResponse get() throws Exception;
+  }
+
+  /** An answer that reads PostgreSQL or a file: computed on the blocking dispatcher; 503 if it throws. */
+  private Route answer(Answering answering) {
+    CompletionStage<HttpResponse> answer = CompletableFuture.supplyAsync(() -> {
+      try {
+        return answering.get();
+      } catch (Exception e) {
+        return OperatorJson.error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable", "database unreadable: " + e.getMessage());
+      }
+    }, blocking);
+    return onSuccess(answer, this::complete);
   }
 
   private Route unavailable(String message) {
@@ -211,22 +229,19 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
     try {
       id = Long.parseLong(idText);
     } catch (NumberFormatException e) {
-      return complete(OperatorJson.error(StatusCodes.BAD_REQUEST, "bad_request", "drill id must be a number"));
+      return badRequest("drill id must be a number");
     }
-    try {
+    return answer(() -> {
       Optional<ObjectNode> drill = drills.store().get(id);
       if (drill.isEmpty()) {
-        return complete(OperatorJson.error(StatusCodes.NOT_FOUND, "not_found", "no drill " + id + " in this region's database"));
+        return OperatorJson.error(StatusCodes.NOT_FOUND, "not_found", "no drill " + id + " in this region's database");
       }
-      if (!report) return complete(OperatorJson.json(StatusCodes.OK, drill.get()));
+      if (!report) return OperatorJson.json(StatusCodes.OK, drill.get());
       Optional<String> document = drills.store().report(id);
-      if (document.isEmpty()) {
-        return complete(OperatorJson.error(StatusCodes.CONFLICT, "running", "drill " + id + " is still running"));
-      }
-      return complete(OperatorJson.raw(StatusCodes.OK, document.get()));
-    } catch (Exception e) {
-      return unavailable("database unreadable: " + e.getMessage());
-    }
+      return document.isEmpty()
+          ? OperatorJson.error(StatusCodes.CONFLICT, "running", "drill " + id + " is still running")
+          : OperatorJson.raw(StatusCodes.OK, document.get());
+    });
   }
 
   private Route auditLog() {
@@ -294,32 +309,34 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
             ? OperatorJson.json(StatusCodes.OK, ok.body(w.get(), done))
             : OperatorJson.error(StatusCodes.CONFLICT, "conflict", what + " refused: " + done.error()))
         .exceptionally(e -> OperatorJson.error(StatusCodes.SERVICE_UNAVAILABLE, "unavailable",
-            what + ": the region coordinator did not answer within " + settings.actionTimeout().toSeconds() + " s"));
+            what + " not done: " + (e.getCause() == null ? e : e.getCause()).getMessage()));
     return withRequestTimeout(DurationConverters.toScala(settings.actionTimeout().plusSeconds(5)), () -> onSuccess(answer, this::complete));
   }
 
   private Route startDrill(String requestedBy) {
     Optional<RegionWiring> w = wiring();
     if (w.isEmpty()) return failoverDisabled();
-    try {
-      long id = drills.start(w.get(), requestedBy);
-      return complete(OperatorJson.json(StatusCodes.ACCEPTED, Map.of("id", id, "status", "RUNNING",
-          "statusUrl", "/ops/drills/" + id, "reportUrl", "/ops/drills/" + id + "/report")));
-    } catch (SwitchoverDrillRunner.Refused e) {
-      return complete(OperatorJson.error(StatusCodes.CONFLICT, "conflict", e.getMessage()));
-    } catch (Exception e) {
-      return unavailable("drill not started: " + e.getMessage());
-    }
+    return answer(() -> {
+      try {
+        long id = drills.start(w.get(), requestedBy);
+        return OperatorJson.json(StatusCodes.ACCEPTED, Map.of("id", id, "status", "RUNNING",
+            "statusUrl", "/ops/drills/" + id, "reportUrl", "/ops/drills/" + id + "/report"));
+      } catch (SwitchoverDrillRunner.Refused e) {
+        return OperatorJson.error(StatusCodes.CONFLICT, "conflict", e.getMessage());
+      }
+    });
   }
 
   private Route reloadTokens() {
-    try {
-      List<TokenStore.Principal> loaded = tokens.reload();
-      return complete(OperatorJson.json(StatusCodes.OK, Map.of("tokens", loaded.size(),
-          "ids", loaded.stream().map(p -> Map.of("id", p.tokenId(), "role", p.role().label())).toList())));
-    } catch (TokenStore.InvalidTokens e) {
-      return complete(OperatorJson.error(StatusCodes.CONFLICT, "tokens_invalid",
-          e.getMessage() + "; the previous " + tokens.principals().size() + " tokens stay"));
-    }
+    return answer(() -> {
+      try {
+        List<TokenStore.Principal> loaded = tokens.reload();
+        return OperatorJson.json(StatusCodes.OK, Map.of("tokens", loaded.size(),
+            "ids", loaded.stream().map(p -> Map.of("id", p.tokenId(), "role", p.role().label())).toList()));
+      } catch (TokenStore.InvalidTokens e) {
+        return OperatorJson.error(StatusCodes.CONFLICT, "tokens_invalid",
+            e.getMessage() + "; the previous " + tokens.principals().size() + " tokens stay");
+      }
+    });
   }
 }

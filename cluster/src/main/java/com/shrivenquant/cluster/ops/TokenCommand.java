@@ -18,13 +18,19 @@ public final class TokenCommand {
       }
     }
     if (id == null || role == null) usage("--id and --role are required");
-    String line;
-    String token = TokenStore.generate();
+    OperatorRole parsed;
     try {
-      line = TokenStore.line(id, OperatorRole.parse(role), token);
-      TokenStore.parse(line, "the new line"); // the id must be one the node accepts
-    } catch (IllegalArgumentException | TokenStore.InvalidTokens e) {
-      usage("token id must be 1-64 of A-Z a-z 0-9 . _ @ -; " + e.getMessage());
+      parsed = OperatorRole.parse(role);
+    } catch (IllegalArgumentException e) {
+      usage(e.getMessage());
+      return;
+    }
+    String token = TokenStore.generate();
+    String line = TokenStore.line(id, parsed, token);
+    try {
+      TokenStore.parse(line, "the new line"); // an id the node accepts
+    } catch (TokenStore.InvalidTokens e) {
+      usage("token id must be 1-64 of A-Z a-z 0-9 . _ @ -");
       return;
     }
     System.out.println("token for " + id + " (shown once; hand it over, do not store it here):");
