@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.cluster.ops.OperatorApiClient;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
@@ -79,7 +80,7 @@ class NodeCrashIT {
 
     int victim = oldestNode(); // hosts the shard coordinator too: the slowest case
     Set<String> victimShards = new HashSet<>();
-    for (JsonNode r : get(layout.managementBase(victim), "/cluster/shards/Instrument").get("regions"))
+    for (JsonNode r : OperatorApiClient.get(layout.managementBase(victim), "/cluster/shards/Instrument", layout.operatorToken()).get("regions"))
       victimShards.add(r.get("shardId").asText());
     List<String> moved =
         symbols.stream().filter(s -> victimShards.contains(shardOf(s))).toList();
@@ -122,7 +123,7 @@ class NodeCrashIT {
   }
 
   static int oldestNode() throws Exception {
-    String oldest = get(layout.managementBase(0), "/cluster/members").get("oldest").asText();
+    String oldest = OperatorApiClient.get(layout.managementBase(0), "/cluster/members", layout.operatorToken()).get("oldest").asText();
     for (int i = 0; i < NODES; i++) {
       if (oldest.endsWith(":" + layout.ports(i).akka())) return i;
     }
@@ -145,7 +146,7 @@ class NodeCrashIT {
     String victimAddress = "127.0.0.1:" + layout.ports(victim).akka();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      JsonNode members = get(layout.managementBase(survivor), "/cluster/members").get("members");
+      JsonNode members = OperatorApiClient.get(layout.managementBase(survivor), "/cluster/members", layout.operatorToken()).get("members");
       boolean present = false;
       for (JsonNode m : members) present |= m.get("node").asText().contains(victimAddress);
       if (!present) return;

@@ -3,6 +3,7 @@ package com.shrivenquant.k8s;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -192,6 +193,26 @@ class BrokenManifestTest {
     if (Checks.clusterPomHas("akka-lease-kubernetes")) return;
     reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_SBR_STRATEGY", "lease-majority"),
         Checks::discovery), "needs akka-lease-kubernetes");
+  }
+
+  @Test
+  void operatorTokensMountMistakesAreReported() {
+    reports(broken(m -> ((ObjectNode) mount(m, "operator-tokens")).put("mountPath", "/etc/shrivenquant/tokens"),
+        Checks::operatorTokens), "is not the key tokens of the Secret shrivenquant-operator-tokens");
+    reports(broken(m -> ((ObjectNode) mount(m, "operator-tokens")).put("subPath", "tokens"),
+        Checks::operatorTokens), "mounted with a subPath");
+    reports(broken(m -> ((ObjectNode) volume(m, "operator-tokens").path("secret").path("items").get(0)).put("key", "token"),
+        Checks::operatorTokens), "is not the key tokens");
+  }
+
+  private static JsonNode volume(Manifest m, String name) {
+    for (JsonNode v : m.engine().path("spec").path("template").path("spec").path("volumes")) if (v.path("name").asText().equals(name)) return v;
+    throw new AssertionError("no volume " + name);
+  }
+
+  private static JsonNode mount(Manifest m, String name) {
+    for (JsonNode mount : container(m).path("volumeMounts")) if (mount.path("name").asText().equals(name)) return mount;
+    throw new AssertionError("no volume mount " + name);
   }
 
   @Test

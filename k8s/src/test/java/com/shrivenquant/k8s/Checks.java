@@ -43,6 +43,7 @@ final class Checks {
     all.put("networkPolicies", networkPolicies(m));
     all.put("availability", availability(m));
     all.put("routing", routing(m));
+    all.put("operatorTokens", operatorTokens(m));
     return all;
   }
 
@@ -490,6 +491,35 @@ final class Checks {
     for (String health : c.getString("shrivenquant.failover.watcher.peer-health-urls").split(","))
       if (!health.isBlank() && !URI.create(health.trim()).getHost().contains(peer))
         p.add(m.name + ": peer health URL " + health + " does not name the peer region " + peer);
+    return p;
+  }
+
+  // --- operator API tokens ---------------------------------------------------------------------
+
+  /**
+   * The node's tokens file (shrivenquant.operator-api.tokens-file) is the key {@code tokens} of the
+   * Secret shrivenquant-operator-tokens, mounted as a directory: a subPath mount would never see
+   * the Secret's updates, so tokens would not rotate without a restart.
+   */
+  static List<String> operatorTokens(Manifest m) {
+    List<String> p = new ArrayList<>();
+    Pod pod = new Pod(m);
+    String file = pod.config().getString("shrivenquant.operator-api.tokens-file");
+    boolean found = false;
+    for (JsonNode mount : pod.container.path("volumeMounts")) {
+      String dir = mount.path("mountPath").asText();
+      if (!file.startsWith(dir + "/")) continue;
+      String inVolume = file.substring(dir.length() + 1);
+      if (mount.has("subPath")) p.add(m.name + ": the tokens volume is mounted with a subPath: updates of the Secret never reach the node");
+      for (JsonNode volume : pod.podSpec.path("volumes")) {
+        if (!volume.path("name").asText().equals(mount.path("name").asText())) continue;
+        JsonNode secret = volume.path("secret");
+        String key = inVolume;
+        for (JsonNode item : secret.path("items")) if (item.path("path").asText().equals(inVolume)) key = item.path("key").asText();
+        found = secret.path("secretName").asText().equals("shrivenquant-operator-tokens") && key.equals("tokens");
+      }
+    }
+    if (!found) p.add(m.name + ": the tokens file " + file + " is not the key tokens of the Secret shrivenquant-operator-tokens");
     return p;
   }
 

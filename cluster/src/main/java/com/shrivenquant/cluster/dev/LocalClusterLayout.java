@@ -1,5 +1,7 @@
 package com.shrivenquant.cluster.dev;
 
+import com.shrivenquant.cluster.ops.OperatorRole;
+import com.shrivenquant.cluster.ops.TokenStore;
 import com.shrivenquant.testkit.infra.FreePorts;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -28,6 +30,8 @@ public final class LocalClusterLayout {
   private final List<NodePorts> nodes;
   private final Journal journal;
   private final Map<String, String> extra = new LinkedHashMap<>();
+  // The tools and tests driving these nodes call the operator API with it; the nodes get its hash.
+  private final String operatorToken = TokenStore.generate();
 
   private LocalClusterLayout(List<NodePorts> nodes, Journal journal) {
     this.nodes = nodes;
@@ -65,6 +69,11 @@ public final class LocalClusterLayout {
     return URI.create("http://127.0.0.1:" + nodes.get(i).management());
   }
 
+  /** An admin token of the operator API, valid on these nodes only (never print it). */
+  public String operatorToken() {
+    return operatorToken;
+  }
+
   public List<URI> httpBases() {
     List<URI> all = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) all.add(httpBase(i));
@@ -90,6 +99,7 @@ public final class LocalClusterLayout {
     props.put("akka-persistence-jdbc.shared-databases.slick.db.password", journal.password());
     // One region on its own: no witness, no peer (the drill's regions turn failover on).
     props.put("shrivenquant.failover.enabled", "false");
+    props.put("shrivenquant.operator-api.tokens", TokenStore.line("local-admin", OperatorRole.ADMIN, operatorToken));
     props.putAll(extra);
     return props;
   }

@@ -148,6 +148,7 @@ public final class DrillEnvironment implements AutoCloseable {
 
     String post(String path) throws IOException, InterruptedException {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(0).resolve(path))
+              .header("Authorization", "Bearer " + layout.operatorToken())
               .timeout(Duration.ofSeconds(40)).POST(HttpRequest.BodyPublishers.noBody()).build(),
           HttpResponse.BodyHandlers.ofString());
       if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
@@ -168,6 +169,7 @@ public final class DrillEnvironment implements AutoCloseable {
       // IOException only from the body parse below; transport failures mean "no answer".
       try {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve(path))
+            .header("Authorization", "Bearer " + layout.operatorToken())
             .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
       } catch (IOException e) {

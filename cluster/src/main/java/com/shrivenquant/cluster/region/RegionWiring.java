@@ -34,12 +34,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class RegionWiring {
   private static final Logger log = LoggerFactory.getLogger(RegionWiring.class);
-  private static final Map<ActorSystem<?>, RegionWiring> BY_SYSTEM = new ConcurrentHashMap<>();
+  // Keyed by the classic system, compared by identity: typed systems compare as their guardian's
+  // path, which is the same for two nodes named alike in one JVM (in-JVM multi-region tests).
+  private static final Map<akka.actor.ActorSystem, RegionWiring> BY_SYSTEM = new ConcurrentHashMap<>();
 
   private final FailoverSettings settings;
   private final Optional<PrimacyAgent> agent;
   private volatile Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator = Optional.empty();
   private final Optional<DataSource> regionDb;
+  private volatile Optional<DataSource> peerDb = Optional.empty();
   private final Optional<SyncAckWaiter> syncAcks;
 
   private RegionWiring(FailoverSettings settings, Optional<PrimacyAgent> agent, Optional<DataSource> regionDb) {
@@ -72,9 +75,9 @@ public final class RegionWiring {
           new RegionStateStore(regionDb, settings.region())).start();
       wiring = new RegionWiring(settings, Optional.of(agent), Optional.of(regionDb));
     }
-    BY_SYSTEM.put(system, wiring);
+    BY_SYSTEM.put(system.classicSystem(), wiring);
     system.getWhenTerminated().thenRun(() -> {
-      BY_SYSTEM.remove(system);
+      BY_SYSTEM.remove(system.classicSystem());
       wiring.agent.ifPresent(PrimacyAgent::close);
       wiring.syncAcks.ifPresent(SyncAckWaiter::close);
     });
@@ -82,7 +85,7 @@ public final class RegionWiring {
   }
 
   public static Optional<RegionWiring> of(ActorSystem<?> system) {
-    return Optional.ofNullable(BY_SYSTEM.get(system));
+    return Optional.ofNullable(BY_SYSTEM.get(system.classicSystem()));
   }
 
   /**
@@ -92,7 +95,7 @@ public final class RegionWiring {
    */
   public void startWithEngine(ActorSystem<?> system, OrderEntry entry) {
     if (agent.isEmpty()) return;
-    Optional<DataSource> peerDb = settings.peerJournal().map(p -> {
+    peerDb = settings.peerJournal().map(p -> {
       HikariDataSource ds = ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal");
       ds.setConnectionTimeout(2000); // an unreachable peer must not hold up a promotion's report
       return ds;
@@ -155,6 +158,21 @@ public final class RegionWiring {
 
   public Optional<DataSource> regionDb() {
     return regionDb;
+  }
+
+  /** The peer region's journal database, read only (when {@code peer-journal} is configured). */
+  public Optional<DataSource> peerDb() {
+    return peerDb;
+  }
+
+  /** An operator command to the region's coordinator singleton, wherever it runs. */
+  public java.util.concurrent.CompletionStage<RegionCoordinatorActor.Done> command(ActorSystem<?> system,
+      akka.japi.function.Function<ActorRef<RegionCoordinatorActor.Done>, RegionCoordinatorActor.Message> message,
+      java.time.Duration timeout) {
+    if (coordinator.isEmpty()) {
+      return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("no region coordinator on this node yet"));
+    }
+    return akka.actor.typed.javadsl.AskPattern.ask(coordinator.get(), message, timeout, system.scheduler());
   }
 
   private static JdbcPrimacyLease lease(FailoverSettings s) {

@@ -28,6 +28,7 @@ import org.flywaydb.core.Flyway;
 public final class JdbcPrimacyLease implements PrimacyLease {
   public static final String LEASE_NAME = "shrivenquant";
   private static final String HISTORY_TABLE = "flyway_history_witness";
+  private static final String SEIZE = "seize";
 
   private final FailoverSettings.Jdbc witness;
   private final long ttlMillis;
@@ -109,6 +110,30 @@ public final class JdbcPrimacyLease implements PrimacyLease {
         "UPDATE primacy_lease SET holder = ?, epoch = epoch + 1, renewed_at = clock_timestamp(),"
             + " ttl_ms = ? WHERE name = ? AND epoch = ? AND holder = ?",
         "handover from " + from, to, epoch, from);
+  }
+
+  @Override
+  public OptionalLong seize(String region, long expectedEpoch) throws LeaseUnavailable {
+    return change(
+        "UPDATE primacy_lease SET holder = ?, epoch = epoch + 1, renewed_at = clock_timestamp(),"
+            + " ttl_ms = ? WHERE name = ? AND epoch = ? AND holder IS DISTINCT FROM ?",
+        SEIZE, region, expectedEpoch, region);
+  }
+
+  @Override
+  public OptionalLong sinceSeized(long epoch) throws LeaseUnavailable {
+    return call("seizure read", c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT (extract(epoch FROM clock_timestamp() - taken_at) * 1000)::bigint"
+              + " FROM primacy_lease_history WHERE name = ? AND epoch = ? AND how = ?")) {
+        ps.setString(1, LEASE_NAME);
+        ps.setLong(2, epoch);
+        ps.setString(3, SEIZE);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+        }
+      }
+    });
   }
 
   // One statement changes holder and epoch and records the change: atomic at the witness.

@@ -25,6 +25,21 @@ public interface PrimacyLease extends AutoCloseable {
   /** Planned switchover: the holder gives the lease to {@code to} with its epoch + 1. */
   OptionalLong handOver(String from, long epoch, String to) throws LeaseUnavailable;
 
+  /**
+   * Forced promotion, ordered by an operator: {@code region} takes the lease with
+   * {@code expectedEpoch + 1} even though another region still holds it, fresh. The old holder's
+   * renewals fail from now on, but a node of it that cannot reach the witness keeps accepting
+   * until its fence margin runs out: nobody may accept in the new epoch before
+   * {@link #sinceSeized} reaches the ttl.
+   */
+  OptionalLong seize(String region, long expectedEpoch) throws LeaseUnavailable;
+
+  /**
+   * How long ago (witness clock, ms) the lease was seized in {@code epoch}; empty when that epoch
+   * was not taken by {@link #seize}.
+   */
+  OptionalLong sinceSeized(long epoch) throws LeaseUnavailable;
+
   @Override
   void close();
 

@@ -8,7 +8,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,28 +51,14 @@ public final class IncidentNotifier {
         ps.setString(3, document);
         ps.executeUpdate();
       }
-      audit(c, "region-coordinator:" + settings.region(), incident.kind(),
-          incident.previousRegion() + " -> " + incident.region(), "ok", document);
+      new AuditLog("region-coordinator:" + settings.region(), incident.kind(),
+          incident.previousRegion() + " -> " + incident.region(), "system", "ok", document).append(c);
       c.commit();
     }
     notified.incrementAndGet();
     incidents.info("{}", document);
     if (settings.webhookUrl().isBlank()) return CompletableFuture.completedFuture(0);
     return CompletableFuture.supplyAsync(() -> deliver(document));
-  }
-
-  public static void audit(Connection c, String actor, String action, String target, String outcome,
-      String detailJson) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO audit_log (actor, action, target, source, outcome, detail)"
-            + " VALUES (?, ?, ?, 'system', ?, ?::jsonb)")) {
-      ps.setString(1, actor);
-      ps.setString(2, action);
-      ps.setString(3, target);
-      ps.setString(4, outcome);
-      ps.setString(5, detailJson);
-      ps.executeUpdate();
-    }
   }
 
   // Returns the attempt that succeeded; gives up (logged) after notify.attempts.

@@ -15,6 +15,7 @@ import com.shrivenquant.replication.publish.JournalPublisher;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -98,15 +99,110 @@ public final class RegionCoordinator implements AutoCloseable {
    * as its standby. Completes with the epoch handed over.
    */
   public CompletableFuture<Long> switchover(String requestedBy) {
+    return onThread(() -> Switchover.run(this, requestedBy));
+  }
+
+  /**
+   * Forced promotion, ordered by an operator on the STANDBY region while the watcher has not
+   * fired: take the lease (seize it from a holder that still renews), wait out the ttl so that
+   * every node of the old holder has fenced itself, then promote as usual (drain, recover, ACTIVE,
+   * route, verify, notify). Completes with the new epoch.
+   */
+  public CompletableFuture<Long> forcePromote(String requestedBy) {
+    return onThread(() -> forcedPromotion(requestedBy));
+  }
+
+  /**
+   * Emergency stop, ordered by an operator on the ACTIVE region: FENCED in the current epoch, so
+   * every node stops accepting within one poll. Nodes stop renewing; once the lease expires the
+   * standby's watcher promotes it, and this region fails back as its standby. Completes with the
+   * epoch fenced.
+   */
+  public CompletableFuture<Long> fence(String requestedBy) {
+    return onThread(() -> {
+      RegionState s = store.load().orElseThrow(() -> new IllegalStateException("region role unknown"));
+      if (s.role() != RegionRole.ACTIVE) {
+        throw new IllegalStateException(settings.region() + " is " + s.role() + ", not ACTIVE: it accepts nothing");
+      }
+      store.save(RegionRole.FENCED, s.epoch(), "fenced by " + requestedBy);
+      log.warn("Region {} fenced in epoch {} by {}", settings.region(), s.epoch(), requestedBy);
+      // Every node reads the role within one poll: answer once they have.
+      Thread.sleep(settings.watcherPollInterval().toMillis() + 50);
+      return s.epoch();
+    });
+  }
+
+  private interface Step {
+    long run() throws Exception;
+  }
+
+  private CompletableFuture<Long> onThread(Step step) {
     CompletableFuture<Long> result = new CompletableFuture<>();
     thread.execute(() -> {
       try {
-        result.complete(Switchover.run(this, requestedBy));
+        result.complete(step.run());
       } catch (Exception e) {
         result.completeExceptionally(e);
       }
     });
     return result;
+  }
+
+  private long forcedPromotion(String requestedBy) throws Exception {
+    RegionState s = store.load().orElseThrow(() -> new IllegalStateException("region role unknown"));
+    if (s.role() != RegionRole.STANDBY) {
+      throw new IllegalStateException(settings.region() + " is " + s.role() + ", not STANDBY: only a standby can be promoted");
+    }
+    LeaseState seen = lease.read();
+    if (seen.heldBy(settings.region())) {
+      throw new IllegalStateException(settings.region() + " already holds the lease in epoch " + seen.epoch());
+    }
+    // A free or expired lease needs no wait: the witness already judged the old holder fenced.
+    OptionalLong taken = lease.acquire(settings.region(), seen.epoch());
+    boolean seized = taken.isEmpty();
+    if (seized) taken = lease.seize(settings.region(), seen.epoch());
+    if (taken.isEmpty()) {
+      throw new IllegalStateException("the lease moved on from epoch " + seen.epoch() + " meanwhile: nothing done");
+    }
+    long epoch = taken.getAsLong();
+    log.warn("Region {} took the lease in epoch {} by force ({}), from {}", settings.region(), epoch,
+        requestedBy, seen.holder().orElse("nobody"));
+    if (seized) outwaitOldHolder(epoch);
+    LeaseState ours = lease.read();
+    if (!ours.heldBy(settings.region()) || ours.epoch() != epoch) {
+      throw new IllegalStateException("lost the lease while waiting: " + ours);
+    }
+    promote("forced-promotion", s, ours, true);
+    return epoch;
+  }
+
+  // A node of the old holder may accept until fence-margin after its last successful renewal
+  // began, which was before the seizure at the witness. One ttl on the witness's clock after the
+  // seizure covers it (fence-margin * (1 + drift) < ttl * (1 - drift), checked at start-up). The
+  // lease is renewed meanwhile so that it stays ours.
+  private void outwaitOldHolder(long epoch) throws Exception {
+    long ttl = settings.lease().ttl().toMillis();
+    long giveUp = System.nanoTime() + 10 * settings.lease().ttl().toNanos();
+    while (true) {
+      try {
+        if (!lease.renew(settings.region(), epoch)) {
+          throw new IllegalStateException("the lease was taken from " + settings.region() + " in epoch " + epoch);
+        }
+        long since = lease.sinceSeized(epoch).orElse(ttl);
+        if (since >= ttl) return;
+        Thread.sleep(Math.max(1, Math.min(settings.lease().renewInterval().toMillis(), ttl - since)));
+      } catch (PrimacyLease.LeaseUnavailable e) {
+        if (System.nanoTime() > giveUp) throw e; // the tick promotes once the witness answers again
+        Thread.sleep(settings.lease().renewInterval().toMillis());
+      }
+    }
+  }
+
+  // A lease seized in this epoch opens nothing before one ttl has passed at the witness, also when
+  // a moved coordinator singleton finds it half-way through a forced promotion.
+  private boolean seizedTooRecently(long epoch) throws PrimacyLease.LeaseUnavailable {
+    OptionalLong since = lease.sinceSeized(epoch);
+    return since.isPresent() && since.getAsLong() < settings.lease().ttl().toMillis();
   }
 
   /** Per-stage replication figures, read now (a few indexed queries on the region database). */
@@ -176,6 +272,7 @@ public final class RegionCoordinator implements AutoCloseable {
         stopPublisher();
         StandbyApplier a = ensureApplier(Math.max(s.epoch(), leaseNow.epoch()));
         if (leaseNow.heldBy(settings.region()) && leaseNow.epoch() > s.epoch()) {
+          if (seizedTooRecently(leaseNow.epoch())) return;
           promote("switchover", s, leaseNow, true);
         } else if (watcher.activeRegionGone(leaseNow)) {
           promote("promotion", s, leaseNow, false);

@@ -19,12 +19,23 @@ public final class RegionCoordinatorActor {
   /** Messages may cross nodes: Jackson CBOR (bound in reference.conf). */
   public interface Message extends FailoverSerializable {}
 
-  public record Switchover(String requestedBy, ActorRef<SwitchoverDone> replyTo) implements Message {}
+  /** Planned switchover, on the ACTIVE region. */
+  public record Switchover(String requestedBy, ActorRef<Done> replyTo) implements Message {}
+
+  /** Forced promotion by an operator, on the STANDBY region (see {@link RegionCoordinator#forcePromote}). */
+  public record ForcePromote(String requestedBy, ActorRef<Done> replyTo) implements Message {}
+
+  /** Emergency stop by an operator, on the ACTIVE region (see {@link RegionCoordinator#fence}). */
+  public record Fence(String requestedBy, ActorRef<Done> replyTo) implements Message {}
 
   public record GetReplicationStatus(ActorRef<ReplicationStatus> replyTo) implements Message {}
 
-  /** @param error empty when the lease was handed over in {@code epoch} */
-  public record SwitchoverDone(long epoch, String error) implements FailoverSerializable {}
+  /**
+   * @param epoch switchover: the epoch handed over; forced promotion: the new epoch; fence: the
+   *     epoch fenced
+   * @param error empty when done
+   */
+  public record Done(long epoch, String error) implements FailoverSerializable {}
 
   public static ActorRef<Message> init(ActorSystem<?> system, Supplier<RegionCoordinator> factory) {
     return ClusterSingleton.get(system)
@@ -38,8 +49,15 @@ public final class RegionCoordinatorActor {
       return Behaviors.receive(Message.class)
           .onMessage(Switchover.class, m -> {
             if (m.replyTo() == null) return Behaviors.stopped(); // hand-over of the singleton
-            coordinator.switchover(m.requestedBy()).whenComplete((epoch, e) -> m.replyTo().tell(
-                e == null ? new SwitchoverDone(epoch, "") : new SwitchoverDone(0, String.valueOf(e.getMessage()))));
+            reply(coordinator.switchover(m.requestedBy()), m.replyTo());
+            return Behaviors.same();
+          })
+          .onMessage(ForcePromote.class, m -> {
+            reply(coordinator.forcePromote(m.requestedBy()), m.replyTo());
+            return Behaviors.same();
+          })
+          .onMessage(Fence.class, m -> {
+            reply(coordinator.fence(m.requestedBy()), m.replyTo());
             return Behaviors.same();
           })
           .onMessage(GetReplicationStatus.class, m -> {
@@ -59,5 +77,11 @@ public final class RegionCoordinatorActor {
           })
           .build();
     });
+  }
+
+  private static void reply(java.util.concurrent.CompletionStage<Long> result, ActorRef<Done> replyTo) {
+    result.whenComplete((epoch, e) -> replyTo.tell(e == null ? new Done(epoch, "")
+        : new Done(0, String.valueOf((e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+            ? e.getCause() : e).getMessage()))));
   }
 }

@@ -192,6 +192,29 @@ class JdbcPrimacyLeaseIT {
   }
 
   @Test
+  void seizeTakesAFreshLeaseFromItsHolderOnlyAtTheExpectedEpochAndIsTimedAtTheWitness() throws Exception {
+    JdbcPrimacyLease lease = lease(LONG_TTL);
+    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
+    assertEquals(OptionalLong.empty(), lease.acquire("region-2", 1), "fresh: acquire refuses");
+    assertEquals(OptionalLong.empty(), lease.sinceSeized(1), "epoch 1 was acquired, not seized");
+
+    assertEquals(OptionalLong.empty(), lease.seize("region-2", 0), "stale expected epoch");
+    assertEquals(OptionalLong.empty(), lease.seize("region-1", 1), "the holder cannot seize its own lease");
+    assertEquals(OptionalLong.of(2), lease.seize("region-2", 1));
+    LeaseState seized = lease.read();
+    assertEquals(Optional.of("region-2"), seized.holder());
+    assertEquals(2, seized.epoch());
+    assertFalse(lease.renew("region-1", 1), "the old holder's renewals fail from now on");
+    assertTrue(lease.renew("region-2", 2));
+
+    long since = lease.sinceSeized(2).orElseThrow();
+    assertTrue(since >= 0 && since < 5_000, "just seized: " + since);
+    witness.execute("UPDATE primacy_lease_history SET taken_at = taken_at - interval '7 seconds' WHERE epoch = 2");
+    assertTrue(lease.sinceSeized(2).orElseThrow() >= 7_000, "measured by the witness's clock");
+    assertEquals(List.of("region-1|1|null|acquire", "region-2|2|region-1|seize"), history());
+  }
+
+  @Test
   void everyChangeAndOnlyChangesAppearInTheHistory() throws Exception {
     JdbcPrimacyLease lease = lease(LONG_TTL);
     lease.acquire("region-1", 0);
