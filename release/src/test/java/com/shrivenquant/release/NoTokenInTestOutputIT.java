@@ -1,4 +1,4 @@
-package com.shrivenquant.k8s;
+package com.shrivenquant.release;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,7 +28,7 @@ class NoTokenInTestOutputIT {
   @Test
   void noTestTokenAppearsInAnyOutputOfTheTestRun() throws IOException {
     List<Path> targets;
-    try (Stream<Path> modules = Files.list(Tools.repoDir())) {
+    try (Stream<Path> modules = Files.list(CommandRunner.repoDir())) {
       targets = modules.map(m -> m.resolve("target")).filter(Files::isDirectory).sorted().toList();
     }
     TokenLeakScanner.Result result = new TokenLeakScanner(TestTokens.all()).scan(targets, NoTokenInTestOutputIT::isOutput);
@@ -37,7 +37,7 @@ class NoTokenInTestOutputIT {
     assertEquals(List.of(), result.leaks(), "test tokens in the test run's output (file, token name)");
 
     // The scan covered the calls made with the tokens: their audit lines are in what was scanned.
-    Path operatorIt = Tools.repoDir().resolve(
+    Path operatorIt = CommandRunner.repoDir().resolve(
         "cluster/target/failsafe-reports/com.shrivenquant.cluster.ops.OperatorRoutesIT-output.txt");
     Assumptions.assumeTrue(Files.exists(operatorIt), "OperatorRoutesIT did not run in this build: its output is not here to scan");
     assertTrue(Files.readString(operatorIt).contains("by admin-1 from 127.0.0.1"),
