@@ -23,7 +23,15 @@ public final class FailoverMetrics {
           "Planned switchover on the region handing over: request -> lease handed to the peer",
           MeasurementUnit.time().milliseconds());
 
+  static {
+    // Present at 0 from the start: a counter that appears at 1 hides its first increase.
+    for (String kind : new String[] {"promotion", "switchover"}) FAILOVERS.withTag("kind", kind);
+  }
+
   private FailoverMetrics() {}
+
+  /** Loads the metrics, so that a node that never failed over exports them too. */
+  public static void declare() {}
 
   /** A promotion's or switchover's incident, once notified. Failbacks are not failovers. */
   public static void incident(Incident incident) {

@@ -1,5 +1,6 @@
 package com.shrivenquant.cluster.telemetry;
 
+import com.shrivenquant.failover.FailoverMetrics;
 import com.shrivenquant.failover.region.PrimacyAgent;
 import com.shrivenquant.failover.region.RegionRole;
 import com.typesafe.config.Config;
@@ -73,6 +74,7 @@ public final class NodeTelemetry {
       epoch.update(0);
       return;
     }
+    FailoverMetrics.declare();
     PrimacyAgent a = agent.get();
     a.onChange(s -> NodeIdentity.epoch(s.epoch()));
     NodeIdentity.epoch(a.status().epoch());
