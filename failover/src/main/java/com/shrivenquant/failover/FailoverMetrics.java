@@ -24,8 +24,13 @@ public final class FailoverMetrics {
           MeasurementUnit.time().milliseconds());
 
   static {
-    // Present at 0 from the start: a counter that appears at 1 hides its first increase.
-    for (String kind : new String[] {"promotion", "switchover"}) FAILOVERS.withTag("kind", kind);
+    // Declared from the start: a counter that appears at 1 hides its first increase, and a
+    // metric without instruments is not exported at all.
+    for (String kind : new String[] {"promotion", "switchover"}) {
+      FAILOVERS.withTag("kind", kind);
+      FAILOVER_DURATION.withTag("kind", kind);
+    }
+    DRILL_DURATION.withoutTags();
   }
 
   private FailoverMetrics() {}

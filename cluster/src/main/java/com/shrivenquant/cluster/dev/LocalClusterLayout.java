@@ -87,7 +87,7 @@ public final class LocalClusterLayout {
     props.put("kamon.prometheus.embedded-server.hostname", "127.0.0.1");
     props.put("kamon.prometheus.embedded-server.port", Integer.toString(p.metrics()));
     // Local nodes' logs are files people read (dev mode, drills, test child logs).
-    props.put("shrivenquant.log.format", "text");
+    props.put("logback.configurationFile", "logback-text.xml");
     props.put(
         "shrivenquant.node.contact-points",
         nodes.stream().map(n -> "127.0.0.1:" + n.management()).collect(Collectors.joining(",")));
