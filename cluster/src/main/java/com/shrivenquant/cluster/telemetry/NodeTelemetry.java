@@ -32,6 +32,10 @@ public final class NodeTelemetry {
   /** Before anything else of the node runs, so that its first log lines already say who it is. */
   public static synchronized void start(Config config, TelemetrySettings settings) {
     NodeIdentity.set(settings.region(), settings.node());
+    if (!settings.enabled()) {
+      log.warn("Telemetry off (shrivenquant.telemetry.enabled): no metrics endpoint, no spans");
+      return;
+    }
     if (started) {
       log.info("Telemetry already runs in this JVM (Kamon is process-wide); node {} shares it", settings.node());
       return;
