@@ -10,6 +10,8 @@ import akka.management.cluster.bootstrap.ClusterBootstrap;
 import akka.management.javadsl.AkkaManagement;
 import com.shrivenquant.cluster.http.OrderRoutes;
 import com.shrivenquant.cluster.region.RegionWiring;
+import com.shrivenquant.cluster.telemetry.NodeTelemetry;
+import com.shrivenquant.cluster.telemetry.TelemetrySettings;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.engine.EngineSettings;
 import com.shrivenquant.engine.instrument.OrderEntry;
@@ -37,6 +39,7 @@ public final class NodeMain {
   public static Node start(Config loaded) throws Exception {
     Config config = NodeSettings.withContactPoints(loaded);
     NodeSettings settings = NodeSettings.fromConfig(config);
+    NodeTelemetry.start(config, TelemetrySettings.fromConfig(config, settings.region()));
     if (settings.migrateOnStart()) {
       JournalSchema.migrate(settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());
     }
@@ -50,6 +53,7 @@ public final class NodeMain {
     RegionWiring region = RegionWiring.start(system,
         FailoverSettings.fromConfig(config, settings.region()),
         settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());
+    NodeTelemetry.watch(region.agent());
     OrderEntry entry = OrderEntry.start(system, EngineSettings.fromConfig(config), region.gate());
     region.startWithEngine(system, entry);
     ServerBinding binding =

@@ -165,13 +165,20 @@ class AlertRulesTest {
   @Test
   void thresholdsAgreeWithTheNodesConfiguration() {
     Config c = new Pod(Overlays.load("production/region-1")).config();
-    List<Double> buckets = c.getDoubleList("kamon.prometheus.buckets.time-buckets");
-    assertTrue(buckets.contains(0.01), "10 ms latency threshold is a bucket boundary: " + buckets);
-    assertTrue(buckets.contains(0.1), "100 ms lag threshold is a bucket boundary: " + buckets);
+    List<Double> latency = buckets(c, "sq.order.ack.latency");
+    assertTrue(latency.contains(0.01), "10 ms latency threshold is a bucket boundary: " + latency);
+    List<Double> lag = buckets(c, "sq.replication.lag");
+    assertTrue(lag.contains(0.1), "100 ms lag threshold is a bucket boundary: " + lag);
     double fence = c.getDuration("shrivenquant.failover.lease.fence-margin").toMillis() / 1000.0;
     double renew = c.getDuration("shrivenquant.failover.lease.renew-interval").toMillis() / 1000.0;
     String lease = rules(ruleSpec()).stream().filter(r -> r.path("alert").asText().equals("ShrivenQuantLeaseAgeHigh")).findFirst().orElseThrow().path("expr").asText();
     double threshold = Double.parseDouble(lease.replaceAll("(?s).*>\\s*([0-9.]+)\\s*$", "$1"));
     assertTrue(threshold > renew && threshold < fence, threshold + " between " + renew + " and " + fence);
+  }
+
+  /** A time histogram's Prometheus buckets: its own (buckets.custom) or Kamon's time-buckets. */
+  static List<Double> buckets(Config c, String kamonMetric) {
+    String custom = "kamon.prometheus.buckets.custom.\"" + kamonMetric + "\"";
+    return c.hasPath(custom) ? c.getDoubleList(custom) : c.getDoubleList("kamon.prometheus.buckets.time-buckets");
   }
 }

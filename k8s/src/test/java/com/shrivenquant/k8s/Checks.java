@@ -54,7 +54,7 @@ final class Checks {
     ports.put("http", c.getInt("shrivenquant.node.http.port"));
     ports.put("management", c.getInt("akka.management.http.port"));
     ports.put("remoting", c.getInt("akka.remote.artery.canonical.port"));
-    // Planned: the node's Kamon Prometheus reporter (operations issue); Kamon's default until then.
+    // Kamon's Prometheus reporter (cluster/.../telemetry).
     ports.put("metrics", c.getInt("kamon.prometheus.embedded-server.port"));
     return ports;
   }

@@ -1,5 +1,8 @@
 package com.shrivenquant.k8s;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -9,23 +12,26 @@ import java.util.regex.Pattern;
 final class Metrics {
   private Metrics() {}
 
-  /** What the node exports through Kamon's Prometheus reporter (fixed by the operations issue). */
-  static final Set<String> NODE =
-      Set.of(
-          "sq_order_ack_latency_seconds_bucket", "sq_order_ack_latency_seconds_count", "sq_order_ack_latency_seconds_sum",
-          "sq_orders_accepted_total", "sq_orders_rejected_total", "sq_position_limit_breaches_total",
-          "sq_open_orders",
-          "sq_replication_lag_seconds_bucket", "sq_replication_lag_seconds_count", "sq_replication_lag_seconds_sum",
-          "sq_region_epoch", "sq_region_active", "sq_lease_age_seconds", "sq_failovers_total",
-          "sq_failover_duration_seconds_bucket", "sq_failover_duration_seconds_count", "sq_failover_duration_seconds_sum",
-          "sq_drill_duration_seconds_bucket", "sq_drill_duration_seconds_count", "sq_drill_duration_seconds_sum");
+  /** What the node exports through Kamon's Prometheus reporter (its own sq_* series). */
+  static final Set<String> NODE = listed("node");
 
   /** Kamon system metrics (jvm.memory.used histogram, jvm.memory.max gauge, host storage mounts). */
-  static final Set<String> KAMON =
-      Set.of(
-          "jvm_memory_used_bytes_bucket", "jvm_memory_used_bytes_count", "jvm_memory_used_bytes_sum",
-          "jvm_memory_max_bytes",
-          "host_storage_mount_space_used_bytes", "host_storage_mount_space_total_bytes");
+  static final Set<String> KAMON = listed("kamon");
+
+  // One list for the k8s tests and the node's scrape test (cluster NodeTelemetryIT).
+  private static Set<String> listed(String source) {
+    try {
+      Set<String> names = new TreeSet<>();
+      for (String line : Files.readAllLines(Tools.k8sDir().resolve("monitoring-tests/node-metrics.txt"))) {
+        String[] f = line.strip().split("\\s+");
+        if (f.length == 2 && f[0].equals(source)) names.add(f[1]);
+      }
+      if (names.isEmpty()) throw new IllegalStateException("no " + source + " metrics in node-metrics.txt");
+      return Set.copyOf(names);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** Prometheus' own per-target series. */
   static final Set<String> PROMETHEUS = Set.of("up");

@@ -92,6 +92,7 @@ class ReplicationIT {
     JournalPublisher publisher = JournalPublisher.start(system1, region1.dataSource(),
         new JournalPublisher.Settings("region-1", TOPIC, kafka.bootstrapServers(), 500,
             Duration.ofMillis(5), Duration.ofMillis(500)), () -> 1L);
+    long exportedBefore = exportedLagCount();
     StandbyApplier applier = StandbyApplier.start(system1, region2.dataSource(),
         new StandbyApplier.Settings("region-2-applier", TOPIC, kafka.bootstrapServers(), 500,
             Duration.ofMillis(20)), 1L);
@@ -104,6 +105,8 @@ class ReplicationIT {
               + " region 1 -> commit in region 2, includes the backlog of a publisher started after"
               + " the writes) p50 %d ms, max %d ms%n",
           expected, INSTRUMENTS, lag.getValueAtPercentile(50) / 1000, lag.getMaxValue() / 1000);
+      assertEquals(lag.getTotalCount(), exportedLagCount() - exportedBefore,
+          "the Prometheus histogram (sq_replication_lag_seconds) has every record's lag too");
 
       Map<String, byte[]> source = JournalFixtures.payloads(region1.dataSource());
       Map<String, byte[]> replica = JournalFixtures.payloads(region2.dataSource());
@@ -168,6 +171,14 @@ class ReplicationIT {
   }
 
   /** Until the publisher's stored position covers every row region 1 has now. */
+  /** Records in Kamon's sq.replication.lag histogram so far (Kamon need not run to record). */
+  @SuppressWarnings("unchecked")
+  static long exportedLagCount() {
+    return ((kamon.metric.Instrument.Snapshotting<kamon.metric.Distribution>)
+            kamon.Kamon.histogram("sq.replication.lag").withoutTags())
+        .snapshot(false).count();
+  }
+
   static void awaitPublished(Duration timeout) throws Exception {
     long max;
     try (Connection c = region1.dataSource().getConnection();

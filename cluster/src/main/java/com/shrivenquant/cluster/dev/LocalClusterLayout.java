@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  */
 public final class LocalClusterLayout {
 
-  public record NodePorts(int akka, int management, int http) {}
+  public record NodePorts(int akka, int management, int http, int metrics) {}
 
   /** Where the region's journal lives. */
   public record Journal(String jdbcUrl, String user, String password) {}
@@ -39,10 +39,10 @@ public final class LocalClusterLayout {
   }
 
   public static LocalClusterLayout allocate(int count, Journal journal) {
-    List<Integer> ports = FreePorts.freePorts(count * 3);
+    List<Integer> ports = FreePorts.freePorts(count * 4);
     List<NodePorts> nodes = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      nodes.add(new NodePorts(ports.get(3 * i), ports.get(3 * i + 1), ports.get(3 * i + 2)));
+      nodes.add(new NodePorts(ports.get(4 * i), ports.get(4 * i + 1), ports.get(4 * i + 2), ports.get(4 * i + 3)));
     }
     return new LocalClusterLayout(nodes, journal);
   }
@@ -74,6 +74,11 @@ public final class LocalClusterLayout {
     return operatorToken;
   }
 
+  /** The node's Prometheus endpoint. */
+  public URI metrics(int i) {
+    return URI.create("http://127.0.0.1:" + nodes.get(i).metrics() + "/metrics");
+  }
+
   public List<URI> httpBases() {
     List<URI> all = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) all.add(httpBase(i));
@@ -88,6 +93,10 @@ public final class LocalClusterLayout {
     props.put("akka.management.http.hostname", "127.0.0.1");
     props.put("akka.management.http.port", Integer.toString(p.management()));
     props.put("shrivenquant.node.http.port", Integer.toString(p.http()));
+    props.put("kamon.prometheus.embedded-server.hostname", "127.0.0.1");
+    props.put("kamon.prometheus.embedded-server.port", Integer.toString(p.metrics()));
+    // Local nodes' logs are files people read (dev mode, drills, test child logs).
+    props.put("logback.configurationFile", "logback-text.xml");
     props.put(
         "shrivenquant.node.contact-points",
         nodes.stream().map(n -> "127.0.0.1:" + n.management()).collect(Collectors.joining(",")));

@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.shrivenquant.cluster.http.OrderJson.InvalidRequest;
 import com.shrivenquant.cluster.http.OrderJson.ValidOrder;
 import com.shrivenquant.cluster.region.RegionWiring;
+import com.shrivenquant.cluster.telemetry.OrderMetrics;
 import com.shrivenquant.engine.core.CancelResult;
 import com.shrivenquant.engine.core.Fill;
 import com.shrivenquant.engine.core.OrderStatus;
@@ -97,9 +98,12 @@ public final class OrderRoutes extends AllDirectives {
                                                 withSizeLimit(
                                                     maxBodyBytes,
                                                     () ->
-                                                        entity(
-                                                            Unmarshaller.entityToString(),
-                                                            this::place)))),
+                                                        optionalHeaderValueByName(
+                                                            "traceparent",
+                                                            traceParent ->
+                                                                entity(
+                                                                    Unmarshaller.entityToString(),
+                                                                    body -> place(body, traceParent)))))),
                                 path("instruments", () -> get(this::instruments)),
                                 pathPrefix(
                                     segment("instruments").slash(segment()),
@@ -141,7 +145,7 @@ public final class OrderRoutes extends AllDirectives {
 
   // ------------------------------------------------------------------ handlers
 
-  private Route place(String body) {
+  private Route place(String body, Optional<String> traceParent) {
     ValidOrder order = OrderJson.parsePlaceOrder(body);
     if (!entry.knows(order.instrument())) {
       return error(
@@ -149,12 +153,20 @@ public final class OrderRoutes extends AllDirectives {
           "unknown_instrument",
           "unknown instrument '" + order.instrument() + "'");
     }
-    return reply(
-        durable(entry.place(order.instrument(), order.request())),
-        r -> {
-          if (r instanceof Placed p) return json(StatusCodes.OK, OrderAck.of(order.instrument(), p.outcome()));
-          return unavailable(((NotPlaced) r).reason());
-        });
+    OrderMetrics.Ack ack = OrderMetrics.start(traceParent);
+    return completeWithFuture(
+        respond(
+                durable(entry.place(order.instrument(), order.request(), ack.traceParent())),
+                r -> {
+                  if (r instanceof Placed p) return json(StatusCodes.OK, OrderAck.of(order.instrument(), p.outcome()));
+                  return unavailable(((NotPlaced) r).reason());
+                })
+            .thenApply(
+                response -> {
+                  // Only a Placed reply is answered 200: a decision, accepted or rejected.
+                  ack.answered(response.status().intValue(), response.status().intValue() == 200, order.instrument());
+                  return response;
+                }));
   }
 
   private Route cancel(String symbol, long orderId, Optional<String> account) {
@@ -260,26 +272,30 @@ public final class OrderRoutes extends AllDirectives {
   }
 
   private <T> Route reply(CompletionStage<T> answer, Function<T, HttpResponse> render) {
-    return completeWithFuture(
-        answer.handle(
-            (value, failure) -> {
-              if (failure == null) return render.apply(value);
-              Throwable cause =
-                  failure instanceof CompletionException && failure.getCause() != null
-                      ? failure.getCause()
-                      : failure;
-              if (cause instanceof NotDurableYet) {
-                return unavailable(
-                    "decided here but not yet durable in the standby region; retry with the same"
-                        + " clientOrderId to get the outcome once it is");
-              }
-              if (cause instanceof TimeoutException || cause instanceof AskTimeoutException) {
-                return unavailable(
-                    "no answer from the instrument in time; retry with the same clientOrderId");
-              }
-              return errorResponse(
-                  StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", String.valueOf(cause));
-            }));
+    return completeWithFuture(respond(answer, render));
+  }
+
+  private <T> CompletionStage<HttpResponse> respond(
+      CompletionStage<T> answer, Function<T, HttpResponse> render) {
+    return answer.handle(
+        (value, failure) -> {
+          if (failure == null) return render.apply(value);
+          Throwable cause =
+              failure instanceof CompletionException && failure.getCause() != null
+                  ? failure.getCause()
+                  : failure;
+          if (cause instanceof NotDurableYet) {
+            return unavailable(
+                "decided here but not yet durable in the standby region; retry with the same"
+                    + " clientOrderId to get the outcome once it is");
+          }
+          if (cause instanceof TimeoutException || cause instanceof AskTimeoutException) {
+            return unavailable(
+                "no answer from the instrument in time; retry with the same clientOrderId");
+          }
+          return errorResponse(
+              StatusCodes.INTERNAL_SERVER_ERROR, "internal_error", String.valueOf(cause));
+        });
   }
 
   /** The answer to a placed order, written straight to JSON (this is the hot path). */

@@ -365,6 +365,11 @@ public final class InstrumentEngine {
         return book.restingOrders();
     }
 
+    /** Orders resting in the book now. */
+    public int openOrders() {
+        return book.orderCount();
+    }
+
     public PositionView position(String account) {
         PositionState p = positions.get(account);
         return p == null ? PositionView.empty(account) : p.view();

@@ -35,8 +35,13 @@ import com.shrivenquant.engine.core.RejectReason;
 import com.shrivenquant.engine.core.Side;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import kamon.Kamon;
+import kamon.metric.Gauge;
+import kamon.trace.Span;
 
 /**
  * One sharded, event-sourced entity per instrument: its order book, the positions of every account
@@ -62,7 +67,16 @@ public final class InstrumentEntity {
   /** Commands that change state; they are group-committed in arrival order. */
   public interface Mutation extends Command {}
 
-  public record Place(OrderRequest request, ActorRef<PlaceReply> replyTo) implements Mutation {}
+  /**
+   * @param traceParent the sender's trace context ({@link OrderTraces}), null when not traced;
+   *     a node that predates it sends none, one that does not know it ignores it
+   */
+  public record Place(OrderRequest request, ActorRef<PlaceReply> replyTo, String traceParent)
+      implements Mutation {
+    public Place(OrderRequest request, ActorRef<PlaceReply> replyTo) {
+      this(request, replyTo, null);
+    }
+  }
 
   public record Cancel(String account, long orderId, ActorRef<CancelReply> replyTo)
       implements Mutation {}
@@ -267,6 +281,9 @@ public final class InstrumentEntity {
     private final ArrayDeque<Mutation> queue = new ArrayDeque<>();
     private List<Mutation> inFlight = List.of();
     private boolean passivating;
+    // Only sampled orders have spans: the unsampled majority never touches these.
+    private final Map<Mutation, Span> spans = new IdentityHashMap<>();
+    private Span writeSpan = OrderTraces.NONE;
 
     GroupCommitter(
         ActorContext<Command> ctx, ActorRef<Command> journal, int maxBatch, int maxQueue, IntakeGate gate) {
@@ -292,6 +309,10 @@ public final class InstrumentEntity {
     }
 
     private Behavior<Command> onMutation(Mutation m) {
+      if (m instanceof Place p && p.traceParent() != null) {
+        Span span = OrderTraces.start("instrument.place", p.traceParent(), ctx.getSelf().path().name());
+        if (!span.isEmpty()) spans.put(m, span);
+      }
       if (inFlight.isEmpty()) {
         write(List.of(m));
       } else if (queue.size() >= maxQueue) {
@@ -303,6 +324,7 @@ public final class InstrumentEntity {
     }
 
     private Behavior<Command> onBatchWritten() {
+      finishSpans(inFlight, null);
       inFlight = List.of();
       if (!queue.isEmpty()) {
         int n = Math.min(maxBatch, queue.size());
@@ -328,6 +350,8 @@ public final class InstrumentEntity {
           inFlight.size() + queue.size());
       inFlight.forEach(m -> refuse(m, reason));
       queue.forEach(m -> refuse(m, reason));
+      finishSpans(inFlight, reason);
+      finishSpans(queue, reason);
       return Behaviors.stopped();
     }
 
@@ -337,11 +361,43 @@ public final class InstrumentEntity {
         // The region lost its right to write: refuse everything waiting, write nothing.
         batch.forEach(m -> refuse(m, closed));
         queue.forEach(m -> refuse(m, closed));
+        finishSpans(batch, closed);
+        finishSpans(queue, closed);
         queue.clear();
         return;
       }
       inFlight = batch;
+      if (!spans.isEmpty()) writeSpan = startWriteSpan(batch);
       journal.tell(new WriteBatch(batch, ctx.getSelf()));
+    }
+
+    // One write carries several orders: child of the first traced one, linked to the others.
+    private Span startWriteSpan(List<Mutation> batch) {
+      Span parent = null;
+      var builder = Kamon.internalSpanBuilder("instrument.journal-write", OrderTraces.COMPONENT)
+          .tag("instrument", ctx.getSelf().path().name())
+          .tag("orders", batch.size())
+          .doNotTrackMetrics();
+      for (Mutation m : batch) {
+        Span s = spans.get(m);
+        if (s == null) continue;
+        if (parent == null) builder.asChildOf(parent = s);
+        else builder.link(s, OrderTraces.FOLLOWS_FROM);
+      }
+      return parent == null ? OrderTraces.NONE : builder.start();
+    }
+
+    private void finishSpans(Iterable<Mutation> done, String failure) {
+      if (spans.isEmpty()) return;
+      for (Mutation m : done) {
+        Span s = spans.remove(m);
+        if (s == null) continue;
+        if (failure != null) s.fail(failure);
+        s.finish();
+      }
+      if (failure != null) writeSpan.fail(failure);
+      writeSpan.finish();
+      writeSpan = OrderTraces.NONE;
     }
 
     private static void refuse(Mutation m, String reason) {
@@ -359,6 +415,8 @@ public final class InstrumentEntity {
     private final int retainedCompletedOrders;
     // Only a rehearsal has it: it answers its sequence number with its snapshot.
     private final ActorContext<Command> rehearsal;
+    // Null in a rehearsal: a read-only incarnation holds no orders of this node's.
+    private final Gauge openOrders;
 
     Journaled(String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders) {
       this(symbol, spec, snapshotEvery, retainedCompletedOrders, null);
@@ -372,6 +430,7 @@ public final class InstrumentEntity {
       this.snapshotEvery = snapshotEvery;
       this.retainedCompletedOrders = retainedCompletedOrders;
       this.rehearsal = rehearsal;
+      this.openOrders = rehearsal == null ? InstrumentMetrics.openOrders(symbol) : null;
     }
 
     @Override
@@ -461,6 +520,8 @@ public final class InstrumentEntity {
           () -> {
             replies.forEach(Runnable::run);
             batch.front().tell(BatchWritten.INSTANCE);
+            InstrumentMetrics.journaled(events);
+            openOrders.update(state.engine.openOrders());
           };
       if (events.isEmpty()) return Effect().none().thenRun(s -> answer.run());
       return Effect().persist(events).thenRun(s -> answer.run());
@@ -511,6 +572,7 @@ public final class InstrumentEntity {
           .onSignal(
               RecoveryCompleted.instance(),
               s -> {
+                if (openOrders != null) openOrders.update(s.engine.openOrders());
                 // The digest hashes the whole state: only when asked for, not on every recovery.
                 org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InstrumentEntity.class);
                 log.info("Instrument {} recovered: {} accepted, {} rejected",
@@ -518,6 +580,10 @@ public final class InstrumentEntity {
                 if (log.isDebugEnabled())
                   log.debug("Instrument {} state digest {}", symbol, s.engine.stateDigest());
               })
+          .onSignal(akka.actor.typed.PostStop.instance(), s -> {
+            // Zero, not removed: Kamon's Prometheus reporter would keep a removed series' last value.
+            if (openOrders != null) openOrders.update(0);
+          })
           .build();
     }
   }

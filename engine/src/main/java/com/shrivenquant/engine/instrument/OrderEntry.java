@@ -84,7 +84,12 @@ public final class OrderEntry {
   }
 
   public CompletionStage<PlaceReply> place(String symbol, OrderRequest request) {
-    return settled(ref(symbol).ask(replyTo -> new Place(request, replyTo), timeout));
+    return place(symbol, request, null);
+  }
+
+  /** @param traceParent the caller's trace context ({@link OrderTraces}), null when not traced */
+  public CompletionStage<PlaceReply> place(String symbol, OrderRequest request, String traceParent) {
+    return settled(ref(symbol).ask(replyTo -> new Place(request, replyTo, traceParent), timeout));
   }
 
   public CompletionStage<CancelReply> cancel(String symbol, String account, long orderId) {

@@ -1,6 +1,7 @@
 package com.shrivenquant.failover.notify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.shrivenquant.failover.FailoverMetrics;
 import com.shrivenquant.failover.FailoverSettings;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -56,6 +57,7 @@ public final class IncidentNotifier {
       c.commit();
     }
     notified.incrementAndGet();
+    FailoverMetrics.incident(incident);
     incidents.info("{}", document);
     if (settings.webhookUrl().isBlank()) return CompletableFuture.completedFuture(0);
     return CompletableFuture.supplyAsync(() -> deliver(document));

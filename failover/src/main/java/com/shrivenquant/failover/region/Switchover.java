@@ -18,6 +18,7 @@ final class Switchover {
   private Switchover() {}
 
   static long run(RegionCoordinator c, String requestedBy) throws Exception {
+    long requested = System.nanoTime();
     var settings = c.settings();
     RegionState s = c.store().load().orElseThrow(() -> new IllegalStateException("region role unknown"));
     if (s.role() != RegionRole.ACTIVE) {
@@ -34,6 +35,7 @@ final class Switchover {
       OptionalLong handed = c.lease().handOver(settings.region(), epoch, settings.peerRegion());
       if (handed.isEmpty()) throw new IllegalStateException("the lease is no longer ours in epoch " + epoch);
       c.stopPublisher();
+      com.shrivenquant.failover.FailoverMetrics.switchoverHandedOver((System.nanoTime() - requested) / 1_000_000);
       log.warn("Switchover: {} handed the lease to {} in epoch {}", settings.region(), settings.peerRegion(),
           handed.getAsLong());
       return handed.getAsLong();

@@ -30,6 +30,8 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
+import kamon.Kamon;
+import kamon.metric.MeasurementUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
@@ -64,6 +66,11 @@ public final class StandbyApplier {
   // machine's in dev and tests; across regions it includes their clock offset).
   private final Recorder lag = new Recorder(3);
   private final Histogram lagTotal = new Histogram(3);
+  // The same figures for Prometheus (the Recorder above serves the operator route's interval).
+  private static final kamon.metric.Histogram LAG_METRIC = Kamon.histogram("sq.replication.lag",
+          "Journal write in the active region to commit in this standby region, per record",
+          MeasurementUnit.time().microseconds())
+      .withoutTags();
   private final DataSource journal;
   private final ConsumerSettings<String, byte[]> consumerSettings;
   private final String topic;
@@ -263,7 +270,11 @@ public final class StandbyApplier {
       lastAppliedAt.set(now);
       for (ConsumerRecord<String, byte[]> record : batch) {
         long written = RecordCodec.writeTimestamp(record);
-        if (written > 0) lag.recordValue(Math.max(1, (now - written) * 1000));
+        if (written > 0) {
+          long micros = Math.max(1, (now - written) * 1000);
+          lag.recordValue(micros);
+          LAG_METRIC.record(micros);
+        }
       }
     } catch (SQLException e) {
       throw new IllegalStateException("could not apply " + batch.size() + " records", e);
