@@ -151,8 +151,11 @@ class ContainerImageIT {
       LocalClusterLayout layout = LocalClusterLayout.allocate(
               1, new LocalClusterLayout.Journal(db.jdbcUrl(), db.user(), db.password()))
           .with("shrivenquant.engine.synthetic-instruments.count", "4");
+      // The launcher splits JDK_JAVA_OPTIONS like an @argfile: a value with spaces (a token line) is quoted.
       String options = layout.systemProperties(0).entrySet().stream()
-          .map(e -> "-D" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+          .map(e -> "-D" + e.getKey() + "=" + e.getValue())
+          .map(o -> o.contains(" ") ? "\"" + o + "\"" : o)
+          .collect(Collectors.joining(" "));
       Path log = WORK.resolve("node.log");
       Files.deleteIfExists(log);
       long started = System.nanoTime();
