@@ -27,12 +27,14 @@ public final class OrderLoadBenchmark {
   static final double P99_TARGET_MS = 10.0;
 
   record Options(int nodes, int warmup, int duration, double rate, List<Double> scan, int scanSeconds,
-      String heap, List<String> nodeOptions, boolean hot, boolean capacity) {
+      String heap, String gc, List<String> nodeOptions, boolean hot, boolean capacity) {
     static Options parse(String[] args) {
       int nodes = 1, warmup = 60, duration = 60, scanSeconds = 20;
       double rate = 2000;
       List<Double> scan = List.of(1000.0, 1500.0, 2000.0, 2500.0, 3000.0, 4000.0);
       String heap = "2g";
+      // The node's collector flags, replaceable as a whole (two collectors on one JVM are refused).
+      String gc = "-XX:+UseG1GC -XX:MaxGCPauseMillis=10";
       List<String> opts = new ArrayList<>();
       boolean hot = true, capacity = true;
       for (int i = 0; i < args.length; i++) {
@@ -45,13 +47,14 @@ public final class OrderLoadBenchmark {
           case "--scan" -> { scan = Arrays.stream(v.split(",")).map(Double::valueOf).toList(); i++; }
           case "--scan-seconds" -> { scanSeconds = Integer.parseInt(v); i++; }
           case "--node-heap" -> { heap = v; i++; }
+          case "--node-gc" -> { gc = v; i++; }
           case "--node-opt" -> { opts.add(v); i++; }
           case "--no-hot" -> hot = false;
           case "--no-capacity" -> capacity = false;
           default -> throw new IllegalArgumentException("unknown option " + args[i]);
         }
       }
-      return new Options(nodes, warmup, duration, rate, scan, scanSeconds, heap, opts, hot, capacity);
+      return new Options(nodes, warmup, duration, rate, scan, scanSeconds, heap, gc, opts, hot, capacity);
     }
   }
 
@@ -73,7 +76,8 @@ public final class OrderLoadBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    List<String> jvm = new ArrayList<>(List.of("-Xmx" + o.heap(), "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"));
+    List<String> jvm = new ArrayList<>(List.of("-Xmx" + o.heap()));
+    jvm.addAll(List.of(o.gc().trim().split("\\s+")));
     jvm.addAll(o.nodeOptions());
     EngineSettings engine = EngineSettings.fromConfig(ConfigFactory.load());
     List<String> symbols = new ArrayList<>(engine.instruments().keySet());
