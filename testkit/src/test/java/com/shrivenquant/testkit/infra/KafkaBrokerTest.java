@@ -94,7 +94,13 @@ class KafkaBrokerTest {
     assertTrue(meta.contains("cluster.id=" + broker.clusterId()), meta);
     assertTrue(broker.clusterId().matches("[A-Za-z0-9_][A-Za-z0-9_-]{21}"), broker.clusterId());
 
+    // The start line is seen on the child's output stream; its copy in the file may land a moment later.
     List<String> log = Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
+    for (long deadline = System.nanoTime() + 5_000_000_000L;
+        log.stream().noneMatch(l -> l.contains("Kafka Server started")) && System.nanoTime() < deadline; ) {
+      Thread.sleep(50);
+      log = Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
+    }
     assertTrue(log.stream().anyMatch(l -> l.contains("Kafka Server started")), "log file has the start line");
     assertTrue(log.stream().noneMatch(l -> l.contains(" INFO ") && !l.contains("KafkaRaftServer")),
         "quiet: no INFO but the start line\n" + String.join("\n", log));
