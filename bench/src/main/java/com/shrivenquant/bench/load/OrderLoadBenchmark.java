@@ -58,7 +58,8 @@ public final class OrderLoadBenchmark {
     }
   }
 
-  record Phase(String name, Spread spread, double rate, int seconds, OrderLoad.Interval result) {
+  record Phase(String name, Spread spread, double rate, int seconds, OrderLoad.Interval result,
+      CpuMeter.Usage cpu) {
     boolean held() {
       Histogram h = result.latency();
       return result.errors() == 0 && result.dropped() == 0 && h.getTotalCount() > 0
@@ -89,11 +90,12 @@ public final class OrderLoadBenchmark {
     log("starting PostgreSQL and " + o.nodes() + " node(s) ...");
     try (LocalRegion region = LocalRegion.start("bench", o.nodes(), Path.of("bench/target/run"), jvm, Map.of())) {
       List<java.net.URI> nodes = region.layout().httpBases();
-      run(nodes, symbols, "warm-up", Spread.ZIPF, Math.min(o.rate(), 1500), o.warmup(), 20);
-      phases.add(run(nodes, symbols, "at rate", Spread.ZIPF, o.rate(), o.duration(), 0));
-      if (o.hot()) phases.add(run(nodes, symbols, "at rate", Spread.HOT, o.rate(), o.duration(), 0));
-      phases.add(highest(nodes, symbols, Spread.ZIPF, o));
-      if (o.hot()) phases.add(highest(nodes, symbols, Spread.HOT, o));
+      CpuMeter cpu = new CpuMeter(region.nodes().stream().map(n -> n.pid()).toList());
+      run(nodes, symbols, cpu, "warm-up", Spread.ZIPF, Math.min(o.rate(), 1500), o.warmup(), 20);
+      phases.add(run(nodes, symbols, cpu, "at rate", Spread.ZIPF, o.rate(), o.duration(), 0));
+      if (o.hot()) phases.add(run(nodes, symbols, cpu, "at rate", Spread.HOT, o.rate(), o.duration(), 0));
+      phases.add(highest(nodes, symbols, cpu, Spread.ZIPF, o));
+      if (o.hot()) phases.add(highest(nodes, symbols, cpu, Spread.HOT, o));
       region.stopNodes();
       eventsPerTransaction = eventsPerTransaction(region);
       log("raw batched INSERT of the same rows, 8 connections, 10 rows per transaction ...");
@@ -113,6 +115,11 @@ public final class OrderLoadBenchmark {
     md.append("| phase | spread | orders/s offered | s | acked | errors | dropped | p50 ms | p99 ms | p99.9 ms | max ms |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Phase p : phases) md.append(p.row()).append('\n');
+    md.append("\nCPU per acked order by process (microseconds; 'other': kernel and the rest of the machine)\n\n");
+    md.append(CpuMeter.HEADER);
+    for (Phase p : phases)
+      md.append(p.cpu().row(p.name() + ", " + p.spread().name().toLowerCase() + " " + (long) p.rate() + "/s",
+          p.result().acked())).append('\n');
     md.append(String.format("%nMean events per journal transaction during the run: %.1f%n", eventsPerTransaction));
     md.append(String.format("Raw batched INSERT of the same rows (8 connections, 10 rows/transaction): %.0f rows/s%n",
         raw.rowsPerSecond()));
@@ -127,34 +134,40 @@ public final class OrderLoadBenchmark {
   }
 
   /** Steps up through the scan rates; the best rate that held is then run for the full duration. */
-  static Phase highest(List<java.net.URI> nodes, List<String> symbols, Spread spread, Options o)
+  static Phase highest(List<java.net.URI> nodes, List<String> symbols, CpuMeter cpu, Spread spread, Options o)
       throws InterruptedException {
     double best = 0;
     for (double rate : o.scan()) {
-      Phase step = run(nodes, symbols, "scan", spread, rate, o.scanSeconds(), 0);
+      Phase step = run(nodes, symbols, cpu, "scan", spread, rate, o.scanSeconds(), 0);
       if (!step.held()) break;
       best = rate;
     }
     if (best == 0) best = o.scan().get(0);
-    Phase confirm = run(nodes, symbols, "highest held", spread, best, o.duration(), 0);
+    Phase confirm = run(nodes, symbols, cpu, "highest held", spread, best, o.duration(), 0);
     return confirm;
   }
 
-  static Phase run(List<java.net.URI> nodes, List<String> symbols, String name, Spread spread,
-      double rate, int seconds, int ramp) throws InterruptedException {
+  static Phase run(List<java.net.URI> nodes, List<String> symbols, CpuMeter cpu, String name,
+      Spread spread, double rate, int seconds, int ramp) throws InterruptedException {
     log(String.format("%s: %s %.0f orders/s for %d s ...", name, spread.name().toLowerCase(), rate, seconds));
     OrderLoad load = new OrderLoad(new OrderLoad.Options(nodes, symbols, 10_000, rate, spread, 50,
         50_000, 64, ramp, System.nanoTime())).start();
     Thread.sleep((ramp + 1) * 1000L);
     load.sample(); // measure after the ramp
+    CpuMeter.Sample cpuStart = cpu.sample();
     for (int s = 1; s <= seconds; s++) {
       Thread.sleep(1000);
       if (s % 10 == 0) log(String.format("  %3d s: %s", s, summary(load.totals())));
     }
     OrderLoad.Interval result = load.sample();
+    CpuMeter.Usage used = CpuMeter.between(cpuStart, cpu.sample());
     load.close();
-    Phase p = new Phase(name, spread, rate, seconds, result);
-    log("  -> " + summary(result) + (p.held() ? "  (held)" : "  (not held)"));
+    Phase p = new Phase(name, spread, rate, seconds, result, used);
+    log("  -> " + summary(result) + (p.held() ? "  (held)" : "  (not held)") + String.format(
+        "; CPU per order: client %.0f, node %.0f, PostgreSQL %.0f, all %.0f us; %.2f cores busy",
+        1e6 * used.client() / Math.max(1, result.acked()), 1e6 * used.nodes() / Math.max(1, result.acked()),
+        1e6 * used.postgres() / Math.max(1, result.acked()), 1e6 * used.machineBusy() / Math.max(1, result.acked()),
+        used.machineBusy() / used.seconds()));
     return p;
   }
 
