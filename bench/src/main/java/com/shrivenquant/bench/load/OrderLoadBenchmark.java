@@ -1,5 +1,6 @@
 package com.shrivenquant.bench.load;
 
+import com.shrivenquant.cluster.NodeJvm;
 import com.shrivenquant.cluster.dev.LocalRegion;
 import com.shrivenquant.cluster.dev.OrderLoad;
 import com.shrivenquant.cluster.dev.OrderLoad.Spread;
@@ -34,7 +35,7 @@ public final class OrderLoadBenchmark {
       List<Double> scan = List.of(1000.0, 1500.0, 2000.0, 2500.0, 3000.0, 4000.0);
       String heap = "2g";
       // The node's collector flags, replaceable as a whole (two collectors on one JVM are refused).
-      String gc = "-XX:+UseG1GC -XX:MaxGCPauseMillis=10";
+      String gc = String.join(" ", NodeJvm.COLLECTOR);
       List<String> opts = new ArrayList<>();
       boolean hot = true, capacity = true;
       for (int i = 0; i < args.length; i++) {
@@ -77,7 +78,9 @@ public final class OrderLoadBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    List<String> jvm = new ArrayList<>(List.of("-Xmx" + o.heap()));
+    // NodeJvm.options(heap), with the collector flags as given
+    List<String> jvm = new ArrayList<>(NodeJvm.options(o.heap()));
+    jvm.removeAll(NodeJvm.COLLECTOR);
     jvm.addAll(List.of(o.gc().trim().split("\\s+")));
     jvm.addAll(o.nodeOptions());
     EngineSettings engine = EngineSettings.fromConfig(ConfigFactory.load());

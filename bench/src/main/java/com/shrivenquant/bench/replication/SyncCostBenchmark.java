@@ -42,7 +42,7 @@ public final class SyncCostBenchmark {
       for (String mode : List.of("async", "sync")) {
         log("round " + round + ", " + mode + ": starting both regions ...");
         try (DrillEnvironment env = DrillEnvironment.start(Files.createTempDirectory("sync-cost-"),
-            List.of("-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"), mode, 20)) {
+            com.shrivenquant.cluster.NodeJvm.options("512m"), mode, 20)) {
           List<String> symbols = new ArrayList<>();
           for (int n = 0; n < 20; n++) symbols.add(String.format("SYM%03d", n));
           OrderLoad warm = new OrderLoad(new OrderLoad.Options(env.region1OrderApi(), symbols, 10_000,

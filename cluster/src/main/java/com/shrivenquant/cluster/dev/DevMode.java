@@ -103,7 +103,7 @@ public final class DevMode {
   }
 
   static List<String> nodeJvmOptions(Options o) {
-    List<String> options = new ArrayList<>(List.of("-Xmx" + o.nodeHeap(), "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=10"));
+    List<String> options = new ArrayList<>(com.shrivenquant.cluster.NodeJvm.options(o.nodeHeap()));
     options.addAll(o.nodeOptions());
     return options;
   }

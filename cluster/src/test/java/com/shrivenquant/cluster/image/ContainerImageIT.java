@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.shrivenquant.cluster.NodeJvm;
 import com.shrivenquant.cluster.NodeMain;
 import com.shrivenquant.cluster.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.LocalPostgres;
@@ -57,12 +58,20 @@ class ContainerImageIT {
         c.hasPath(kamon) ? c.getInt(kamon) : 9095); // Kamon's endpoint: its default until wired
   }
 
+  /** The flags the entrypoint must carry: heap from the memory limit, and NodeJvm's collector. */
+  static List<String> entrypointFlags() {
+    List<String> flags = new ArrayList<>(List.of("-XX:InitialRAMPercentage=", "-XX:MaxRAMPercentage=",
+        "-XX:+ExitOnOutOfMemoryError"));
+    flags.addAll(NodeJvm.COLLECTOR);
+    return flags;
+  }
+
   @Test
   void imageHasTheNodesShape() {
     assertTrue(!VERSION.isEmpty(), "failsafe passes sq.image.version (cluster/pom.xml)");
     ImageChecks.Expected expected = new ImageChecks.Expected(NodeMain.class.getName(),
         "65532:65532", nodePorts(), VERSION,
-        List.of("-XX:MaxRAMPercentage=", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError"),
+        entrypointFlags(),
         List.of("shrivenquant-engine-" + VERSION + ".jar",
             "shrivenquant-replication-" + VERSION + ".jar",
             "shrivenquant-failover-" + VERSION + ".jar"),
@@ -120,7 +129,8 @@ class ContainerImageIT {
           WORK.resolve("java.log"), 60);
       assertEquals(0, version.exitCode(), version.output());
       assertTrue(version.output().contains("openjdk version \"17."), version.output());
-      for (String flag : List.of("MaxRAMPercentage += 70\\.0+", "UseG1GC += true",
+      for (String flag : List.of("MaxRAMPercentage += 70\\.0+", "InitialRAMPercentage += 70\\.0+",
+          "UseG1GC += true", "MaxGCPauseMillis += 20 ", "MaxTenuringThreshold += 1 ",
           "ExitOnOutOfMemoryError += true", "UseStringDeduplication += true")) {
         assertTrue(version.output().lines().anyMatch(l -> l.matches(".* " + flag + " .*")),
             flag + " in the JVM's final flags");
