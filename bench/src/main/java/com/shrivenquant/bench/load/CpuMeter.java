@@ -7,34 +7,34 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * CPU time by role on this Linux machine, from /proc: the load client (this JVM), the nodes (their
- * pids), PostgreSQL (every process named postgres: live backends, plus the postmaster's reaped
- * children), and the whole machine. Where an order's CPU goes is what bounds the rate 2 shared
- * cores can sustain.
+ * CPU time by process on this Linux machine, from /proc/PID/stat: the load client (this JVM), the
+ * nodes (their pids), PostgreSQL (every process named postgres: live backends, plus the
+ * postmaster's reaped children). Where an order's CPU goes bounds the rate 2 shared cores can
+ * sustain. (Not the machine-wide /proc/stat: in this VM its busy time came out below the sum of
+ * these processes' in some 20 s windows.)
  */
 final class CpuMeter {
   /** USER_HZ: the unit of /proc's CPU times on Linux. */
   private static final double TICKS_PER_SECOND = 100.0;
 
-  record Sample(long nanos, double client, double nodes, double postgres, double machineBusy) {}
+  record Sample(long nanos, double client, double nodes, double postgres) {}
 
-  /** Seconds of CPU by role and wall seconds between two samples, with cores for the machine. */
-  record Usage(double seconds, double client, double nodes, double postgres, double machineBusy) {
-    double other() {
-      return Math.max(0, machineBusy - client - nodes - postgres);
+  /** Seconds of CPU by process and wall seconds between two samples. */
+  record Usage(double seconds, double client, double nodes, double postgres) {
+    double total() {
+      return client + nodes + postgres;
     }
 
-    /** One markdown row: CPU microseconds per acked order by role, and cores busy. */
+    /** One markdown row: CPU microseconds per acked order by process, and the cores they kept busy. */
     String row(String phase, long acked) {
       double perOrder = acked == 0 ? 0 : 1e6 / acked;
-      return String.format("| %s | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |", phase, client * perOrder,
-          nodes * perOrder, postgres * perOrder, other() * perOrder, machineBusy * perOrder,
-          machineBusy / seconds);
+      return String.format("| %s | %.0f | %.0f | %.0f | %.0f | %.2f |", phase, client * perOrder,
+          nodes * perOrder, postgres * perOrder, total() * perOrder, total() / seconds);
     }
   }
 
-  static final String HEADER = "| phase | client us | node us | PostgreSQL us | other us | all us | cores busy |\n"
-      + "|---|---|---|---|---|---|---|\n";
+  static final String HEADER = "| phase | client us | node us | PostgreSQL us | together us | cores busy |\n"
+      + "|---|---|---|---|---|---|\n";
 
   private final List<Long> nodePids;
 
@@ -55,12 +55,12 @@ final class CpuMeter {
       throw new IllegalStateException("cannot list /proc", e);
     }
     return new Sample(System.nanoTime(), processSeconds(ProcessHandle.current().pid(), false), nodes,
-        postgres, machineBusySeconds());
+        postgres);
   }
 
   static Usage between(Sample a, Sample b) {
     return new Usage((b.nanos() - a.nanos()) / 1e9, b.client() - a.client(), b.nodes() - a.nodes(),
-        b.postgres() - a.postgres(), b.machineBusy() - a.machineBusy());
+        b.postgres() - a.postgres());
   }
 
   private static double processSeconds(long pid, boolean withReapedChildren) {
@@ -89,17 +89,5 @@ final class CpuMeter {
     long ticks = Long.parseLong(stat[13]) + Long.parseLong(stat[14]);
     if (withReapedChildren) ticks += Long.parseLong(stat[15]) + Long.parseLong(stat[16]);
     return ticks / TICKS_PER_SECOND;
-  }
-
-  private static double machineBusySeconds() {
-    try {
-      String[] cpu = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
-      long busy = 0;
-      // user nice system idle iowait irq softirq steal: all but idle and iowait
-      for (int i : new int[] {1, 2, 3, 6, 7, 8}) busy += Long.parseLong(cpu[i]);
-      return busy / TICKS_PER_SECOND;
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read /proc/stat", e);
-    }
   }
 }

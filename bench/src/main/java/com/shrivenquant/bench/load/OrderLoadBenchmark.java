@@ -118,7 +118,7 @@ public final class OrderLoadBenchmark {
     md.append("| phase | spread | orders/s offered | s | acked | errors | dropped | p50 ms | p99 ms | p99.9 ms | max ms |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Phase p : phases) md.append(p.row()).append('\n');
-    md.append("\nCPU per acked order by process (microseconds; 'other': kernel and the rest of the machine)\n\n");
+    md.append("\nCPU per acked order by process (microseconds; cores busy: the three together)\n\n");
     md.append(CpuMeter.HEADER);
     for (Phase p : phases)
       md.append(p.cpu().row(p.name() + ", " + p.spread().name().toLowerCase() + " " + (long) p.rate() + "/s",
@@ -167,10 +167,9 @@ public final class OrderLoadBenchmark {
     load.close();
     Phase p = new Phase(name, spread, rate, seconds, result, used);
     log("  -> " + summary(result) + (p.held() ? "  (held)" : "  (not held)") + String.format(
-        "; CPU per order: client %.0f, node %.0f, PostgreSQL %.0f, all %.0f us; %.2f cores busy",
+        "; CPU per order: client %.0f, node %.0f, PostgreSQL %.0f us",
         1e6 * used.client() / Math.max(1, result.acked()), 1e6 * used.nodes() / Math.max(1, result.acked()),
-        1e6 * used.postgres() / Math.max(1, result.acked()), 1e6 * used.machineBusy() / Math.max(1, result.acked()),
-        used.machineBusy() / used.seconds()));
+        1e6 * used.postgres() / Math.max(1, result.acked())));
     return p;
   }
 
