@@ -25,6 +25,11 @@ final class CpuMeter {
       return client + nodes + postgres;
     }
 
+    String perOrder(long acked) {
+      double k = acked == 0 ? 0 : 1e6 / acked;
+      return String.format("client %.0f, node %.0f, PostgreSQL %.0f us", client * k, nodes * k, postgres * k);
+    }
+
     /** One markdown row: CPU microseconds per acked order by process, and the cores they kept busy. */
     String row(String phase, long acked) {
       double perOrder = acked == 0 ? 0 : 1e6 / acked;

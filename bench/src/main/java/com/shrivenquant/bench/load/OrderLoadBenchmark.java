@@ -166,10 +166,8 @@ public final class OrderLoadBenchmark {
     CpuMeter.Usage used = CpuMeter.between(cpuStart, cpu.sample());
     load.close();
     Phase p = new Phase(name, spread, rate, seconds, result, used);
-    log("  -> " + summary(result) + (p.held() ? "  (held)" : "  (not held)") + String.format(
-        "; CPU per order: client %.0f, node %.0f, PostgreSQL %.0f us",
-        1e6 * used.client() / Math.max(1, result.acked()), 1e6 * used.nodes() / Math.max(1, result.acked()),
-        1e6 * used.postgres() / Math.max(1, result.acked())));
+    log("  -> " + summary(result) + (p.held() ? "  (held)" : "  (not held)")
+        + "; CPU per order: " + used.perOrder(result.acked()));
     return p;
   }
 
