@@ -22,8 +22,13 @@ public final class NodeJvm {
 
   /** A node's options with a fixed heap of {@code heap} (a -Xmx value such as {@code 2g}). */
   public static List<String> options(String heap) {
+    return options(heap, COLLECTOR);
+  }
+
+  /** The same with other collector flags (benchmarks comparing collectors). */
+  public static List<String> options(String heap, List<String> collector) {
     List<String> options = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"));
-    options.addAll(COLLECTOR);
+    options.addAll(collector);
     return options;
   }
 

@@ -78,10 +78,7 @@ public final class OrderLoadBenchmark {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    // NodeJvm.options(heap), with the collector flags as given
-    List<String> jvm = new ArrayList<>(NodeJvm.options(o.heap()));
-    jvm.removeAll(NodeJvm.COLLECTOR);
-    jvm.addAll(List.of(o.gc().trim().split("\\s+")));
+    List<String> jvm = new ArrayList<>(NodeJvm.options(o.heap(), List.of(o.gc().trim().split("\\s+"))));
     jvm.addAll(o.nodeOptions());
     EngineSettings engine = EngineSettings.fromConfig(ConfigFactory.load());
     List<String> symbols = new ArrayList<>(engine.instruments().keySet());
