@@ -1,9 +1,9 @@
 package com.shrivenquant.bench.load;
 
 import com.shrivenquant.cluster.NodeJvm;
-import com.shrivenquant.cluster.dev.LocalRegion;
-import com.shrivenquant.cluster.dev.OrderLoad;
-import com.shrivenquant.cluster.dev.OrderLoad.Spread;
+import com.shrivenquant.local.dev.LocalRegion;
+import com.shrivenquant.local.dev.OrderLoad;
+import com.shrivenquant.local.dev.OrderLoad.Spread;
 import com.shrivenquant.engine.EngineSettings;
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;

@@ -1,8 +1,8 @@
 package com.shrivenquant.bench.replication;
 
-import com.shrivenquant.cluster.dev.OrderLoad;
-import com.shrivenquant.cluster.dev.OrderLoad.Spread;
-import com.shrivenquant.cluster.drill.DrillEnvironment;
+import com.shrivenquant.local.dev.OrderLoad;
+import com.shrivenquant.local.dev.OrderLoad.Spread;
+import com.shrivenquant.local.drill.DrillEnvironment;
 import java.nio.file.Files;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;

@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.drill;
+package com.shrivenquant.local.drill;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;

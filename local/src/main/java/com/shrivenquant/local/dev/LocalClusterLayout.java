@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.dev;
+package com.shrivenquant.local.dev;
 
 import com.shrivenquant.cluster.ops.OperatorRole;
 import com.shrivenquant.cluster.ops.TokenStore;

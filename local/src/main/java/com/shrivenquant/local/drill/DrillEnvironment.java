@@ -1,11 +1,11 @@
-package com.shrivenquant.cluster.drill;
+package com.shrivenquant.local.drill;
 
+import com.shrivenquant.local.NodeProcess;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.shrivenquant.cluster.NodeMain;
-import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.engine.persistence.JournalSchema;
 import com.shrivenquant.failover.routing.RoutingEndpoint;
 import com.shrivenquant.failover.verify.JournalDigests;
@@ -65,7 +65,7 @@ public final class DrillEnvironment implements AutoCloseable {
     void start() {
       nodes.clear();
       for (int i = 0; i < layout.size(); i++) {
-        nodes.add(ChildJvm.builder(name + "-node-" + (i + 1), NodeMain.class)
+        nodes.add(NodeProcess.builder(name + "-node-" + (i + 1))
             .jvmOptions(nodeJvmOptions.toArray(String[]::new))
             .systemProperties(layout.systemProperties(i))
             .logDirectory(logs)

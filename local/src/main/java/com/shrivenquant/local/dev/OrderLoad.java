@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.dev;
+package com.shrivenquant.local.dev;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;

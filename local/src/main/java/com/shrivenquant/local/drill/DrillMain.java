@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.drill;
+package com.shrivenquant.local.drill;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -56,7 +56,14 @@ public final class DrillMain {
 
   public static void main(String[] args) throws Exception {
     Options o = Options.parse(args);
-    List<DrillRun.Result> results = run(o, DrillMain::say);
+    List<DrillRun.Result> results;
+    try {
+      results = run(o, DrillMain::say);
+    } catch (Exception | Error e) {
+      e.printStackTrace();
+      System.exit(1);
+      return;
+    }
     System.out.println();
     System.out.println(table(results));
     if (o.json()) {

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.cluster.ops.OperatorApiClient;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;

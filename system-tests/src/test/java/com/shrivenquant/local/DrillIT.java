@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.drill;
+package com.shrivenquant.local.drill;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

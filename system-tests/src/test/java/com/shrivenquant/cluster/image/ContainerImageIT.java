@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.NodeJvm;
 import com.shrivenquant.cluster.NodeMain;
-import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

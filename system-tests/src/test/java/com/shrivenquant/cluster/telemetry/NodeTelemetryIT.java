@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
 import com.shrivenquant.cluster.NodeMain;
-import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.cluster.http.OrderApiClient;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.lease.JdbcPrimacyLease;

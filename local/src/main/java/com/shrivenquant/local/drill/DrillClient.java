@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.drill;
+package com.shrivenquant.local.drill;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

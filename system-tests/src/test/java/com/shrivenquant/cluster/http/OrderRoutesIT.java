@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.NodeMain;
 import com.shrivenquant.cluster.NodeMain.Node;
-import com.shrivenquant.cluster.dev.LocalClusterLayout;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
 import java.net.http.HttpResponse;
