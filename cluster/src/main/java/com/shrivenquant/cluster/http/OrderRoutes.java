@@ -3,8 +3,6 @@ package com.shrivenquant.cluster.http;
 import static akka.http.javadsl.server.PathMatchers.segment;
 
 import akka.http.javadsl.model.ContentTypes;
-import akka.http.javadsl.model.HttpEntities;
-import akka.http.javadsl.model.HttpEntity;
 import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCode;
 import akka.http.javadsl.model.StatusCodes;
@@ -333,7 +331,7 @@ public final class OrderRoutes extends AllDirectives {
   }
 
   static HttpResponse errorResponse(StatusCode status, String code, String message) {
-    return json(status, Map.of("error", code, "message", message));
+    return ApiError.response(status, code, message);
   }
 
   private Route error(StatusCode status, String code, String message) {
@@ -375,20 +373,6 @@ public final class OrderRoutes extends AllDirectives {
                     : complete(
                         errorResponse(StatusCodes.BAD_REQUEST, "bad_request", r.message())))
         .build()
-        .withFallback(RejectionHandler.defaultHandler())
-        .mapRejectionResponse(
-            response -> {
-              HttpEntity entity = response.entity();
-              if (entity instanceof HttpEntity.Strict strict
-                  && !entity.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
-                String text = strict.getData().utf8String();
-                String code = response.status().reason().toLowerCase().replace(' ', '_');
-                return response.withEntity(
-                    HttpEntities.create(
-                        ContentTypes.APPLICATION_JSON,
-                        OrderJson.write(Map.of("error", code, "message", text))));
-              }
-              return response;
-            });
+        .withFallback(ApiError.inThisShape(RejectionHandler.defaultHandler()));
   }
 }

@@ -6,9 +6,9 @@ import akka.http.javadsl.model.HttpResponse;
 import akka.http.javadsl.model.StatusCode;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.util.Map;
+import com.shrivenquant.cluster.http.ApiError;
 
-/** JSON bodies of the operator API: documents, and errors as {@code {"error", "message"}} like the order API's. */
+/** JSON bodies of the operator API: documents, and errors in the order API's shape. */
 final class OperatorJson {
   static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,8 +28,8 @@ final class OperatorJson {
     return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
   }
 
-  /** @param code machine-readable, snake case: unauthorized, forbidden, conflict, ... */
+  /** The node's one error shape ({@link ApiError}). */
   static HttpResponse error(StatusCode status, String code, String message) {
-    return json(status, Map.of("error", code, "message", message));
+    return ApiError.response(status, code, message);
   }
 }
