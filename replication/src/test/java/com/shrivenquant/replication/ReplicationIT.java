@@ -3,7 +3,6 @@ package com.shrivenquant.replication;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
@@ -17,6 +16,7 @@ import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
 import com.shrivenquant.engine.instrument.OrderEntry;
 import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.JournalPublisher;
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.KafkaExtension;
 import com.shrivenquant.testkit.PostgresExtension;
 import com.shrivenquant.testkit.infra.FreePorts;
@@ -103,11 +103,10 @@ class ReplicationIT {
       org.HdrHistogram.Histogram lag = applier.lagSinceLastCall();
       // drain() completes when the last batch's offsets are committed; that batch's lags are
       // recorded just after the commit, so both counts may still be moving for a moment.
-      long settle = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (lag.getTotalCount() != exportedLagCount() - exportedBefore && System.nanoTime() < settle) {
-        Thread.sleep(20);
+      Eventually.await("the last batch's lags recorded and exported", Duration.ofSeconds(5), () -> {
         lag.add(applier.lagSinceLastCall());
-      }
+        return lag.getTotalCount() == exportedLagCount() - exportedBefore;
+      });
       System.out.printf("ReplicationIT: %d events from %d concurrent writers replicated; lag (write in"
               + " region 1 -> commit in region 2, includes the backlog of a publisher started after"
               + " the writes) p50 %d ms, max %d ms%n",
@@ -138,8 +137,8 @@ class ReplicationIT {
       OrderRequest late = OrderRequest.limit("late", "late-1", Side.BUY, 10_000, 1, TimeInForce.GTC);
       assertInstanceOf(Placed.class, entry1.place(symbol(0), late).toCompletableFuture().get(10, TimeUnit.SECONDS));
       awaitRows(region2, before, Duration.ofSeconds(5));
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-      while (region2.countRows("replication_refused") == 0 && System.nanoTime() < deadline) Thread.sleep(50);
+      Eventually.await("the stale record refused", Duration.ofSeconds(30),
+          () -> region2.countRows("replication_refused") > 0);
       assertEquals(1, region2.countRows("replication_refused"), "the stale-epoch record is reported");
       assertEquals(before, region2.countRows("event_journal"), "and nothing of it reaches the journal");
     } finally {
@@ -193,25 +192,17 @@ class ReplicationIT {
       rs.next();
       max = rs.getLong(1);
     }
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
+    Eventually.await("publisher at ordering " + max, timeout, () -> {
       try (Connection c = region1.dataSource().getConnection();
           ResultSet rs = c.createStatement().executeQuery(
               "SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position")) {
         rs.next();
-        if (rs.getLong(1) >= max) return;
+        return rs.getLong(1);
       }
-      assertTrue(System.nanoTime() < deadline, "publisher did not reach ordering " + max);
-      Thread.sleep(20);
-    }
+    }, at -> at >= max);
   }
 
   static void awaitRows(PostgresExtension region, long rows, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (region.countRows("event_journal") < rows) {
-      assertTrue(System.nanoTime() < deadline,
-          "replica has " + region.countRows("event_journal") + " of " + rows + " rows");
-      Thread.sleep(50);
-    }
+    Eventually.await(rows + " rows in the replica", timeout, () -> region.countRows("event_journal"), n -> n >= rows);
   }
 }

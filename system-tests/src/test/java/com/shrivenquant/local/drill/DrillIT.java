@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.shrivenquant.testkit.Eventually;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
@@ -106,8 +108,9 @@ class DrillIT {
   @Order(3)
   void replicationStatusShowsEachStage() throws Exception {
     try (DrillClient client = new DrillClient(env.routerUrl(), List.of("ACME", "SYM000"), 2, 40, "status").start()) {
-      Thread.sleep(3000);
-      JsonNode standby = env.region2.get("/failover/replication");
+      JsonNode standby = Eventually.await("region 2 applying with lag samples", Duration.ofSeconds(30),
+          () -> env.region2.get("/failover/replication"),
+          r -> r.path("applied").asLong() > 0 && r.path("lagSamples").asLong() > 0);
       System.out.println("drill-it | region-2 replication: " + standby);
       assertEquals("STANDBY", standby.path("role").asText());
       assertTrue(standby.path("applying").asBoolean());
@@ -116,8 +119,9 @@ class DrillIT {
       assertFalse(standby.path("publishing").asBoolean());
       client.stopAndAwait(java.time.Duration.ofSeconds(10));
     }
-    Thread.sleep(1000);
-    JsonNode active = env.region1.get("/failover/replication");
+    JsonNode active = Eventually.await("the idle active region's journal all published", Duration.ofSeconds(30),
+        () -> env.region1.get("/failover/replication"),
+        r -> r.path("journalHead").asLong() == r.path("publishedUpTo").asLong());
     System.out.println("drill-it | region-1 replication: " + active);
     assertEquals("ACTIVE", active.path("role").asText());
     assertTrue(active.path("publishing").asBoolean());
