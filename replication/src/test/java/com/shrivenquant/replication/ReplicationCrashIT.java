@@ -123,9 +123,14 @@ class ReplicationCrashIT {
     replicates("after the standby PostgreSQL's restart");
     assertEquals(List.of(), writers.stopAndJoin());
 
+    // However many rows the writers got in, region 2 must keep catching up until it has them all:
+    // a stall of 30 s fails.
     long rows = region1.countRows("event_journal");
-    Eventually.await("all " + rows + " rows in region 2", Duration.ofSeconds(90),
-        () -> db2.countRows("event_journal"), n -> n >= rows);
+    for (long seen = db2Rows(); seen < rows; ) {
+      long from = seen;
+      seen = Eventually.await("region 2 catching up from " + from + " of " + rows + " rows",
+          Duration.ofSeconds(30), ReplicationCrashIT::db2Rows, n -> n > from);
+    }
     Map<String, byte[]> source = JournalFixtures.payloads(region1.dataSource());
     Map<String, byte[]> replica = JournalFixtures.payloads(db2.dataSource());
     assertEquals(source.keySet(), replica.keySet(), "no gap");
