@@ -2,13 +2,8 @@ package com.shrivenquant.engine.core;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +12,10 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The plain-Java core of one instrument: book, pre-trade risk, positions, order records and
- * idempotency memory. Deterministic: the same commands in the same order give the same state,
- * which is what event-sourced replay and cross-region digests rely on.
+ * The plain-Java core of one instrument: book, pre-trade risk, positions ({@link Positions}),
+ * order records and idempotency memory ({@link OrderRecords}). Deterministic: the same commands
+ * in the same order give the same state, which is what event-sourced replay and cross-region
+ * digests rely on.
  *
  * <p>Live path and replay share one code path: {@link #place} is {@link #riskCheck} followed by
  * {@link #applyAccepted} or {@link #applyRejected}; an event-sourced caller persists that
@@ -45,31 +41,21 @@ public final class InstrumentEngine {
     /** Completed order records remembered per instrument unless configured otherwise. */
     public static final int DEFAULT_RETAINED_COMPLETED_ORDERS = 50_000;
     /** Version of the format {@link #snapshotBytes()} writes: its first four bytes. */
-    public static final int BINARY_FORMAT = 1;
+    public static final int BINARY_FORMAT = BinarySnapshotCodec.FORMAT;
 
     private final String instrument;
     private final long referencePrice;
     private RiskLimits limits;
 
-    private final OrderBook book = new OrderBook();
-    private final LongHashMap<OrderRecord> orders = new LongHashMap<>(1024);
-    private final HashMap<ClientKey, OrderRecord> byClientId = new HashMap<>();
-    private final HashMap<String, PositionState> positions = new HashMap<>();
-    private long nextOrderId = 1;
-    private long lastTradePrice; // 0 = no trade yet
-    private long accepted;
-    private long rejected;
-    private final long[] rejectedByReason = new long[RejectReason.values().length];
-
-    /** Bound on the completed records kept in {@link #orders} / {@link #byClientId}. */
-    private final int retainedCompletedOrders;
-    /**
-     * Completed records, oldest completion first. Holds every retained completed record, plus
-     * possibly some already {@link OrderRecord#forgotten} ones (see {@link #forget}), which are
-     * skipped; {@link #completedRetained} counts only the former.
-     */
-    private final ArrayDeque<OrderRecord> completed = new ArrayDeque<>();
-    private int completedRetained;
+    // Package-private for the snapshot codecs, which write and restore them.
+    final OrderBook book = new OrderBook();
+    final OrderRecords records;
+    final Positions positions = new Positions();
+    long nextOrderId = 1;
+    long lastTradePrice; // 0 = no trade yet
+    long accepted;
+    long rejected;
+    final long[] rejectedByReason = new long[RejectReason.values().length];
 
     /** An engine remembering the last {@value #DEFAULT_RETAINED_COMPLETED_ORDERS} completed orders. */
     public InstrumentEngine(String instrument, long referencePrice, RiskLimits limits) {
@@ -88,14 +74,14 @@ public final class InstrumentEngine {
         this.instrument = instrument;
         this.referencePrice = referencePrice;
         this.limits = Objects.requireNonNull(limits, "limits");
-        this.retainedCompletedOrders = retainedCompletedOrders;
+        this.records = new OrderRecords(retainedCompletedOrders);
     }
 
     // ---------------------------------------------------------------- commands
 
     /** Places an order: idempotent on (account, clientOrderId), then risk check, then match. */
     public Outcome place(OrderRequest r) {
-        OrderRecord seen = byClientId.get(new ClientKey(r.account(), r.clientOrderId()));
+        OrderRecord seen = records.byClientId(r.account(), r.clientOrderId());
         if (seen != null) return seen.outcome;
         Optional<RejectReason> reject = riskCheck(r);
         if (reject.isPresent()) return reject(r, reject.get());
@@ -136,17 +122,17 @@ public final class InstrumentEngine {
                     + expectedOrderId + " but the next id is " + nextOrderId);
         }
         ClientKey key = new ClientKey(r.account(), r.clientOrderId());
-        OrderRecord previous = byClientId.get(key);
+        OrderRecord previous = records.byClientId(key);
         if (previous != null && previous.open()) {
             throw new IllegalStateException(instrument + ": clientOrderId already used by open order: " + key);
         }
         if (r.type() == OrderType.LIMIT && effectivePrice != r.price()) {
             throw new IllegalArgumentException("a limit order matches at its own price");
         }
-        if (previous != null) forget(previous);
+        if (previous != null) records.forget(previous);
         long orderId = nextOrderId++;
         accepted++;
-        PositionState taker = positionState(r.account());
+        PositionState taker = positions.getOrCreate(r.account());
         // One String instance per account, shared by its records, book entries and fills: less
         // memory, and a snapshot finds an account's index without reading the string.
         String account = taker.account;
@@ -159,8 +145,8 @@ public final class InstrumentEngine {
         for (Fill f : m.fills()) {
             long q = f.quantity();
             long notional = f.price() * q; // cannot overflow: the maker's notional passed the risk check
-            OrderRecord maker = orders.get(f.makerOrderId());
-            PositionState mp = positionState(f.makerAccount());
+            OrderRecord maker = records.byOrderId(f.makerOrderId());
+            PositionState mp = positions.getOrCreate(f.makerAccount());
             if (takerBuys) {
                 taker.bought(q, notional);
                 mp.sold(q, notional);
@@ -175,7 +161,7 @@ public final class InstrumentEngine {
             if (maker.remaining == 0) {
                 maker.status = OrderStatus.FILLED;
                 mp.openOrders--;
-                complete(maker);
+                records.complete(maker);
             } else {
                 maker.status = OrderStatus.PARTIALLY_FILLED;
             }
@@ -199,9 +185,8 @@ public final class InstrumentEngine {
         rec.status = status;
         rec.outcome = new Outcome(orderId, account, r.clientOrderId(), status, null, m.fills(),
                 m.filledQuantity(), resting, m.cancelledQuantity());
-        orders.put(orderId, rec);
-        byClientId.put(key, rec);
-        if (resting == 0) complete(rec);
+        records.addAccepted(rec);
+        if (resting == 0) records.complete(rec);
         return rec.outcome;
     }
 
@@ -217,21 +202,21 @@ public final class InstrumentEngine {
     private Outcome reject(OrderRequest r, RejectReason reason) {
         Objects.requireNonNull(reason, "reason");
         ClientKey key = new ClientKey(r.account(), r.clientOrderId());
-        OrderRecord previous = byClientId.get(key);
+        OrderRecord previous = records.byClientId(key);
         if (previous != null) {
             if (previous.open()) {
                 throw new IllegalStateException(instrument + ": clientOrderId already used by open order: " + key);
             }
-            forget(previous);
+            records.forget(previous);
         }
         OrderRecord rec = new OrderRecord(0, key, r, 0);
         rec.status = OrderStatus.REJECTED;
         rec.rejectReason = reason;
         rec.outcome = Outcome.rejected(r, reason);
-        byClientId.put(key, rec);
+        records.addRejected(rec);
         rejected++;
         rejectedByReason[reason.ordinal()]++;
-        complete(rec);
+        records.complete(rec);
         return rec.outcome;
     }
 
@@ -240,7 +225,7 @@ public final class InstrumentEngine {
      * that completed and has since been forgotten (see the class comment) is UNKNOWN_ORDER.
      */
     public CancelResult cancel(String account, long orderId) {
-        OrderRecord rec = orders.get(orderId);
+        OrderRecord rec = records.byOrderId(orderId);
         if (rec == null) return CancelResult.of(CancelResult.Status.UNKNOWN_ORDER, orderId);
         // Ownership first, so another account learns nothing about the order's state.
         if (!rec.account.equals(account)) return CancelResult.of(CancelResult.Status.WRONG_ACCOUNT, orderId);
@@ -255,41 +240,16 @@ public final class InstrumentEngine {
         rec.cancelled += rec.remaining;
         rec.remaining = 0;
         rec.status = OrderStatus.CANCELLED;
-        complete(rec);
+        records.complete(rec);
         return new CancelResult(CancelResult.Status.CANCELLED, orderId, out, out.remainingQuantity());
     }
 
     /** Cancel by the client's own id; a rejected request was never open. */
     public CancelResult cancelByClientId(String account, String clientOrderId) {
-        OrderRecord rec = byClientId.get(new ClientKey(account, clientOrderId));
+        OrderRecord rec = records.byClientId(account, clientOrderId);
         if (rec == null) return CancelResult.of(CancelResult.Status.UNKNOWN_ORDER, 0);
         if (rec.orderId == 0) return CancelResult.of(CancelResult.Status.NOT_OPEN, 0);
         return cancel(account, rec.orderId);
-    }
-
-    /** Records that rec can no longer change; forgets the oldest completed record beyond the bound. */
-    private void complete(OrderRecord rec) {
-        completed.addLast(rec);
-        if (++completedRetained > retainedCompletedOrders) evictOldestCompleted();
-    }
-
-    private void evictOldestCompleted() {
-        OrderRecord oldest;
-        do {
-            oldest = completed.pollFirst();
-        } while (oldest.forgotten);
-        forget(oldest);
-    }
-
-    /**
-     * Removes a retained completed record from the order and clientOrderId maps. When it is not
-     * the oldest it stays in {@link #completed}, marked, until it reaches the front: no scan.
-     */
-    private void forget(OrderRecord rec) {
-        rec.forgotten = true;
-        byClientId.remove(rec.key);
-        if (rec.orderId != 0) orders.remove(rec.orderId);
-        completedRetained--;
     }
 
     /** Limits apply to decisions from now on; replayed decisions are not re-checked. */
@@ -321,12 +281,12 @@ public final class InstrumentEngine {
 
     /** The configured bound on remembered completed order records. */
     public int retainedCompletedOrders() {
-        return retainedCompletedOrders;
+        return records.retainedCompletedOrders();
     }
 
     /** How many completed order records are remembered now (at most {@link #retainedCompletedOrders()}). */
     public int completedOrdersInMemory() {
-        return completedRetained;
+        return records.completedRetained();
     }
 
     /** The id the next accepted order gets. */
@@ -335,17 +295,17 @@ public final class InstrumentEngine {
     }
 
     public Optional<OrderView> order(long orderId) {
-        OrderRecord rec = orders.get(orderId);
+        OrderRecord rec = records.byOrderId(orderId);
         return rec == null ? Optional.empty() : Optional.of(rec.view());
     }
 
     public Optional<OrderView> orderByClientId(String account, String clientOrderId) {
-        OrderRecord rec = byClientId.get(new ClientKey(account, clientOrderId));
+        OrderRecord rec = records.byClientId(account, clientOrderId);
         return rec == null ? Optional.empty() : Optional.of(rec.view());
     }
 
     public Optional<Outcome> previousOutcome(String account, String clientOrderId) {
-        OrderRecord rec = byClientId.get(new ClientKey(account, clientOrderId));
+        OrderRecord rec = records.byClientId(account, clientOrderId);
         return rec == null ? Optional.empty() : Optional.of(rec.outcome);
     }
 
@@ -371,16 +331,12 @@ public final class InstrumentEngine {
     }
 
     public PositionView position(String account) {
-        PositionState p = positions.get(account);
-        return p == null ? PositionView.empty(account) : p.view();
+        return positions.view(account);
     }
 
     /** Every account that traded or has open orders, sorted by account. */
     public List<PositionView> positions() {
-        List<PositionView> out = new ArrayList<>(positions.size());
-        for (PositionState p : positions.values()) out.add(p.view());
-        out.sort(Comparator.comparing(PositionView::account));
-        return out;
+        return positions.views();
     }
 
     public OptionalLong lastTradePrice() {
@@ -411,17 +367,7 @@ public final class InstrumentEngine {
      * size: an event-sourced caller should persist {@link #snapshotBytes()} instead.
      */
     public EngineSnapshot snapshot() {
-        List<RestingOrder> resting = book.restingOrders();
-        OrderRecord[] open = new OrderRecord[resting.size()];
-        for (int i = 0; i < open.length; i++) open[i] = orders.get(resting.get(i).orderId());
-        Arrays.sort(open, BY_ORDER_ID);
-        List<EngineSnapshot.OrderEntry> entries = new ArrayList<>(open.length + completedRetained);
-        for (OrderRecord rec : open) entries.add(rec.entry());
-        for (OrderRecord rec : completed) {
-            if (!rec.forgotten) entries.add(rec.entry());
-        }
-        return new EngineSnapshot(EngineSnapshot.CURRENT_FORMAT, instrument, nextOrderId, lastTradePrice,
-                accepted, rejected, rejectedByReason(), resting, positions(), entries);
+        return RecordSnapshotCodec.write(this);
     }
 
     /** {@link #restore(EngineSnapshot, long, RiskLimits, int)} with the default retention. */
@@ -447,157 +393,16 @@ public final class InstrumentEngine {
      */
     public static InstrumentEngine restore(EngineSnapshot s, long referencePrice, RiskLimits limits,
                                            int retainedCompletedOrders) {
-        if (s.formatVersion() != EngineSnapshot.CURRENT_FORMAT && s.formatVersion() != EngineSnapshot.FORMAT_UNBOUNDED) {
-            throw new IllegalArgumentException("unsupported snapshot format " + s.formatVersion());
-        }
-        InstrumentEngine e = new InstrumentEngine(s.instrument(), referencePrice, limits, retainedCompletedOrders);
-        e.nextOrderId = s.nextOrderId();
-        e.lastTradePrice = s.lastTradePrice();
-        e.accepted = s.accepted();
-        e.rejected = s.rejected();
-        s.rejectedByReason().forEach((reason, n) -> e.rejectedByReason[reason.ordinal()] = n);
-        int open = 0;
-        for (EngineSnapshot.OrderEntry entry : s.orders()) {
-            OrderRecord rec = OrderRecord.from(entry.order(), entry.originalOutcome());
-            e.restoreRecord(rec);
-            if (rec.open()) open++;
-        }
-        while (e.completedRetained > retainedCompletedOrders) e.evictOldestCompleted();
-        for (PositionView p : s.positions()) e.positions.put(p.account(), PositionState.from(p));
-        for (RestingOrder o : s.restingOrders()) {
-            OrderRecord rec = e.orders.get(o.orderId());
-            if (rec == null || rec.remaining != o.remainingQuantity() || !rec.account.equals(o.account())
-                    || !rec.clientOrderId.equals(o.clientOrderId()) || rec.side != o.side()
-                    || rec.effectivePrice != o.price() || rec.quantity != o.originalQuantity()) {
-                throw new IllegalArgumentException("resting order " + o.orderId() + " does not match its order record");
-            }
-            e.book.restore(o.orderId(), o.side(), o.price(), o.originalQuantity(), o.remainingQuantity(), rec.account,
-                    rec.clientOrderId, rec);
-        }
-        if (open != s.restingOrders().size()) {
-            throw new IllegalArgumentException(open + " open order records but " + s.restingOrders().size()
-                    + " resting orders");
-        }
-        return e;
+        return RecordSnapshotCodec.read(s, referencePrice, limits, retainedCompletedOrders);
     }
 
     /**
-     * The full state in a compact binary form, written in one pass straight from the live
-     * structures: no intermediate objects, one byte array of about 25 bytes plus the clientOrderId
-     * per open or retained completed order, and 4-8 per fill. Deterministic: equal states give equal
-     * bytes, so it is also what {@link #stateDigest()} hashes. Restored by {@link #restoreBytes}.
-     * Costs O(open orders + retained completed records + accounts log accounts).
-     *
-     * <p>Format {@value #BINARY_FORMAT}. Notation: {@code u} = unsigned LEB128 varint (7 bits a
-     * byte, low first; a negative long takes 10 bytes), {@code s} = zigzag varint, {@code b} =
-     * one byte, {@code str} = u byte length then UTF-8 (an unpaired surrogate as its three-byte
-     * form), {@code acct} = u index into the account table, which starts empty; the index equal to
-     * the table's size is followed by a str and adds it (so an account is spelled out once, where
-     * it first occurs). Enums are stable codes, not ordinals (see {@link Codes}); an optional
-     * reject reason is 0 for none, else code + 1.
-     * <pre>
-     *   int32 big-endian  format version
-     *   str   instrument
-     *   u     nextOrderId, lastTradePrice (0 = none), accepted, rejected
-     *   u     R; then R x u: rejected count per reject reason code 0..R-1
-     *   u     P; then P positions, by account: acct, s net, u bought, u sold, u buyNotional,
-     *                              u sellNotional, u openBuy, u openSell, u openOrders
-     *   u     O; then O open order records, in book priority order: bids best price first, then
-     *            asks best price first, in time priority within a price (this list is the book)
-     *   u     C; then C retained completed records, oldest completion first
-     *   record:  u orderId (0 if rejected), acct, str clientOrderId, b side, b type, b timeInForce,
-     *            u price, u effectivePrice, u quantity, u filled, u remaining, u cancelled,
-     *            b status, b rejectReason,
-     *            original outcome: b status, b rejectReason, u filled, u remaining, u cancelled,
-     *            u F; then F fills: u makerOrderId, acct makerAccount, u price, u quantity
-     * </pre>
-     * An outcome's order id, account and clientOrderId, and each of its fills' taker order id,
-     * taker account and taker side, are the record's. A resting order is its record: the record's
-     * id, account, clientOrderId, side, effectivePrice (= its limit price), quantity (original)
-     * and remaining.
+     * The full state in a compact binary form ({@link BinarySnapshotCodec} describes format
+     * {@value #BINARY_FORMAT}). Deterministic: equal states give equal bytes, so it is also what
+     * {@link #stateDigest()} hashes. Restored by {@link #restoreBytes}.
      */
     public byte[] snapshotBytes() {
-        return writeState().toByteArray();
-    }
-
-    private ByteWriter writeState() {
-        int records = book.orderCount() + completedRetained;
-        ByteWriter out = new ByteWriter(128 + 48 * positions.size() + 64 * records);
-        out.int32(BINARY_FORMAT);
-        out.string(instrument);
-        out.uvarint(nextOrderId);
-        out.uvarint(lastTradePrice);
-        out.uvarint(accepted);
-        out.uvarint(rejected);
-        out.uvarint(Codes.REJECT_REASONS.length);
-        for (RejectReason r : Codes.REJECT_REASONS) out.uvarint(rejectedByReason[r.ordinal()]);
-
-        AccountTable accounts = new AccountTable();
-        PositionState[] byAccount = positions.values().toArray(new PositionState[0]);
-        Arrays.sort(byAccount, BY_ACCOUNT);
-        out.uvarint(byAccount.length);
-        for (PositionState p : byAccount) {
-            accounts.write(out, p.account);
-            out.svarint(p.net);
-            out.uvarint(p.bought);
-            out.uvarint(p.sold);
-            out.uvarint(p.buyNotional);
-            out.uvarint(p.sellNotional);
-            out.uvarint(p.openBuy);
-            out.uvarint(p.openSell);
-            out.uvarint(p.openOrders);
-        }
-
-        out.uvarint(book.orderCount());
-        book.forEachResting((id, tag) -> {
-            if (!(tag instanceof OrderRecord rec) || rec.orderId != id || !rec.open()) {
-                throw new IllegalStateException(instrument + ": resting order " + id + " has no open record");
-            }
-            writeRecord(out, accounts, rec);
-        });
-        out.uvarint(completedRetained);
-        int written = 0;
-        for (OrderRecord rec : completed) {
-            if (rec.forgotten) continue;
-            writeRecord(out, accounts, rec);
-            written++;
-        }
-        if (written != completedRetained) {
-            throw new IllegalStateException(instrument + ": " + written + " completed records but counted " + completedRetained);
-        }
-        return out;
-    }
-
-    private static void writeRecord(ByteWriter out, AccountTable accounts, OrderRecord r) {
-        out.uvarint(r.orderId);
-        accounts.write(out, r.account);
-        out.string(r.clientOrderId);
-        out.byte1(Codes.code(r.side));
-        out.byte1(Codes.code(r.type));
-        out.byte1(Codes.code(r.tif));
-        out.uvarint(r.price);
-        out.uvarint(r.effectivePrice);
-        out.uvarint(r.quantity);
-        out.uvarint(r.filled);
-        out.uvarint(r.remaining);
-        out.uvarint(r.cancelled);
-        out.byte1(Codes.code(r.status));
-        out.byte1(Codes.optionalCode(r.rejectReason));
-        Outcome o = r.outcome;
-        out.byte1(Codes.code(o.status()));
-        out.byte1(Codes.optionalCode(o.rejectReason()));
-        out.uvarint(o.filledQuantity());
-        out.uvarint(o.remainingQuantity());
-        out.uvarint(o.cancelledQuantity());
-        List<Fill> fills = o.fills();
-        out.uvarint(fills.size());
-        for (int i = 0, n = fills.size(); i < n; i++) {
-            Fill f = fills.get(i);
-            out.uvarint(f.makerOrderId());
-            accounts.write(out, f.makerAccount());
-            out.uvarint(f.price());
-            out.uvarint(f.quantity());
-        }
+        return BinarySnapshotCodec.write(this).toByteArray();
     }
 
     /**
@@ -612,131 +417,7 @@ public final class InstrumentEngine {
      */
     public static InstrumentEngine restoreBytes(byte[] data, long referencePrice, RiskLimits limits,
                                                 int retainedCompletedOrders) {
-        ByteReader in = new ByteReader(Objects.requireNonNull(data, "data"));
-        int format = in.int32();
-        if (format != BINARY_FORMAT) throw new IllegalArgumentException("unsupported binary snapshot format " + format);
-        InstrumentEngine e = new InstrumentEngine(in.string(), referencePrice, limits, retainedCompletedOrders);
-        e.nextOrderId = in.uvarint();
-        e.lastTradePrice = in.uvarint();
-        e.accepted = in.uvarint();
-        e.rejected = in.uvarint();
-        int reasons = in.count(1);
-        if (reasons != Codes.REJECT_REASONS.length) throw in.corrupt(reasons + " reject reasons");
-        for (RejectReason r : Codes.REJECT_REASONS) e.rejectedByReason[r.ordinal()] = in.uvarint();
-
-        List<String> accounts = new ArrayList<>();
-        int positions = in.count(9);
-        for (int i = 0; i < positions; i++) {
-            PositionState p = new PositionState(readAccount(in, accounts));
-            p.net = in.svarint();
-            p.bought = in.uvarint();
-            p.sold = in.uvarint();
-            p.buyNotional = in.uvarint();
-            p.sellNotional = in.uvarint();
-            p.openBuy = in.uvarint();
-            p.openSell = in.uvarint();
-            p.openOrders = in.uint();
-            if (e.positions.put(p.account, p) != null) throw in.corrupt("second position of " + p.account);
-        }
-
-        int open = in.count(MIN_RECORD_BYTES);
-        for (int i = 0; i < open; i++) {
-            OrderRecord rec = readRecord(in, accounts);
-            if (!rec.open()) throw in.corrupt("order " + rec.orderId + " in the book has nothing remaining");
-            e.restoreRecord(rec);
-            e.book.restore(rec.orderId, rec.side, rec.effectivePrice, rec.quantity, rec.remaining, rec.account,
-                    rec.clientOrderId, rec);
-        }
-        int done = in.count(MIN_RECORD_BYTES);
-        for (int i = 0; i < done; i++) {
-            OrderRecord rec = readRecord(in, accounts);
-            if (rec.open()) throw in.corrupt("completed order " + rec.orderId + " has quantity remaining");
-            e.restoreRecord(rec);
-        }
-        in.expectEnd();
-        while (e.completedRetained > retainedCompletedOrders) e.evictOldestCompleted();
-        return e;
-    }
-
-    /** The fewest bytes a record can take: 10 one-byte varints, 9 bytes, an empty string's length. */
-    private static final int MIN_RECORD_BYTES = 20;
-
-    private static OrderRecord readRecord(ByteReader in, List<String> accounts) {
-        long orderId = in.uvarint();
-        String account = readAccount(in, accounts);
-        String clientOrderId = in.string();
-        Side side = Codes.side(in);
-        OrderType type = Codes.type(in);
-        TimeInForce tif = Codes.timeInForce(in);
-        long price = in.uvarint();
-        long effectivePrice = in.uvarint();
-        long quantity = in.uvarint();
-        OrderRecord rec = new OrderRecord(orderId, new ClientKey(account, clientOrderId), account, clientOrderId,
-                side, type, tif, price, effectivePrice, quantity);
-        rec.filled = in.uvarint();
-        rec.remaining = in.uvarint();
-        rec.cancelled = in.uvarint();
-        rec.status = Codes.status(in);
-        rec.rejectReason = Codes.optionalReason(in);
-        OrderStatus status = Codes.status(in);
-        RejectReason reason = Codes.optionalReason(in);
-        long filled = in.uvarint();
-        long remaining = in.uvarint();
-        long cancelled = in.uvarint();
-        int n = in.count(4);
-        Fill[] fills = new Fill[n];
-        for (int i = 0; i < n; i++) {
-            long makerOrderId = in.uvarint();
-            String makerAccount = readAccount(in, accounts);
-            long fillPrice = in.uvarint();
-            long fillQuantity = in.uvarint();
-            fills[i] = new Fill(makerOrderId, makerAccount, orderId, account, side, fillPrice, fillQuantity);
-        }
-        rec.outcome = new Outcome(orderId, account, clientOrderId, status, reason, List.of(fills), filled, remaining,
-                cancelled);
-        return rec;
-    }
-
-    private static String readAccount(ByteReader in, List<String> accounts) {
-        int i = in.uint();
-        if (i < accounts.size()) return accounts.get(i);
-        if (i > accounts.size()) throw in.corrupt("account " + i + " of " + accounts.size());
-        String account = in.string();
-        accounts.add(account);
-        return account;
-    }
-
-    /**
-     * Adds a record taken from a snapshot to the maps, and to the completion order if completed.
-     * Checks what both snapshot forms rely on.
-     */
-    private void restoreRecord(OrderRecord rec) {
-        if (byClientId.put(rec.key, rec) != null) {
-            throw new IllegalArgumentException("duplicate clientOrderId in snapshot: " + rec.clientOrderId);
-        }
-        if (rec.orderId != 0 && orders.put(rec.orderId, rec) != null) {
-            throw new IllegalArgumentException("duplicate order id in snapshot: " + rec.orderId);
-        }
-        boolean openStatus = rec.status == OrderStatus.NEW || rec.status == OrderStatus.PARTIALLY_FILLED;
-        if (openStatus != rec.open() || (rec.open() && (rec.orderId == 0 || rec.type != OrderType.LIMIT
-                || rec.tif != TimeInForce.GTC || rec.price != rec.effectivePrice))) {
-            throw new IllegalArgumentException("order record " + rec.orderId + "/" + rec.clientOrderId
-                    + " is " + rec.status + " " + rec.type + " " + rec.tif + " with remaining quantity " + rec.remaining);
-        }
-        Outcome o = rec.outcome;
-        if (o.orderId() != rec.orderId || !o.account().equals(rec.account) || !o.clientOrderId().equals(rec.clientOrderId)) {
-            throw new IllegalArgumentException("the outcome of order record " + rec.orderId + "/" + rec.clientOrderId
-                    + " is for another order: " + o.orderId() + "/" + o.account() + "/" + o.clientOrderId());
-        }
-        for (Fill f : o.fills()) {
-            if (f.takerOrderId() != rec.orderId || !f.takerAccount().equals(rec.account) || f.takerSide() != rec.side) {
-                throw new IllegalArgumentException("a fill of order record " + rec.orderId + " has another taker: " + f);
-            }
-        }
-        if (!rec.open()) {
-            completed.addLast(rec);
-            completedRetained++;
-        }
+        return BinarySnapshotCodec.read(data, referencePrice, limits, retainedCompletedOrders);
     }
 
     /**
@@ -752,248 +433,12 @@ public final class InstrumentEngine {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        writeState().digestInto(sha);
+        BinarySnapshotCodec.write(this).digestInto(sha);
         return HexFormat.of().formatHex(sha.digest());
     }
 
     /** The bytes the digest is taken over ({@link #snapshotBytes()}); for diagnosing digest mismatches. */
     public byte[] canonicalState() {
         return snapshotBytes();
-    }
-
-    private PositionState positionState(String account) {
-        PositionState p = positions.get(account);
-        if (p == null) {
-            p = new PositionState(account);
-            positions.put(account, p);
-        }
-        return p;
-    }
-
-    private static final Comparator<OrderRecord> BY_ORDER_ID = Comparator.comparingLong((OrderRecord r) -> r.orderId);
-    private static final Comparator<PositionState> BY_ACCOUNT = Comparator.comparing((PositionState p) -> p.account);
-
-    private record ClientKey(String account, String clientOrderId) {
-    }
-
-    /** Mutable state of one order or rejected request. */
-    private static final class OrderRecord {
-        final long orderId;
-        final ClientKey key;
-        final String account;
-        final String clientOrderId;
-        final Side side;
-        final OrderType type;
-        final TimeInForce tif;
-        final long price;
-        final long effectivePrice;
-        final long quantity;
-        long filled;
-        long remaining;
-        long cancelled;
-        OrderStatus status;
-        RejectReason rejectReason;
-        Outcome outcome;
-        /** Completed and no longer remembered (it may still sit in {@link #completed}). */
-        boolean forgotten;
-
-        OrderRecord(long orderId, ClientKey key, OrderRequest r, long effectivePrice) {
-            this(orderId, key, r.account(), r.clientOrderId(), r.side(), r.type(), r.timeInForce(), r.price(),
-                    effectivePrice, r.quantity());
-        }
-
-        OrderRecord(long orderId, ClientKey key, String account, String clientOrderId, Side side, OrderType type,
-                    TimeInForce tif, long price, long effectivePrice, long quantity) {
-            this.orderId = orderId;
-            this.key = key;
-            this.account = account;
-            this.clientOrderId = clientOrderId;
-            this.side = side;
-            this.type = type;
-            this.tif = tif;
-            this.price = price;
-            this.effectivePrice = effectivePrice;
-            this.quantity = quantity;
-        }
-
-        static OrderRecord from(OrderView v, Outcome outcome) {
-            OrderRecord rec = new OrderRecord(v.orderId(), new ClientKey(v.account(), v.clientOrderId()), v.account(),
-                    v.clientOrderId(), v.side(), v.type(), v.timeInForce(), v.price(), v.effectivePrice(), v.quantity());
-            rec.filled = v.filledQuantity();
-            rec.remaining = v.remainingQuantity();
-            rec.cancelled = v.cancelledQuantity();
-            rec.status = v.status();
-            rec.rejectReason = v.rejectReason();
-            rec.outcome = Objects.requireNonNull(outcome, "originalOutcome");
-            return rec;
-        }
-
-        /** Still resting in the book; a record with nothing remaining can no longer change. */
-        boolean open() {
-            return remaining > 0;
-        }
-
-        EngineSnapshot.OrderEntry entry() {
-            return new EngineSnapshot.OrderEntry(view(), outcome);
-        }
-
-        OrderView view() {
-            return new OrderView(orderId, account, clientOrderId, side, type, tif, price, effectivePrice, quantity,
-                    filled, remaining, cancelled, status, rejectReason);
-        }
-    }
-
-    private static final class PositionState {
-        final String account;
-        long net;
-        long bought;
-        long sold;
-        long buyNotional;
-        long sellNotional;
-        long openBuy;
-        long openSell;
-        int openOrders;
-
-        PositionState(String account) {
-            this.account = account;
-        }
-
-        void bought(long q, long notional) {
-            net += q;
-            bought += q;
-            buyNotional += notional;
-        }
-
-        void sold(long q, long notional) {
-            net -= q;
-            sold += q;
-            sellNotional += notional;
-        }
-
-        PositionView view() {
-            return new PositionView(account, net, bought, sold, buyNotional, sellNotional, openBuy, openSell, openOrders);
-        }
-
-        static PositionState from(PositionView v) {
-            PositionState p = new PositionState(v.account());
-            p.net = v.netQuantity();
-            p.bought = v.boughtQuantity();
-            p.sold = v.soldQuantity();
-            p.buyNotional = v.buyNotional();
-            p.sellNotional = v.sellNotional();
-            p.openBuy = v.openBuyQuantity();
-            p.openSell = v.openSellQuantity();
-            p.openOrders = v.openOrders();
-            return p;
-        }
-    }
-
-    /** Accounts of one binary snapshot being written: each spelled out once, then referred to by index. */
-    private static final class AccountTable {
-        private final HashMap<String, Integer> index = new HashMap<>();
-        private String last;
-        private int lastIndex;
-
-        void write(ByteWriter out, String account) {
-            if (account == last) { // the same String instance: common, e.g. one account's orders in a row
-                out.uvarint(lastIndex);
-                return;
-            }
-            Integer i = index.get(account);
-            if (i == null) {
-                i = index.size();
-                index.put(account, i);
-                out.uvarint(i);
-                out.string(account);
-            } else {
-                out.uvarint(i);
-            }
-            last = account;
-            lastIndex = i;
-        }
-    }
-
-    /**
-     * The codes of enum constants in the binary snapshot: a constant's position in these arrays,
-     * never its ordinal, so that reordering or extending an enum cannot change what stored bytes
-     * mean. Append only; a constant missing here fails at class initialization.
-     */
-    static final class Codes {
-        static final Side[] SIDES = {Side.BUY, Side.SELL};
-        static final OrderType[] TYPES = {OrderType.LIMIT, OrderType.MARKET};
-        static final TimeInForce[] TIME_IN_FORCE = {TimeInForce.GTC, TimeInForce.IOC};
-        static final OrderStatus[] STATUSES = {OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED,
-                OrderStatus.CANCELLED, OrderStatus.REJECTED};
-        static final RejectReason[] REJECT_REASONS = {RejectReason.MAX_ORDER_QUANTITY, RejectReason.MAX_NOTIONAL,
-                RejectReason.PRICE_BAND, RejectReason.POSITION_LIMIT, RejectReason.OPEN_ORDER_LIMIT};
-
-        private static final byte[] SIDE_CODE = byOrdinal(SIDES, Side.values().length);
-        private static final byte[] TYPE_CODE = byOrdinal(TYPES, OrderType.values().length);
-        private static final byte[] TIF_CODE = byOrdinal(TIME_IN_FORCE, TimeInForce.values().length);
-        private static final byte[] STATUS_CODE = byOrdinal(STATUSES, OrderStatus.values().length);
-        private static final byte[] REASON_CODE = byOrdinal(REJECT_REASONS, RejectReason.values().length);
-
-        private Codes() {
-        }
-
-        private static byte[] byOrdinal(Enum<?>[] codes, int constants) {
-            byte[] out = new byte[constants];
-            Arrays.fill(out, (byte) -1);
-            for (int code = 0; code < codes.length; code++) {
-                if (out[codes[code].ordinal()] != -1) throw new IllegalStateException("two snapshot codes for " + codes[code]);
-                out[codes[code].ordinal()] = (byte) code;
-            }
-            for (byte code : out) {
-                if (code == -1) throw new IllegalStateException("an enum constant has no snapshot code");
-            }
-            return out;
-        }
-
-        static int code(Side v) {
-            return SIDE_CODE[v.ordinal()];
-        }
-
-        static int code(OrderType v) {
-            return TYPE_CODE[v.ordinal()];
-        }
-
-        static int code(TimeInForce v) {
-            return TIF_CODE[v.ordinal()];
-        }
-
-        static int code(OrderStatus v) {
-            return STATUS_CODE[v.ordinal()];
-        }
-
-        /** 0 for none, else the reason's code + 1. */
-        static int optionalCode(RejectReason v) {
-            return v == null ? 0 : REASON_CODE[v.ordinal()] + 1;
-        }
-
-        static Side side(ByteReader in) {
-            return decode(in, SIDES, in.byte1());
-        }
-
-        static OrderType type(ByteReader in) {
-            return decode(in, TYPES, in.byte1());
-        }
-
-        static TimeInForce timeInForce(ByteReader in) {
-            return decode(in, TIME_IN_FORCE, in.byte1());
-        }
-
-        static OrderStatus status(ByteReader in) {
-            return decode(in, STATUSES, in.byte1());
-        }
-
-        static RejectReason optionalReason(ByteReader in) {
-            int code = in.byte1();
-            return code == 0 ? null : decode(in, REJECT_REASONS, code - 1);
-        }
-
-        private static <E extends Enum<E>> E decode(ByteReader in, E[] codes, int code) {
-            if (code >= codes.length) throw in.corrupt("no " + codes[0].getDeclaringClass().getSimpleName() + " with code " + code);
-            return codes[code];
-        }
     }
 }

@@ -313,13 +313,13 @@ class InstrumentEngineSnapshotBytesTest {
     @Test
     void enumCodesAreStable() {
         // The codes are stored: these must never change (append new constants at the end).
-        assertEquals(List.of(BUY, SELL), List.of(InstrumentEngine.Codes.SIDES));
-        assertEquals(List.of(OrderType.LIMIT, OrderType.MARKET), List.of(InstrumentEngine.Codes.TYPES));
-        assertEquals(List.of(GTC, IOC), List.of(InstrumentEngine.Codes.TIME_IN_FORCE));
+        assertEquals(List.of(BUY, SELL), List.of(SnapshotCodes.SIDES));
+        assertEquals(List.of(OrderType.LIMIT, OrderType.MARKET), List.of(SnapshotCodes.TYPES));
+        assertEquals(List.of(GTC, IOC), List.of(SnapshotCodes.TIME_IN_FORCE));
         assertEquals(List.of(OrderStatus.NEW, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED, OrderStatus.CANCELLED,
-                OrderStatus.REJECTED), List.of(InstrumentEngine.Codes.STATUSES));
+                OrderStatus.REJECTED), List.of(SnapshotCodes.STATUSES));
         assertEquals(List.of(RejectReason.MAX_ORDER_QUANTITY, RejectReason.MAX_NOTIONAL, RejectReason.PRICE_BAND,
-                RejectReason.POSITION_LIMIT, RejectReason.OPEN_ORDER_LIMIT), List.of(InstrumentEngine.Codes.REJECT_REASONS));
+                RejectReason.POSITION_LIMIT, RejectReason.OPEN_ORDER_LIMIT), List.of(SnapshotCodes.REJECT_REASONS));
     }
 
     private static EngineSnapshot withOrder(EngineSnapshot s, int index, EngineSnapshot.OrderEntry entry) {
