@@ -69,7 +69,10 @@ public final class RegionPolicy {
   }
 
   public enum WaitReason {
-    /** A seized lease opens nothing before one ttl has passed at the witness; the applier runs. */
+    /**
+     * A seized lease opens nothing before one ttl has passed at the witness, also when a moved
+     * coordinator singleton finds it half-way through a forced promotion; the applier runs.
+     */
     SEIZED_TOO_RECENTLY,
     /** FENCED, and no region has taken a newer epoch yet: nothing runs. */
     NO_NEWER_EPOCH

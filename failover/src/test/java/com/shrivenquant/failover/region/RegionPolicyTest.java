@@ -143,7 +143,7 @@ class RegionPolicyTest {
 
   @Test
   void canResync_fencedFailsBackOnceANewerEpochExists() {
-    // pml:276 CAN_RESYNC: FENCED -> STANDBY (resync abstracted, README:18); the code needs the newer epoch's promotion record.
+    // pml:276 CAN_RESYNC: FENCED -> STANDBY (resync abstracted, README:21); the code needs the newer epoch's promotion record.
     assertEquals(new StartFailback(1, 2), decide(REGION_1, state(R1, RegionRole.FENCED, 1), lease(R2, 2, 100)));
   }
 
@@ -153,25 +153,25 @@ class RegionPolicyTest {
     assertEquals(new Wait(WaitReason.NO_NEWER_EPOCH), decide(REGION_1, state(R1, RegionRole.FENCED, 1), lease(R1, 1, TTL + 10)));
   }
 
-  // ---- seize and handover (README:57-60: not modelled)
+  // ---- seize and handover (README:60-63: not modelled)
 
   @Test
   void seize_tooRecently_waitsOneTtl() {
-    // README:58-59 seize: intake opens only once one TTL has passed at the witness since the seizure.
+    // README:61-62 seize: intake opens only once one TTL has passed at the witness since the seizure.
     Decision d = decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R2, 2, 50), TTL - 1);
     assertEquals(new Wait(WaitReason.SEIZED_TOO_RECENTLY), d);
   }
 
   @Test
   void seize_afterOneTtl_promotesInTheSeizedEpoch() {
-    // README:58-59 seize: "one TTL has passed since the seizure" (same inequality as acquire after expiry).
+    // README:61-62 seize: "one TTL has passed since the seizure" (same inequality as acquire after expiry).
     Decision d = decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R2, 2, 50), TTL);
     assertEquals(new Promote(PromoteKind.SWITCHOVER, 2), d);
   }
 
   @Test
   void handOver_promotesAtOnceInTheHandedEpoch() {
-    // README:57 handOver (planned switchover): the lease is this region's already, no acquire, no wait.
+    // README:60 handOver (planned switchover): the lease is this region's already, no acquire, no wait.
     Decision d = decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R2, 2, 50));
     assertEquals(new Promote(PromoteKind.SWITCHOVER, 2), d);
     assertTrue(((Promote) d).handedOver());
