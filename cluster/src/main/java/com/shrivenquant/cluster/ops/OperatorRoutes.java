@@ -24,7 +24,7 @@ import akka.management.javadsl.ManagementRouteProviderSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.shrivenquant.cluster.NodeSettings;
-import com.shrivenquant.cluster.region.RegionWiring;
+import com.shrivenquant.failover.Failover;
 import com.shrivenquant.failover.promote.ConsistencyStore;
 import com.shrivenquant.failover.region.PrimacyAgent;
 import com.shrivenquant.failover.region.RegionCoordinatorActor;
@@ -144,8 +144,8 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
 
   // ------------------------------------------------------------------ reads
 
-  private Optional<RegionWiring> wiring() {
-    return RegionWiring.of(system).filter(w -> w.agent().isPresent());
+  private Optional<Failover> failover() {
+    return Optional.of(Failover.get(system)).filter(Failover::enabled);
   }
 
   private Route failoverDisabled() {
@@ -153,7 +153,7 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
   }
 
   private Route status() {
-    Optional<RegionWiring> w = wiring();
+    Optional<Failover> w = failover();
     if (w.isEmpty()) return failoverDisabled();
     PrimacyAgent.Status s = w.get().agent().get().status();
     ObjectNode body = OperatorJson.JSON.createObjectNode();
@@ -174,7 +174,7 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
   }
 
   private Route replication() {
-    Optional<RegionWiring> w = wiring();
+    Optional<Failover> w = failover();
     if (w.isEmpty()) return failoverDisabled();
     if (w.get().coordinator().isEmpty()) return unavailable("no region coordinator on this node yet");
     CompletionStage<HttpResponse> answer = AskPattern.<RegionCoordinatorActor.Message, ReplicationStatus>ask(
@@ -187,7 +187,7 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
   }
 
   private Route documents(String table) {
-    Optional<RegionWiring> w = wiring();
+    Optional<Failover> w = failover();
     if (w.isEmpty()) return failoverDisabled();
     return read(() -> "[" + String.join(",", ConsistencyStore.latest(w.get().regionDb().get(), table, 20)) + "]");
   }
@@ -295,16 +295,16 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
   }
 
   private interface Answer {
-    Object body(RegionWiring wiring, RegionCoordinatorActor.Done done);
+    Object body(Failover failover, RegionCoordinatorActor.Done done);
   }
 
   /** A command to the region's coordinator: 200 with {@code ok}'s body, 409 if it refused, 503 if it did not answer. */
   private Route command(String what,
       akka.japi.function.Function<ActorRef<RegionCoordinatorActor.Done>, RegionCoordinatorActor.Message> message,
       Answer ok) {
-    Optional<RegionWiring> w = wiring();
+    Optional<Failover> w = failover();
     if (w.isEmpty()) return failoverDisabled();
-    CompletionStage<HttpResponse> answer = w.get().command(system, message, settings.actionTimeout())
+    CompletionStage<HttpResponse> answer = w.get().command(message, settings.actionTimeout())
         .thenApply(done -> done.error().isEmpty()
             ? OperatorJson.json(StatusCodes.OK, ok.body(w.get(), done))
             : OperatorJson.error(StatusCodes.CONFLICT, "conflict", what + " refused: " + done.error()))
@@ -314,7 +314,7 @@ public final class OperatorRoutes extends AllDirectives implements ManagementRou
   }
 
   private Route startDrill(String requestedBy) {
-    Optional<RegionWiring> w = wiring();
+    Optional<Failover> w = failover();
     if (w.isEmpty()) return failoverDisabled();
     return answer(() -> {
       try {

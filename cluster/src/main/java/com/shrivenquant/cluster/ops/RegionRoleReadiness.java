@@ -2,7 +2,7 @@ package com.shrivenquant.cluster.ops;
 
 import akka.actor.ActorSystem;
 import akka.actor.typed.javadsl.Adapter;
-import com.shrivenquant.cluster.region.RegionWiring;
+import com.shrivenquant.failover.Failover;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -17,9 +17,9 @@ public final class RegionRoleReadiness implements Supplier<CompletionStage<Boole
 
   @Override
   public CompletionStage<Boolean> get() {
-    boolean ready = RegionWiring.of(system)
-        .map(w -> w.agent().map(a -> a.status().state().isPresent()).orElse(true))
-        .orElse(false);
+    Failover failover = Failover.get(system);
+    boolean ready = failover.started()
+        && failover.agent().map(a -> a.status().state().isPresent()).orElse(true);
     return CompletableFuture.completedFuture(ready);
   }
 }

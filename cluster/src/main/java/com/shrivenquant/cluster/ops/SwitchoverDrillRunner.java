@@ -3,7 +3,7 @@ package com.shrivenquant.cluster.ops;
 import akka.actor.typed.ActorSystem;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.shrivenquant.cluster.region.RegionWiring;
+import com.shrivenquant.failover.Failover;
 import com.shrivenquant.failover.region.PrimacyAgent;
 import com.shrivenquant.failover.region.RegionCoordinatorActor;
 import com.shrivenquant.failover.region.RegionRole;
@@ -60,8 +60,8 @@ final class SwitchoverDrillRunner implements AutoCloseable {
   }
 
   /** Records the drill as RUNNING and runs it in the background; its id. */
-  long start(RegionWiring wiring, String requestedBy) throws Refused, SQLException {
-    PrimacyAgent.Status s = wiring.agent().orElseThrow().status();
+  long start(Failover failover, String requestedBy) throws Refused, SQLException {
+    PrimacyAgent.Status s = failover.agent().orElseThrow().status();
     if (s.role() != RegionRole.ACTIVE) {
       throw new Refused("a drill switches the ACTIVE region over; " + s.region() + " is " + s.role());
     }
@@ -71,15 +71,15 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     } catch (SwitchoverDrillStore.AlreadyRunning e) {
       throw new Refused(e.getMessage());
     }
-    runner.execute(() -> run(id, wiring, requestedBy));
+    runner.execute(() -> run(id, failover, requestedBy));
     return id;
   }
 
-  private void run(long id, RegionWiring wiring, String requestedBy) {
+  private void run(long id, Failover failover, String requestedBy) {
     ObjectNode report = OperatorJson.JSON.createObjectNode();
     boolean succeeded = false;
     try {
-      succeeded = measure(id, wiring, requestedBy, report);
+      succeeded = measure(id, failover, requestedBy, report);
     } catch (Exception e) {
       report.put("error", String.valueOf(e.getMessage()));
       log.error("Drill {} failed", id, e);
@@ -92,10 +92,10 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     }
   }
 
-  private boolean measure(long id, RegionWiring wiring, String requestedBy, ObjectNode report) throws Exception {
-    String region = wiring.settings().region();
-    String peer = wiring.settings().peerRegion();
-    DataSource db = wiring.regionDb().orElseThrow();
+  private boolean measure(long id, Failover failover, String requestedBy, ObjectNode report) throws Exception {
+    String region = failover.settings().region();
+    String peer = failover.settings().peerRegion();
+    DataSource db = failover.regionDb().orElseThrow();
     PublisherPosition position = new PublisherPosition(db, region);
     report.put("drill", id);
     report.put("kind", "switchover");
@@ -106,7 +106,7 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     long t0 = System.nanoTime();
     report.put("startedAtMillis", System.currentTimeMillis());
 
-    RegionCoordinatorActor.Done done = wiring.command(system,
+    RegionCoordinatorActor.Done done = failover.command(
             replyTo -> new RegionCoordinatorActor.Switchover("drill " + id + " by " + requestedBy, replyTo), timeout)
         .toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     long handedOver = millisSince(t0);
@@ -123,7 +123,7 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     report.put("eventsPublishedDuringDrill", after.publishedUpTo() - before.publishedUpTo());
     report.put("everythingPublished", after.publishedUpTo() >= after.journalHead());
 
-    Optional<DataSource> peerDb = wiring.peerDb();
+    Optional<DataSource> peerDb = failover.peerDb();
     if (peerDb.isEmpty()) {
       report.put("note", "the peer journal is not configured (shrivenquant.failover.peer-journal): the peer's"
           + " activation and consistency report cannot be read here; ask the peer region");

@@ -1,12 +1,11 @@
 package com.shrivenquant.failover.failback;
 
+import com.shrivenquant.failover.FailoverContext;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.lease.LeaseState;
 import com.shrivenquant.failover.notify.Incident;
-import com.shrivenquant.failover.notify.IncidentNotifier;
 import com.shrivenquant.failover.region.RegionRole;
 import com.shrivenquant.failover.region.RegionState;
-import com.shrivenquant.failover.region.RegionStateStore;
 import com.shrivenquant.failover.verify.ConsistencyReport;
 import com.shrivenquant.failover.verify.JournalDigests;
 import java.sql.Connection;
@@ -34,9 +33,10 @@ public final class Failback {
   private Failback() {}
 
   /** Empty while the new active region's promotion record is not readable yet. */
-  public static Optional<Incident> run(FailoverSettings settings, DataSource regionDb,
-      Optional<DataSource> peerDb, RegionStateStore store, RegionState fenced, LeaseState lease,
-      IncidentNotifier notifier) throws Exception {
+  public static Optional<Incident> run(FailoverContext ctx, RegionState fenced, LeaseState lease) throws Exception {
+    FailoverSettings settings = ctx.settings();
+    DataSource regionDb = ctx.regionDb();
+    Optional<DataSource> peerDb = ctx.peerDb();
     if (peerDb.isEmpty()) return Optional.empty();
     long started = System.currentTimeMillis();
     long promotedEpoch;
@@ -109,7 +109,7 @@ public final class Failback {
       }
       c.commit();
     }
-    store.save(RegionRole.STANDBY, lease.epoch(), "failback: " + tail.size()
+    ctx.store().save(RegionRole.STANDBY, lease.epoch(), "failback: " + tail.size()
         + " unreplicated events of epoch " + fenced.epoch() + " set aside; resyncing from "
         + lease.holder().orElse("?"));
     long now = System.currentTimeMillis();
@@ -123,7 +123,7 @@ public final class Failback {
         tail.size(),
         settings.region() + " fenced in epoch " + fenced.epoch() + " is now standby in epoch "
             + lease.epoch() + "; " + tail.size() + " unreplicated events set aside for reconciliation");
-    notifier.notify(incident);
+    ctx.notifier().notify(incident);
     log.warn("{}", incident.summary());
     return Optional.of(incident);
   }

@@ -1,14 +1,13 @@
 package com.shrivenquant.failover.promote;
 
+import com.shrivenquant.failover.FailoverContext;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.lease.LeaseState;
 import com.shrivenquant.failover.lease.PrimacyLease;
 import com.shrivenquant.failover.notify.Incident;
-import com.shrivenquant.failover.notify.IncidentNotifier;
 import com.shrivenquant.failover.region.RegionRole;
 import com.shrivenquant.failover.region.RegionState;
 import com.shrivenquant.failover.region.RegionStateStore;
-import com.shrivenquant.failover.routing.ClientRouter;
 import com.shrivenquant.failover.verify.ConsistencyReport;
 import com.shrivenquant.failover.verify.ConsistencyVerifier;
 import com.shrivenquant.failover.verify.JournalDigests;
@@ -43,29 +42,22 @@ public final class Promotion {
 
   public record Result(boolean promoted, long epoch, Optional<Incident> incident) {}
 
+  private final FailoverContext ctx;
   private final FailoverSettings settings;
   private final DataSource regionDb;
-  private final Optional<DataSource> peerDb;
   private final PrimacyLease lease;
   private final RegionStateStore store;
-  private final ClientRouter router;
-  private final IncidentNotifier notifier;
-  private final java.util.function.Function<java.util.Set<String>, java.util.concurrent.CompletionStage<Integer>> recoverEntities;
   private final List<Incident.Step> steps = new ArrayList<>();
   private java.util.function.LongConsumer startPublisher;
   private long last;
 
-  public Promotion(FailoverSettings settings, DataSource regionDb, Optional<DataSource> peerDb,
-      PrimacyLease lease, RegionStateStore store, ClientRouter router, IncidentNotifier notifier,
-      java.util.function.Function<java.util.Set<String>, java.util.concurrent.CompletionStage<Integer>> recoverEntities) {
-    this.settings = settings;
-    this.recoverEntities = recoverEntities;
-    this.regionDb = regionDb;
-    this.peerDb = peerDb;
+  /** @param lease the coordinator's client of the witness (promotion keeps it renewed) */
+  public Promotion(FailoverContext ctx, PrimacyLease lease) {
+    this.ctx = ctx;
+    this.settings = ctx.settings();
+    this.regionDb = ctx.regionDb();
     this.lease = lease;
-    this.store = store;
-    this.router = router;
-    this.notifier = notifier;
+    this.store = ctx.store();
   }
 
   /**
@@ -134,7 +126,7 @@ public final class Promotion {
     // the first order, instead of one by one as orders arrive (intake is still closed).
     String recovery;
     try {
-      int n = recoverEntities.apply(prefix.keySet()).toCompletableFuture().get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      int n = ctx.recovery().recover(prefix.keySet()).toCompletableFuture().get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
       recovery = n + " entities recovered";
     } catch (Exception e) {
       recovery = "entity recovery incomplete: " + e;
@@ -149,7 +141,7 @@ public final class Promotion {
 
     String routing;
     try {
-      routing = router.route(settings.region(), epoch, settings.orderApiUrl());
+      routing = ctx.router().route(settings.region(), epoch, settings.orderApiUrl());
     } catch (Exception e) {
       routing = "routing update failed: " + e;
       log.error("Client routing update failed after promotion to epoch {}", epoch, e);
@@ -173,7 +165,7 @@ public final class Promotion {
             + " ms; consistency " + report.verdict() + ", " + (report.peerReadable()
                 ? report.lost().size() + " events of " + previous + " not replicated"
                 : previous + "'s journal not readable: the RPO list comes with its failback"));
-    notifier.notify(incident);
+    ctx.notifier().notify(incident);
     log.warn("{}", incident.summary());
     return new Result(true, epoch, Optional.of(incident));
   }
@@ -233,7 +225,7 @@ public final class Promotion {
       Map<String, Long> published = PublishedLog.lastPublished(settings.bootstrapServers(),
           settings.topicOf(previous), epoch, Duration.ofSeconds(30));
       ConsistencyReport report = ConsistencyVerifier.verify(
-          epoch, settings.region(), previous, prefix, published, regionDb, peerDb);
+          epoch, settings.region(), previous, prefix, published, regionDb, ctx.peerDb());
       ConsistencyStore.save(regionDb, report);
       return report;
     } catch (Exception e) {

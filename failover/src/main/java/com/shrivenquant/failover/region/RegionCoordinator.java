@@ -1,25 +1,23 @@
 package com.shrivenquant.failover.region;
 
-import akka.actor.typed.ActorSystem;
+import com.shrivenquant.failover.FailoverContext;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.failback.Failback;
 import com.shrivenquant.failover.lease.LeaseState;
 import com.shrivenquant.failover.lease.PrimacyLease;
 import com.shrivenquant.failover.notify.Incident;
-import com.shrivenquant.failover.notify.IncidentNotifier;
 import com.shrivenquant.failover.promote.Promotion;
-import com.shrivenquant.failover.routing.ClientRouter;
+import com.shrivenquant.failover.region.RegionPolicy.Decision;
 import com.shrivenquant.failover.watch.CrossRegionWatcher;
 import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.JournalPublisher;
+import com.shrivenquant.replication.publish.PublisherPosition;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,20 +33,17 @@ import org.slf4j.LoggerFactory;
  * One per region (a cluster singleton): the only writer of the region's role. By role it runs the
  * journal publisher (ACTIVE), the applier and the cross-region watcher (STANDBY), or failback
  * (FENCED). Promotion, switchover and failback run on its single thread, so they never overlap.
+ * Each tick gathers the inputs, lets {@link RegionPolicy} decide and carries the decision out.
  */
 public final class RegionCoordinator implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RegionCoordinator.class);
 
-  private final ActorSystem<?> system;
+  private final FailoverContext ctx;
   private final FailoverSettings settings;
-  private final DataSource regionDb;
-  private final Optional<DataSource> peerDb;
   private final PrimacyLease lease;
   private final RegionStateStore store;
-  private final ClientRouter router;
-  private final IncidentNotifier notifier;
+  private final RegionPolicy policy;
   private final CrossRegionWatcher watcher;
-  private final java.util.function.Function<java.util.Set<String>, CompletionStage<Integer>> recoverEntities;
   private final ScheduledExecutorService thread;
 
   private volatile JournalPublisher publisher;
@@ -57,19 +52,12 @@ public final class RegionCoordinator implements AutoCloseable {
   private boolean topicsReady;
   private long lastWaitLog;
 
-  public RegionCoordinator(
-      ActorSystem<?> system, FailoverSettings settings, DataSource regionDb,
-      Optional<DataSource> peerDb, PrimacyLease lease, ClientRouter router,
-      java.util.function.Function<java.util.Set<String>, CompletionStage<Integer>> recoverEntities) {
-    this.system = system;
-    this.recoverEntities = recoverEntities;
-    this.settings = settings;
-    this.regionDb = regionDb;
-    this.peerDb = peerDb;
-    this.lease = lease;
-    this.store = new RegionStateStore(regionDb, settings.region());
-    this.router = router;
-    this.notifier = new IncidentNotifier(settings, regionDb);
+  public RegionCoordinator(FailoverContext ctx) {
+    this.ctx = ctx;
+    this.settings = ctx.settings();
+    this.lease = ctx.leases().get();
+    this.store = ctx.store();
+    this.policy = RegionPolicy.of(settings);
     this.watcher = new CrossRegionWatcher(settings, () -> applier == null ? 0 : applier.lastAppliedAtMillis());
     this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "region-coordinator");
@@ -198,30 +186,16 @@ public final class RegionCoordinator implements AutoCloseable {
     }
   }
 
-  // A lease seized in this epoch opens nothing before one ttl has passed at the witness, also when
-  // a moved coordinator singleton finds it half-way through a forced promotion.
-  private boolean seizedTooRecently(long epoch) throws PrimacyLease.LeaseUnavailable {
-    OptionalLong since = lease.sinceSeized(epoch);
-    return since.isPresent() && since.getAsLong() < settings.lease().ttl().toMillis();
-  }
-
   /** Per-stage replication figures, read now (a few indexed queries on the region database). */
   public ReplicationStatus replicationStatus() throws java.sql.SQLException {
     Optional<RegionState> state = store.load();
-    var progress = new com.shrivenquant.replication.publish.PublisherPosition(regionDb, settings.region()).progress();
+    var progress = new PublisherPosition(ctx.regionDb(), settings.region()).progress();
     long head = progress.journalHead();
     long published = progress.publishedUpTo();
     long oldestAge = -1;
-    try (java.sql.Connection c = regionDb.getConnection()) {
-      if (publisher != null && head > published) {
-        try (java.sql.PreparedStatement q = c.prepareStatement(
-            "SELECT min(write_timestamp) FROM event_journal WHERE ordering > ?")) {
-          q.setLong(1, published);
-          try (java.sql.ResultSet rs = q.executeQuery()) {
-            if (rs.next() && rs.getLong(1) > 0) oldestAge = System.currentTimeMillis() - rs.getLong(1);
-          }
-        }
-      }
+    if (publisher != null && head > published) {
+      OptionalLong writtenAt = store.oldestUnpublishedWrittenAt(published);
+      if (writtenAt.isPresent()) oldestAge = System.currentTimeMillis() - writtenAt.getAsLong();
     }
     StandbyApplier a = applier;
     org.HdrHistogram.Histogram lag = a == null ? null : a.lagSinceLastCall();
@@ -251,72 +225,80 @@ public final class RegionCoordinator implements AutoCloseable {
     if (!topicsReady) topicsReady = ensureTopics();
     Optional<RegionState> state = store.load();
     LeaseState leaseNow = lease.read();
-    if (state.isEmpty()) {
-      bootstrap(leaseNow);
+    // Witness reads only where the decision needs them, as before the policy existed.
+    OptionalLong sinceSeized = policy.needsSeizureAge(state, leaseNow)
+        ? lease.sinceSeized(leaseNow.epoch()) : OptionalLong.empty();
+    if (policy.watchesPeer(state, leaseNow)) watcher.probeHealth();
+    Decision d = policy.decide(new RegionPolicy.Inputs(state, leaseNow, sinceSeized));
+    carryOut(d, state, leaseNow);
+  }
+
+  private void carryOut(Decision d, Optional<RegionState> state, LeaseState leaseNow) throws Exception {
+    if (d instanceof RegionPolicy.Bootstrap b) {
+      bootstrap(b, leaseNow);
       return;
     }
-    RegionState s = state.get();
-    switch (s.role()) {
-      case ACTIVE -> {
-        if (!leaseNow.heldBy(settings.region()) || leaseNow.epoch() != s.epoch()) {
-          stopPublisher();
-          String why = leaseNow.holder().orElse("nobody") + " holds the lease in epoch " + leaseNow.epoch();
-          store.save(RegionRole.FENCED, s.epoch(), "fenced: " + why);
-          log.warn("Region {} fenced itself in epoch {}: {}", settings.region(), s.epoch(), why);
-          return;
-        }
-        stopApplier();
-        ensurePublisher(s.epoch());
-      }
-      case STANDBY -> {
-        stopPublisher();
-        StandbyApplier a = ensureApplier(Math.max(s.epoch(), leaseNow.epoch()));
-        if (leaseNow.heldBy(settings.region()) && leaseNow.epoch() > s.epoch()) {
-          if (seizedTooRecently(leaseNow.epoch())) return;
-          promote("switchover", s, leaseNow, true);
-        } else if (watcher.activeRegionGone(leaseNow)) {
-          promote("promotion", s, leaseNow, false);
-        } else if (leaseNow.epoch() > s.epoch()) {
-          a.fenceBelow(leaseNow.epoch());
-          store.save(RegionRole.STANDBY, leaseNow.epoch(),
-              "standby of " + leaseNow.holder().orElse("?") + " in epoch " + leaseNow.epoch());
-        }
-      }
-      case FENCED -> {
-        stopPublisher();
-        stopApplier();
-        if (leaseNow.epoch() > s.epoch()) {
-          Optional<Incident> done = Failback.run(settings, regionDb, peerDb, store, s, leaseNow, notifier);
-          if (done.isEmpty() && System.currentTimeMillis() - lastWaitLog > 10_000) {
-            lastWaitLog = System.currentTimeMillis();
-            log.warn("Region {} fenced in epoch {}; waiting for the new active region's promotion"
-                + " record to set aside its unreplicated tail", settings.region(), s.epoch());
-          }
-        }
-      }
+    RegionState s = state.orElseThrow();
+    if (d instanceof RegionPolicy.RunPublisher p) {
+      stopApplier();
+      ensurePublisher(p.epoch());
+    } else if (d instanceof RegionPolicy.Fence f) {
+      stopPublisher();
+      store.save(RegionRole.FENCED, f.epoch(), "fenced: " + f.why());
+      log.warn("Region {} fenced itself in epoch {}: {}", settings.region(), f.epoch(), f.why());
+    } else if (d instanceof RegionPolicy.Promote p) {
+      runAsStandby(s, leaseNow);
+      promote(p.kind().label(), s, leaseNow, p.handedOver());
+    } else if (d instanceof RegionPolicy.FollowEpoch f) {
+      runAsStandby(s, leaseNow).fenceBelow(f.epoch());
+      store.save(RegionRole.STANDBY, f.epoch(), "standby of " + f.holder() + " in epoch " + f.epoch());
+    } else if (d instanceof RegionPolicy.RunApplier) {
+      runAsStandby(s, leaseNow);
+    } else if (d instanceof RegionPolicy.Wait w && w.reason() == RegionPolicy.WaitReason.SEIZED_TOO_RECENTLY) {
+      runAsStandby(s, leaseNow);
+    } else if (d instanceof RegionPolicy.Wait) {
+      runNothing();
+    } else if (d instanceof RegionPolicy.StartFailback) {
+      runNothing();
+      failback(s, leaseNow);
     }
   }
 
-  private void bootstrap(LeaseState leaseNow) throws Exception {
-    if (leaseNow.holder().isEmpty() && settings.region().equals(settings.initialActiveRegion())) {
-      var taken = lease.acquire(settings.region(), leaseNow.epoch());
-      if (taken.isPresent()) {
-        store.save(RegionRole.ACTIVE, taken.getAsLong(), "bootstrap: first active region");
-        log.info("Region {} is the first active region (epoch {})", settings.region(), taken.getAsLong());
+  private StandbyApplier runAsStandby(RegionState s, LeaseState leaseNow) {
+    stopPublisher();
+    return ensureApplier(Math.max(s.epoch(), leaseNow.epoch()));
+  }
+
+  private void runNothing() {
+    stopPublisher();
+    stopApplier();
+  }
+
+  private void failback(RegionState s, LeaseState leaseNow) throws Exception {
+    Optional<Incident> done = Failback.run(ctx, s, leaseNow);
+    if (done.isEmpty() && System.currentTimeMillis() - lastWaitLog > 10_000) {
+      lastWaitLog = System.currentTimeMillis();
+      log.warn("Region {} fenced in epoch {}; waiting for the new active region's promotion"
+          + " record to set aside its unreplicated tail", settings.region(), s.epoch());
+    }
+  }
+
+  private void bootstrap(RegionPolicy.Bootstrap b, LeaseState leaseNow) throws Exception {
+    switch (b.kind()) {
+      case FIRST_ACTIVE -> {
+        var taken = lease.acquire(settings.region(), b.epoch());
+        if (taken.isPresent()) {
+          store.save(RegionRole.ACTIVE, taken.getAsLong(), b.reason());
+          log.info("Region {} is the first active region (epoch {})", settings.region(), taken.getAsLong());
+        }
       }
-    } else if (leaseNow.holder().isPresent() && !leaseNow.heldBy(settings.region())) {
-      store.save(RegionRole.STANDBY, leaseNow.epoch(), "bootstrap: standby of " + leaseNow.holder().get());
-    } else if (leaseNow.holder().isEmpty()) {
-      store.save(RegionRole.STANDBY, leaseNow.epoch(), "bootstrap: standby, waiting for the active region");
-    } else {
-      // The witness says this region holds the lease but the region has no memory of it (its
-      // database was replaced): it cannot know what it accepted, so it must not accept.
-      store.save(RegionRole.FENCED, leaseNow.epoch() - 1, "region state lost while holding the lease");
+      case STANDBY_OF_HOLDER, STANDBY_WAITING -> store.save(RegionRole.STANDBY, b.epoch(), b.reason());
+      case STATE_LOST -> store.save(RegionRole.FENCED, b.epoch(), b.reason());
     }
   }
 
   private void promote(String kind, RegionState s, LeaseState leaseNow, boolean handedOver) throws Exception {
-    Promotion.Result r = new Promotion(settings, regionDb, peerDb, lease, store, router, notifier, recoverEntities)
+    Promotion.Result r = new Promotion(ctx, lease)
         .run(kind, s, leaseNow, handedOver, applier, watcher.evidence(leaseNow), epoch -> {
           try {
             ensurePublisher(epoch);
@@ -334,7 +316,7 @@ public final class RegionCoordinator implements AutoCloseable {
     if (publisher != null && publisherEpoch == epoch) return;
     stopPublisher();
     publisherEpoch = epoch;
-    publisher = JournalPublisher.start(system, regionDb,
+    publisher = JournalPublisher.start(ctx.system(), ctx.regionDb(),
         new JournalPublisher.Settings(settings.region(), settings.topicOf(settings.region()),
             settings.bootstrapServers(), 2000, Duration.ofMillis(5), Duration.ofMillis(100)),
         () -> publisherEpoch);
@@ -356,7 +338,7 @@ public final class RegionCoordinator implements AutoCloseable {
 
   private StandbyApplier ensureApplier(long fence) {
     if (applier == null) {
-      applier = StandbyApplier.start(system, regionDb,
+      applier = StandbyApplier.start(ctx.system(), ctx.regionDb(),
           new StandbyApplier.Settings(settings.region() + "-applier", settings.topicOf(settings.peerRegion()),
               settings.bootstrapServers(), 2000, Duration.ofMillis(20)),
           fence);
@@ -409,7 +391,7 @@ public final class RegionCoordinator implements AutoCloseable {
   }
 
   DataSource regionDb() {
-    return regionDb;
+    return ctx.regionDb();
   }
 
   @Override

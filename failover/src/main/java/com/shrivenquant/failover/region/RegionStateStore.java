@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.Optional;
+import java.util.OptionalLong;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -60,6 +61,21 @@ public final class RegionStateStore {
       ps.setLong(3, epoch);
       ps.setString(4, reason);
       return ps.executeUpdate() == 1;
+    }
+  }
+
+  /**
+   * When the oldest journal row past {@code publishedUpTo} was written (ms since the Unix epoch):
+   * how long the publish stage lags. Empty when there is none.
+   */
+  public OptionalLong oldestUnpublishedWrittenAt(long publishedUpTo) throws SQLException {
+    try (Connection c = db.getConnection();
+        PreparedStatement q = c.prepareStatement(
+            "SELECT min(write_timestamp) FROM event_journal WHERE ordering > ?")) {
+      q.setLong(1, publishedUpTo);
+      try (ResultSet rs = q.executeQuery()) {
+        return rs.next() && rs.getLong(1) > 0 ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+      }
     }
   }
 }

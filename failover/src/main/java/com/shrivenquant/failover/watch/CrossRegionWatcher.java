@@ -15,8 +15,8 @@ import java.util.function.LongSupplier;
 /**
  * The standby region's eyes on the active region: the lease at the witness (which decides), the
  * active nodes' Akka Management health endpoints and the replication stream's last record (the
- * evidence an operator reads in the incident). A stall shorter than the pause budget never
- * triggers a promotion: the lease it renewed before the stall outlives the stall.
+ * evidence an operator reads in the incident). The verdict itself is
+ * {@link com.shrivenquant.failover.region.RegionPolicy#activeRegionGone}, a pure function of the lease.
  */
 public final class CrossRegionWatcher {
   /** Why the watcher decided, recorded in the incident. */
@@ -36,23 +36,17 @@ public final class CrossRegionWatcher {
     this.lastReplicatedAtMillis = lastReplicatedAtMillis;
   }
 
-  /** True when the active region's lease expired (witness clock) for at least the pause budget. */
-  public boolean activeRegionGone(LeaseState lease) {
-    probeHealth();
-    if (lease.heldBy(settings.region())) return false;
-    return lease.holder().isPresent()
-        && lease.expired()
-        && lease.ageMillis() >= settings.pauseBudget().toMillis();
-  }
-
   public Evidence evidence(LeaseState lease) {
     long last = lastReplicatedAtMillis.getAsLong();
     return new Evidence(lease.ageMillis(), lease.ttlMillis(), new LinkedHashMap<>(health),
         last <= 0 ? -1 : System.currentTimeMillis() - last);
   }
 
-  // Asynchronous, at most every 500 ms: evidence only, so it never delays the decision.
-  private void probeHealth() {
+  /**
+   * Asks the active nodes' health endpoints, asynchronously and at most every 500 ms: evidence
+   * only, so it never delays the decision ({@code RegionPolicy.activeRegionGone} decides).
+   */
+  public void probeHealth() {
     long now = System.currentTimeMillis();
     if (now - lastProbe < 500) return;
     lastProbe = now;

@@ -10,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.failover.FailoverContext;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.TestJournals;
 import com.shrivenquant.failover.lease.LeaseState;
 import com.shrivenquant.failover.notify.Incident;
-import com.shrivenquant.failover.notify.IncidentNotifier;
 import com.shrivenquant.failover.region.RegionRole;
 import com.shrivenquant.failover.region.RegionState;
 import com.shrivenquant.failover.region.RegionStateStore;
@@ -109,8 +109,7 @@ class FailbackIT {
     Map<String, Row> before = rows(region1);
     long region2Events = count(region2, "SELECT count(*) FROM event_journal");
 
-    Optional<Incident> result = Failback.run(settings, region1, Optional.of(region2), store1(), FENCED, LEASE,
-        new IncidentNotifier(settings, region1));
+    Optional<Incident> result = Failback.run(context(Optional.of(region2)), FENCED, LEASE);
 
     List<String> tail = concat(ids("A", 9, 10), ids("C", 1, 3));
     // The tail: exactly A:9,10 and C:1..3, of fenced epoch 1, byte for byte.
@@ -192,10 +191,9 @@ class FailbackIT {
 
   @Test
   void runningItAgainAfterACrashSetsNothingAsideTwiceAndLosesNothing() throws Exception {
-    IncidentNotifier notifier = new IncidentNotifier(settings, region1);
-    Failback.run(settings, region1, Optional.of(region2), store1(), FENCED, LEASE, notifier).orElseThrow();
-    Incident again = Failback.run(settings, region1, Optional.of(region2), store1(), FENCED, LEASE, notifier)
-        .orElseThrow();
+    FailoverContext ctx = context(Optional.of(region2));
+    Failback.run(ctx, FENCED, LEASE).orElseThrow();
+    Incident again = Failback.run(ctx, FENCED, LEASE).orElseThrow();
     assertEquals(5, again.eventsLost(), "the tail is still reported");
     assertEquals(5, count(region1, "SELECT count(*) FROM reconciliation_tail"));
     assertEquals(concat(ids("A", 1, 8), ids("B", 1, 5)), eventIds(region1));
@@ -226,8 +224,7 @@ class FailbackIT {
 
   private void assertUntouchedAfter(Optional<DataSource> peer) throws Exception {
     Map<String, Row> before = rows(region1);
-    Optional<Incident> result = Failback.run(settings, region1, peer, store1(), FENCED, LEASE,
-        new IncidentNotifier(settings, region1));
+    Optional<Incident> result = Failback.run(context(peer), FENCED, LEASE);
     assertEquals(Optional.empty(), result);
     assertEquals(concat(ids("A", 1, 10), ids("B", 1, 5), ids("C", 1, 3)), eventIds(region1));
     Map<String, Row> after = rows(region1);
@@ -241,6 +238,11 @@ class FailbackIT {
     RegionState state = store1().load().orElseThrow();
     assertEquals(RegionRole.FENCED, state.role());
     assertEquals(1, state.epoch());
+  }
+
+  /** Region-1's context; no actor system: failback runs no streams. */
+  private static FailoverContext context(Optional<DataSource> peer) {
+    return FailoverContext.of(null, settings, region1, peer);
   }
 
   private static RegionStateStore store1() {
