@@ -67,7 +67,7 @@ public final class Failover implements Extension {
     FailoverSettings s = ctx.settings();
     PrimacyAgent a = new PrimacyAgent(s, ctx.leases().get(), ctx.store()).start();
     Optional<SyncAckWaiter> acks = s.durability() == FailoverSettings.Durability.SYNC
-        ? Optional.of(new SyncAckWaiter(ctx.regionDb(), s.region(), Duration.ofMillis(2), Duration.ofSeconds(5)))
+        ? Optional.of(new SyncAckWaiter(ctx.regionDb(), s.region(), s.syncAck().pollInterval(), s.syncAck().timeout()))
         : Optional.empty();
     settings = s;
     context = Optional.of(ctx);

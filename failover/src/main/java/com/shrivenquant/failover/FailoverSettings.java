@@ -24,6 +24,7 @@ public record FailoverSettings(
     int partitions,
     short replicationFactor,
     Durability durability,
+    SyncAck syncAck,
     String routingKind,
     String routingTarget,
     String orderApiUrl,
@@ -33,6 +34,9 @@ public record FailoverSettings(
     Duration notifyFirstBackoff) {
 
   public enum Durability { ASYNC, SYNC }
+
+  /** sync durability: how often a node reads the acknowledged position, how long an ack waits. */
+  public record SyncAck(Duration pollInterval, Duration timeout) {}
 
   public record Lease(
       Duration ttl, Duration renewInterval, Duration fenceMargin, double maxClockDrift,
@@ -79,6 +83,7 @@ public record FailoverSettings(
         c.getInt("replication.partitions"),
         (short) c.getInt("replication.replication-factor"),
         Durability.valueOf(c.getString("replication.durability").toUpperCase()),
+        new SyncAck(c.getDuration("replication.sync-ack.poll-interval"), c.getDuration("replication.sync-ack.timeout")),
         c.getString("routing.kind"),
         c.getString("routing.target"),
         c.getString("routing.order-api-url"),

@@ -31,8 +31,8 @@ public final class ReplicationAgent {
       switch (mode) {
         case "publish" -> {
           JournalPublisher.start(system, ds,
-              new JournalPublisher.Settings(id, topic, bootstrap, 2000, Duration.ofMillis(5),
-                  Duration.ofMillis(100)), () -> epoch);
+              JournalPublisher.Settings.fromConfig(system.settings().config(), id, topic, bootstrap),
+              () -> epoch);
           var position = new com.shrivenquant.replication.publish.PublisherPosition(ds, id);
           progress = () -> {
             try {

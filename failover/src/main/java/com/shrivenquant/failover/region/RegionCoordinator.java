@@ -317,8 +317,8 @@ public final class RegionCoordinator implements AutoCloseable {
     stopPublisher();
     publisherEpoch = epoch;
     publisher = JournalPublisher.start(ctx.system(), ctx.regionDb(),
-        new JournalPublisher.Settings(settings.region(), settings.topicOf(settings.region()),
-            settings.bootstrapServers(), 2000, Duration.ofMillis(5), Duration.ofMillis(100)),
+        JournalPublisher.Settings.fromConfig(ctx.system().settings().config(), settings.region(),
+            settings.topicOf(settings.region()), settings.bootstrapServers()),
         () -> publisherEpoch);
     log.info("Publishing {}'s journal to {} in epoch {}", settings.region(), settings.topicOf(settings.region()), epoch);
   }

@@ -15,6 +15,7 @@ import akka.stream.javadsl.Source;
 import akka.japi.Pair;
 import com.shrivenquant.replication.journal.JournalTailer;
 import com.shrivenquant.replication.journal.RecordCodec;
+import com.typesafe.config.Config;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -41,7 +42,15 @@ public final class JournalPublisher {
 
   public record Settings(
       String publisherId, String topic, String bootstrapServers, int maxRowsPerPoll,
-      Duration pollInterval, Duration gapGrace) {}
+      Duration pollInterval, Duration gapGrace) {
+
+    /** The timings from {@code shrivenquant.replication.publisher} (replication's reference.conf). */
+    public static Settings fromConfig(Config config, String publisherId, String topic, String bootstrapServers) {
+      Config c = config.getConfig("shrivenquant.replication.publisher");
+      return new Settings(publisherId, topic, bootstrapServers, c.getInt("max-rows-per-poll"),
+          c.getDuration("poll-interval"), c.getDuration("gap-grace"));
+    }
+  }
 
   private final UniqueKillSwitch killSwitch;
   private final CompletionStage<Done> done;
