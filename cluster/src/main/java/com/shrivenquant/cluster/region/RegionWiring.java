@@ -80,8 +80,15 @@ public final class RegionWiring {
       BY_SYSTEM.remove(system.classicSystem());
       wiring.agent.ifPresent(PrimacyAgent::close);
       wiring.syncAcks.ifPresent(SyncAckWaiter::close);
+      // Nodes started inside one JVM (tests, drills) must not leave their connections open.
+      wiring.regionDb.ifPresent(RegionWiring::close);
+      wiring.peerDb.ifPresent(RegionWiring::close);
     });
     return wiring;
+  }
+
+  private static void close(DataSource db) {
+    if (db instanceof HikariDataSource pool) pool.close();
   }
 
   public static Optional<RegionWiring> of(ActorSystem<?> system) {
