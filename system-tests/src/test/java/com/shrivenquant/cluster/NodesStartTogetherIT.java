@@ -37,7 +37,7 @@ class NodesStartTogetherIT {
   @RegisterExtension static final KafkaExtension kafka = new KafkaExtension();
 
   static LocalPostgres postgres;
-  /** The last round's nodes, terminating while the next round creates its databases. */
+  /** The last rounds' nodes, terminating while the next round starts. */
   static CompletableFuture<?> stopping = CompletableFuture.completedFuture(null);
 
   /** A round's fresh databases: witness, region-1, region-2. */
@@ -76,7 +76,8 @@ class NodesStartTogetherIT {
       log.info("Round {} of {}: {} ({} ms)", round, ROUNDS, failure == null ? "all nodes ready" : failure, ms);
     }
     stopping.get(60, TimeUnit.SECONDS);
-    log.info("{} rounds in {} ms, {} failed", ROUNDS, (System.nanoTime() - started) / 1_000_000, failures.size());
+    log.info("{} rounds in {} ms, {} failed; {} connections open once all nodes stopped", ROUNDS,
+        (System.nanoTime() - started) / 1_000_000, failures.size(), connections());
     assertEquals(List.of(), failures, failures.size() + " of " + ROUNDS + " rounds failed");
   }
 
@@ -90,8 +91,6 @@ class NodesStartTogetherIT {
     List<LocalClusterLayout> layouts = List.of(
         layout("region-1", "region-2", db1, db2, witness, topics),
         layout("region-2", "region-1", db2, db1, witness, topics));
-    stopping.get(60, TimeUnit.SECONDS);
-    log.info("Round {}: {} connections open before the nodes start", round, connections());
     List<com.typesafe.config.Config> configs = new ArrayList<>();
     for (LocalClusterLayout l : layouts) {
       for (int i = 0; i < l.size(); i++) configs.add(l.config(i));
@@ -133,7 +132,7 @@ class NodesStartTogetherIT {
         n.system().terminate();
         stopped.add(n.system().getWhenTerminated().toCompletableFuture());
       }
-      stopping = CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new));
+      stopping = CompletableFuture.allOf(stopping, CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new)));
     }
     return problems.isEmpty() ? null : String.join("; ", problems);
   }
