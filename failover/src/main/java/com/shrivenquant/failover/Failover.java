@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import com.zaxxer.hikari.HikariDataSource;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +78,17 @@ public final class Failover implements Extension {
     system.getWhenTerminated().thenRun(() -> {
       a.close();
       acks.ifPresent(SyncAckWaiter::close);
+      // Nodes started inside one JVM (tests, drills) must not leave their connections open.
+      closePool(ctx.regionDb());
+      synchronized (this) {
+        context.flatMap(FailoverContext::peerDb).ifPresent(Failover::closePool);
+      }
     });
     return this;
+  }
+
+  private static void closePool(DataSource db) {
+    if (db instanceof HikariDataSource pool) pool.close();
   }
 
   /**

@@ -1,5 +1,6 @@
 package com.shrivenquant.replication;
 
+import com.shrivenquant.schema.Migrations;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -11,13 +12,11 @@ public final class ReplicationSchema {
   private ReplicationSchema() {}
 
   public static void migrate(DataSource dataSource) {
-    Flyway.configure()
+    Migrations.migrate(Flyway.configure()
         .dataSource(dataSource)
         .locations(LOCATION)
         .table(HISTORY_TABLE)
         .baselineOnMigrate(true)
-        .baselineVersion("0")
-        .load()
-        .migrate();
+        .baselineVersion("0"));
   }
 }

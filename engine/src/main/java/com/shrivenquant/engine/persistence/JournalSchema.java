@@ -1,5 +1,6 @@
 package com.shrivenquant.engine.persistence;
 
+import com.shrivenquant.schema.Migrations;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
@@ -13,11 +14,11 @@ public final class JournalSchema {
   private JournalSchema() {}
 
   public static void migrate(DataSource dataSource) {
-    flyway().dataSource(dataSource).load().migrate();
+    Migrations.migrate(flyway().dataSource(dataSource));
   }
 
   public static void migrate(String jdbcUrl, String user, String password) {
-    flyway().dataSource(jdbcUrl, user, password).load().migrate();
+    Migrations.migrate(flyway().dataSource(jdbcUrl, user, password));
   }
 
   private static FluentConfiguration flyway() {

@@ -1,6 +1,7 @@
 package com.shrivenquant.failover.lease;
 
 import com.shrivenquant.failover.FailoverSettings;
+import com.shrivenquant.schema.Migrations;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -44,14 +45,12 @@ public final class JdbcPrimacyLease implements PrimacyLease {
 
   /** Creates the lease table and its row (holder none, epoch 0) if missing. */
   public static void migrate(FailoverSettings.Jdbc witness, Duration ttl) {
-    Flyway.configure()
+    Migrations.migrate(Flyway.configure()
         .dataSource(witness.url(), witness.user(), witness.password())
         .locations("classpath:db/migration/witness")
         .table(HISTORY_TABLE)
         .baselineOnMigrate(true)
-        .baselineVersion("0")
-        .load()
-        .migrate();
+        .baselineVersion("0"));
     try (Connection c = DriverManager.getConnection(witness.url(), witness.user(), witness.password());
         PreparedStatement ps = c.prepareStatement(
             "INSERT INTO primacy_lease (name, holder, epoch, renewed_at, ttl_ms)"

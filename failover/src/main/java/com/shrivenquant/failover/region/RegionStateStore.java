@@ -1,5 +1,6 @@
 package com.shrivenquant.failover.region;
 
+import com.shrivenquant.schema.Migrations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,14 +26,12 @@ public final class RegionStateStore {
 
   /** Failover's tables in the region database (region state, incidents, reports, tail, audit). */
   public static void migrate(DataSource db) {
-    Flyway.configure()
+    Migrations.migrate(Flyway.configure()
         .dataSource(db)
         .locations("classpath:db/migration/failover")
         .table("flyway_history_failover")
         .baselineOnMigrate(true)
-        .baselineVersion("0")
-        .load()
-        .migrate();
+        .baselineVersion("0"));
   }
 
   public Optional<RegionState> load() throws SQLException {

@@ -1,0 +1,1 @@
+CREATE TABLE race_one (id int PRIMARY KEY);

@@ -1,0 +1,1 @@
+CREATE TABLE race_two (id int PRIMARY KEY);
