@@ -8,13 +8,13 @@ import java.util.List;
  * the container image's entrypoint (cluster/pom.xml, Jib) sets the same {@link #COLLECTOR} flags
  * with a heap sized from the memory limit, and ContainerImageIT checks that the two agree.
  *
- * <p>Why these (measured side by side, docs/BENCHMARKS.md "Which collector"): every order stays
- * in memory for a long time (the idempotency window keeps the last 20,000 per instrument), so the
- * young collections' usual bet, that survivors die soon, is wrong here; G1 copied the same
- * retained orders between survivor spaces up to 15 times, and that copying was most of each
- * pause. Promoting after one survival copies each order once. A 20 ms pause goal keeps the young
- * generation small enough that one pause stays short. A fixed heap (initial = maximum) keeps G1
- * from starting small and collecting often while it grows.
+ * <p>Why these (measured side by side, docs/BENCHMARKS.md "Which collector"): every order stays in
+ * memory for a long time (the idempotency window keeps the last 20,000 per instrument), so the
+ * young collections' usual bet, that survivors die soon, is wrong here; G1 copied the same retained
+ * orders between survivor spaces up to 15 times, and that copying was most of each pause. Promoting
+ * after one survival copies each order once. A 20 ms pause goal keeps the young generation small
+ * enough that one pause stays short. A fixed heap (initial = maximum) keeps G1 from starting small
+ * and collecting often while it grows.
  */
 public final class NodeJvm {
   public static final List<String> COLLECTOR =
@@ -27,7 +27,8 @@ public final class NodeJvm {
 
   /** The same with other collector flags (benchmarks comparing collectors). */
   public static List<String> options(String heap, List<String> collector) {
-    List<String> options = new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"));
+    List<String> options =
+        new ArrayList<>(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"));
     options.addAll(collector);
     return options;
   }

@@ -12,10 +12,10 @@ import com.shrivenquant.cluster.http.OrderRoutes;
 import com.shrivenquant.cluster.region.RegionWiring;
 import com.shrivenquant.cluster.telemetry.NodeTelemetry;
 import com.shrivenquant.cluster.telemetry.TelemetrySettings;
-import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.engine.EngineSettings;
 import com.shrivenquant.engine.instrument.OrderEntry;
 import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.failover.FailoverSettings;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
@@ -50,9 +50,13 @@ public final class NodeMain {
     AkkaManagement.get(Adapter.toClassic(system)).start();
     ClusterBootstrap.get(Adapter.toClassic(system)).start();
 
-    RegionWiring region = RegionWiring.start(system,
-        FailoverSettings.fromConfig(config, settings.region()),
-        settings.jdbcUrl(), settings.jdbcUser(), settings.jdbcPassword());
+    RegionWiring region =
+        RegionWiring.start(
+            system,
+            FailoverSettings.fromConfig(config, settings.region()),
+            settings.jdbcUrl(),
+            settings.jdbcUser(),
+            settings.jdbcPassword());
     NodeTelemetry.watch(region.agent());
     OrderEntry entry = OrderEntry.start(system, EngineSettings.fromConfig(config), region.gate());
     region.startWithEngine(system, entry);

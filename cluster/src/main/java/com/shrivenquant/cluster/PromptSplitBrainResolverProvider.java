@@ -17,8 +17,8 @@ import scala.concurrent.duration.FiniteDuration;
  * <p>Akka 2.6's resolver checks "the unreachable set has been stable for stable-after" only on a
  * fixed 1 s tick, so with stable-after 1 s a crashed node is downed 1 to 2 s after it became
  * unreachable. More frequent ticks make that 1.0 to 1.1 s without shortening stable-after, i.e.
- * without downing a node that stalls for a shorter time than today. A tick only compares clocks,
- * so the extra ones change no decision.
+ * without downing a node that stalls for a shorter time than today. A tick only compares clocks, so
+ * the extra ones change no decision.
  */
 public final class PromptSplitBrainResolverProvider extends DowningProvider {
   /** The resolver's own tick message (an internal Scala object; Akka is pinned to 2.6.21). */
@@ -30,7 +30,10 @@ public final class PromptSplitBrainResolverProvider extends DowningProvider {
   public PromptSplitBrainResolverProvider(ActorSystem system) {
     this.akkaProvider = new SplitBrainResolverProvider(system);
     this.decisionInterval =
-        system.settings().config().getDuration("shrivenquant.node.split-brain-resolver.decision-interval");
+        system
+            .settings()
+            .config()
+            .getDuration("shrivenquant.node.split-brain-resolver.decision-interval");
   }
 
   @Override

@@ -9,21 +9,21 @@ import com.shrivenquant.failover.durability.SyncAckWaiter;
 import com.shrivenquant.failover.region.PrimacyAgent;
 import com.shrivenquant.failover.region.RegionCoordinator;
 import com.shrivenquant.failover.region.RegionCoordinatorActor;
+import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import com.zaxxer.hikari.HikariDataSource;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Failover on a node, one entry point ({@code Failover.get(system)}): the node's
- * {@link PrimacyAgent} (lease renewal, what the intake gate reads), sync acks, the region's
- * coordinator singleton, and what operator routes reach. An extension is per actor system, so
- * two nodes in one JVM (in-JVM multi-region tests) never share it. With failover disabled
- * (single-region dev mode) there is no agent and no coordinator.
+ * Failover on a node, one entry point ({@code Failover.get(system)}): the node's {@link
+ * PrimacyAgent} (lease renewal, what the intake gate reads), sync acks, the region's coordinator
+ * singleton, and what operator routes reach. An extension is per actor system, so two nodes in one
+ * JVM (in-JVM multi-region tests) never share it. With failover disabled (single-region dev mode)
+ * there is no agent and no coordinator.
  */
 public final class Failover implements Extension {
   private static final Logger log = LoggerFactory.getLogger(Failover.class);
@@ -47,7 +47,8 @@ public final class Failover implements Extension {
   private volatile Optional<FailoverContext> context = Optional.empty();
   private volatile Optional<PrimacyAgent> agent = Optional.empty();
   private volatile Optional<SyncAckWaiter> syncAcks = Optional.empty();
-  private volatile Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator = Optional.empty();
+  private volatile Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator =
+      Optional.empty();
 
   private Failover(ActorSystem<?> system) {
     this.system = system;
@@ -56,7 +57,8 @@ public final class Failover implements Extension {
   /** Single-region mode: the node accepts without a lease. */
   public synchronized Failover startDisabled(FailoverSettings disabled) {
     requireNotStarted();
-    log.warn("Failover disabled: this node accepts orders without a primacy lease (single-region mode)");
+    log.warn(
+        "Failover disabled: this node accepts orders without a primacy lease (single-region mode)");
     settings = disabled;
     started = true;
     return this;
@@ -67,23 +69,29 @@ public final class Failover implements Extension {
     requireNotStarted();
     FailoverSettings s = ctx.settings();
     PrimacyAgent a = new PrimacyAgent(s, ctx.leases().get(), ctx.store()).start();
-    Optional<SyncAckWaiter> acks = s.durability() == FailoverSettings.Durability.SYNC
-        ? Optional.of(new SyncAckWaiter(ctx.regionDb(), s.region(), s.syncAck().pollInterval(), s.syncAck().timeout()))
-        : Optional.empty();
+    Optional<SyncAckWaiter> acks =
+        s.durability() == FailoverSettings.Durability.SYNC
+            ? Optional.of(
+                new SyncAckWaiter(
+                    ctx.regionDb(), s.region(), s.syncAck().pollInterval(), s.syncAck().timeout()))
+            : Optional.empty();
     settings = s;
     context = Optional.of(ctx);
     agent = Optional.of(a);
     syncAcks = acks;
     started = true;
-    system.getWhenTerminated().thenRun(() -> {
-      a.close();
-      acks.ifPresent(SyncAckWaiter::close);
-      // Nodes started inside one JVM (tests, drills) must not leave their connections open.
-      closePool(ctx.regionDb());
-      synchronized (this) {
-        context.flatMap(FailoverContext::peerDb).ifPresent(Failover::closePool);
-      }
-    });
+    system
+        .getWhenTerminated()
+        .thenRun(
+            () -> {
+              a.close();
+              acks.ifPresent(SyncAckWaiter::close);
+              // Nodes started inside one JVM (tests, drills) must not leave their connections open.
+              closePool(ctx.regionDb());
+              synchronized (this) {
+                context.flatMap(FailoverContext::peerDb).ifPresent(Failover::closePool);
+              }
+            });
     return this;
   }
 
@@ -92,16 +100,16 @@ public final class Failover implements Extension {
   }
 
   /**
-   * Once the engine runs: the region's coordinator singleton, which recovers entities with
-   * {@code recovery} before a promotion lets orders in. The peer journal is opened now, as before.
+   * Once the engine runs: the region's coordinator singleton, which recovers entities with {@code
+   * recovery} before a promotion lets orders in. The peer journal is opened now, as before.
    */
   public synchronized void startCoordinator(FailoverContext.EntityRecovery recovery) {
     if (context.isEmpty()) return;
-    FailoverContext ctx = context.get()
-        .withPeerDb(FailoverContext.openPeerJournal(settings))
-        .withRecovery(recovery);
+    FailoverContext ctx =
+        context.get().withPeerDb(FailoverContext.openPeerJournal(settings)).withRecovery(recovery);
     context = Optional.of(ctx);
-    coordinator = Optional.of(RegionCoordinatorActor.init(system, () -> new RegionCoordinator(ctx)));
+    coordinator =
+        Optional.of(RegionCoordinatorActor.init(system, () -> new RegionCoordinator(ctx)));
   }
 
   private void requireNotStarted() {
@@ -146,10 +154,13 @@ public final class Failover implements Extension {
 
   /** An operator command to the region's coordinator singleton, wherever it runs. */
   public CompletionStage<RegionCoordinatorActor.Done> command(
-      akka.japi.function.Function<ActorRef<RegionCoordinatorActor.Done>, RegionCoordinatorActor.Message> message,
+      akka.japi.function.Function<
+              ActorRef<RegionCoordinatorActor.Done>, RegionCoordinatorActor.Message>
+          message,
       Duration timeout) {
     if (coordinator.isEmpty()) {
-      return CompletableFuture.failedFuture(new IllegalStateException("no region coordinator on this node yet"));
+      return CompletableFuture.failedFuture(
+          new IllegalStateException("no region coordinator on this node yet"));
     }
     return AskPattern.ask(coordinator.get(), message, timeout, system.scheduler());
   }

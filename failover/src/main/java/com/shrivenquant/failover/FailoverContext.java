@@ -21,12 +21,12 @@ import javax.sql.DataSource;
 
 /**
  * What failover works with on a node, built in one place from its settings: the region's and the
- * peer's databases, the witness, client routing, the notifier and the engine's entity recovery.
- * The region coordinator, promotion and failback take it instead of these one by one.
+ * peer's databases, the witness, client routing, the notifier and the engine's entity recovery. The
+ * region coordinator, promotion and failback take it instead of these one by one.
  *
  * @param system the node's actor system (publisher and applier streams run in it)
- * @param peerDb the peer region's journal, read only; empty until the engine runs, or when
- *     {@code peer-journal} is not configured
+ * @param peerDb the peer region's journal, read only; empty until the engine runs, or when {@code
+ *     peer-journal} is not configured
  * @param leases a new client of the witness per user: each closes its own, and the node's agent
  *     never waits behind the coordinator's calls
  * @param recovery recovers entities from the journal before a promotion opens intake
@@ -50,30 +50,50 @@ public record FailoverContext(
   }
 
   /** A node's context: the region database pooled and migrated, the witness migrated. */
-  public static FailoverContext open(ActorSystem<?> system, FailoverSettings settings, FailoverSettings.Jdbc regionJdbc) {
-    HikariDataSource regionDb = ReplicationDataSource.pooled(
-        regionJdbc.url(), regionJdbc.user(), regionJdbc.password(), "failover");
+  public static FailoverContext open(
+      ActorSystem<?> system, FailoverSettings settings, FailoverSettings.Jdbc regionJdbc) {
+    HikariDataSource regionDb =
+        ReplicationDataSource.pooled(
+            regionJdbc.url(), regionJdbc.user(), regionJdbc.password(), "failover");
     ReplicationSchema.migrate(regionDb);
     RegionStateStore.migrate(regionDb);
     JdbcPrimacyLease.migrate(settings.witness(), settings.lease().ttl());
     return of(system, settings, regionDb, Optional.empty());
   }
 
-  /** Without I/O: witness clients, router and notifier from the settings; no entity recovery yet. */
-  public static FailoverContext of(ActorSystem<?> system, FailoverSettings settings, DataSource regionDb,
+  /**
+   * Without I/O: witness clients, router and notifier from the settings; no entity recovery yet.
+   */
+  public static FailoverContext of(
+      ActorSystem<?> system,
+      FailoverSettings settings,
+      DataSource regionDb,
       Optional<DataSource> peerDb) {
-    return new FailoverContext(system, settings, regionDb, peerDb,
-        () -> new JdbcPrimacyLease(settings.witness(), settings.lease().ttl(), settings.lease().callTimeout()),
-        router(settings), new IncidentNotifier(settings, regionDb), EntityRecovery.NONE);
+    return new FailoverContext(
+        system,
+        settings,
+        regionDb,
+        peerDb,
+        () ->
+            new JdbcPrimacyLease(
+                settings.witness(), settings.lease().ttl(), settings.lease().callTimeout()),
+        router(settings),
+        new IncidentNotifier(settings, regionDb),
+        EntityRecovery.NONE);
   }
 
   /** The peer region's journal pool, when {@code peer-journal} is configured. */
   public static Optional<DataSource> openPeerJournal(FailoverSettings settings) {
-    return settings.peerJournal().map(p -> {
-      HikariDataSource ds = ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal");
-      ds.setConnectionTimeout(2000); // an unreachable peer must not hold up a promotion's report
-      return ds;
-    });
+    return settings
+        .peerJournal()
+        .map(
+            p -> {
+              HikariDataSource ds =
+                  ReplicationDataSource.pooled(p.url(), p.user(), p.password(), "peer-journal");
+              ds.setConnectionTimeout(
+                  2000); // an unreachable peer must not hold up a promotion's report
+              return ds;
+            });
   }
 
   /** The region's role and epoch (stateless: a new one is as good as a shared one). */
@@ -82,11 +102,13 @@ public record FailoverContext(
   }
 
   public FailoverContext withPeerDb(Optional<DataSource> peer) {
-    return new FailoverContext(system, settings, regionDb, peer, leases, router, notifier, recovery);
+    return new FailoverContext(
+        system, settings, regionDb, peer, leases, router, notifier, recovery);
   }
 
   public FailoverContext withRecovery(EntityRecovery entities) {
-    return new FailoverContext(system, settings, regionDb, peerDb, leases, router, notifier, entities);
+    return new FailoverContext(
+        system, settings, regionDb, peerDb, leases, router, notifier, entities);
   }
 
   private static ClientRouter router(FailoverSettings s) {
@@ -94,7 +116,9 @@ public record FailoverContext(
       case "none" -> ClientRouter.NONE;
       case "http" -> new HttpRouter(s.routingTarget());
       case "dns" -> new DnsRecordRouter(Path.of(s.routingTarget()), s.dnsName());
-      default -> throw new IllegalArgumentException("routing.kind must be none, http or dns: " + s.routingKind());
+      default ->
+          throw new IllegalArgumentException(
+              "routing.kind must be none, http or dns: " + s.routingKind());
     };
   }
 }

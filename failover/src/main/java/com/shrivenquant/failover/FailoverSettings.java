@@ -33,46 +33,66 @@ public record FailoverSettings(
     int notifyAttempts,
     Duration notifyFirstBackoff) {
 
-  public enum Durability { ASYNC, SYNC }
+  public enum Durability {
+    ASYNC,
+    SYNC
+  }
 
   /** sync durability: how often a node reads the acknowledged position, how long an ack waits. */
   public record SyncAck(Duration pollInterval, Duration timeout) {}
 
   public record Lease(
-      Duration ttl, Duration renewInterval, Duration fenceMargin, double maxClockDrift,
+      Duration ttl,
+      Duration renewInterval,
+      Duration fenceMargin,
+      double maxClockDrift,
       Duration callTimeout) {}
 
   public record Jdbc(String url, String user, String password) {}
 
-  /** @param region this node's region (the node's own setting, {@code shrivenquant.node.region}) */
+  /**
+   * @param region this node's region (the node's own setting, {@code shrivenquant.node.region})
+   */
   public static FailoverSettings fromConfig(Config root, String region) {
     Config c = root.getConfig("shrivenquant.failover");
     Config l = c.getConfig("lease");
-    Lease lease = new Lease(
-        l.getDuration("ttl"), l.getDuration("renew-interval"), l.getDuration("fence-margin"),
-        l.getDouble("max-clock-drift"), l.getDuration("call-timeout"));
+    Lease lease =
+        new Lease(
+            l.getDuration("ttl"),
+            l.getDuration("renew-interval"),
+            l.getDuration("fence-margin"),
+            l.getDouble("max-clock-drift"),
+            l.getDuration("call-timeout"));
     double rho = lease.maxClockDrift();
     if (lease.fenceMargin().toNanos() * (1 + rho) >= lease.ttl().toNanos() * (1 - rho)) {
-      throw new IllegalArgumentException("lease.fence-margin * (1 + drift) must stay below"
-          + " lease.ttl * (1 - drift): a node could accept orders after the standby took the lease");
+      throw new IllegalArgumentException(
+          "lease.fence-margin * (1 + drift) must stay below"
+              + " lease.ttl * (1 - drift): a node could accept orders after the standby took the lease");
     }
     Duration pause = c.getDuration("watcher.pause-budget");
     if (pause.compareTo(lease.ttl().minus(lease.renewInterval())) > 0) {
-      throw new IllegalArgumentException("watcher.pause-budget must be <= lease.ttl - lease.renew-interval");
+      throw new IllegalArgumentException(
+          "watcher.pause-budget must be <= lease.ttl - lease.renew-interval");
     }
     Config pj = c.getConfig("peer-journal");
-    Optional<Jdbc> peer = pj.getString("jdbc-url").isBlank()
-        ? Optional.empty()
-        : Optional.of(new Jdbc(pj.getString("jdbc-url"), pj.getString("user"), pj.getString("password")));
+    Optional<Jdbc> peer =
+        pj.getString("jdbc-url").isBlank()
+            ? Optional.empty()
+            : Optional.of(
+                new Jdbc(pj.getString("jdbc-url"), pj.getString("user"), pj.getString("password")));
     String peerRegion = c.getString("peer-region");
-    if (peerRegion.equals(region)) throw new IllegalArgumentException("peer-region equals region " + region);
+    if (peerRegion.equals(region))
+      throw new IllegalArgumentException("peer-region equals region " + region);
     return new FailoverSettings(
         c.getBoolean("enabled"),
         region,
         peerRegion,
         c.getString("initial-active-region"),
         lease,
-        new Jdbc(l.getString("witness.jdbc-url"), l.getString("witness.user"), l.getString("witness.password")),
+        new Jdbc(
+            l.getString("witness.jdbc-url"),
+            l.getString("witness.user"),
+            l.getString("witness.password")),
         peer,
         c.getDuration("watcher.poll-interval"),
         pause,
@@ -83,7 +103,9 @@ public record FailoverSettings(
         c.getInt("replication.partitions"),
         (short) c.getInt("replication.replication-factor"),
         Durability.valueOf(c.getString("replication.durability").toUpperCase()),
-        new SyncAck(c.getDuration("replication.sync-ack.poll-interval"), c.getDuration("replication.sync-ack.timeout")),
+        new SyncAck(
+            c.getDuration("replication.sync-ack.poll-interval"),
+            c.getDuration("replication.sync-ack.timeout")),
         c.getString("routing.kind"),
         c.getString("routing.target"),
         c.getString("routing.order-api-url"),

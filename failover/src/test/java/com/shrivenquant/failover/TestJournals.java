@@ -26,12 +26,14 @@ public final class TestJournals {
   }
 
   /** Events {@code from..to} of one entity, one transaction; write timestamp = 1_000_000 * seq. */
-  public static void events(DataSource db, String region, String pid, long from, long to) throws SQLException {
+  public static void events(DataSource db, String region, String pid, long from, long to)
+      throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
-                + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
-                + " VALUES (?, ?, ?, ?, '', 4711, 'OrderEvent', ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
+                    + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
+                    + " VALUES (?, ?, ?, ?, '', 4711, 'OrderEvent', ?)")) {
       c.setAutoCommit(false);
       for (long seq = from; seq <= to; seq++) {
         ps.setString(1, pid);
@@ -52,9 +54,10 @@ public final class TestJournals {
 
   public static void snapshot(DataSource db, String pid, long seq) throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id,"
-                + " snapshot_ser_manifest, snapshot_payload) VALUES (?, ?, ?, 4712, 'Snapshot', ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id,"
+                    + " snapshot_ser_manifest, snapshot_payload) VALUES (?, ?, ?, 4712, 'Snapshot', ?)")) {
       ps.setString(1, pid);
       ps.setLong(2, seq);
       ps.setLong(3, System.currentTimeMillis());
@@ -65,27 +68,34 @@ public final class TestJournals {
 
   /** "pid:seq" of every event, ordered by entity and sequence number. */
   public static List<String> eventIds(DataSource db) throws SQLException {
-    return strings(db, "SELECT persistence_id || ':' || sequence_number FROM event_journal"
-        + " ORDER BY persistence_id, sequence_number");
+    return strings(
+        db,
+        "SELECT persistence_id || ':' || sequence_number FROM event_journal"
+            + " ORDER BY persistence_id, sequence_number");
   }
 
   public static List<String> strings(DataSource db, String sql) throws SQLException {
     List<String> out = new ArrayList<>();
-    try (Connection c = db.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       while (rs.next()) out.add(rs.getString(1));
     }
     return out;
   }
 
   public static long count(DataSource db, String sql) throws SQLException {
-    try (Connection c = db.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     }
   }
 
   public static void execute(DataSource db, String sql) throws SQLException {
-    try (Connection c = db.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = db.getConnection();
+        Statement st = c.createStatement()) {
       st.execute(sql);
     }
   }

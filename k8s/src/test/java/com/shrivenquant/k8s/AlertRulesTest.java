@@ -28,9 +28,14 @@ class AlertRulesTest {
 
   static final List<String> SEED_ALERTS =
       List.of(
-          "ShrivenQuantSystemDown", "ShrivenQuantOrderRejectionRateHigh", "ShrivenQuantOrderLatencyHigh",
-          "ShrivenQuantPositionLimitBreach", "ShrivenQuantMemoryHigh", "ShrivenQuantDiskHigh",
-          "ShrivenQuantReplicationLagHigh", "ShrivenQuantLeaseAgeHigh");
+          "ShrivenQuantSystemDown",
+          "ShrivenQuantOrderRejectionRateHigh",
+          "ShrivenQuantOrderLatencyHigh",
+          "ShrivenQuantPositionLimitBreach",
+          "ShrivenQuantMemoryHigh",
+          "ShrivenQuantDiskHigh",
+          "ShrivenQuantReplicationLagHigh",
+          "ShrivenQuantLeaseAgeHigh");
 
   /** spec of the rendered PrometheusRule; the same in every overlay. */
   static ObjectNode ruleSpec() {
@@ -45,7 +50,8 @@ class AlertRulesTest {
 
   static List<ObjectNode> rules(JsonNode spec) {
     List<ObjectNode> rules = new ArrayList<>();
-    for (JsonNode g : spec.path("groups")) for (JsonNode r : g.path("rules")) rules.add((ObjectNode) r);
+    for (JsonNode g : spec.path("groups"))
+      for (JsonNode r : g.path("rules")) rules.add((ObjectNode) r);
     return rules;
   }
 
@@ -53,7 +59,9 @@ class AlertRulesTest {
   static Path write(String dirName, JsonNode spec) throws IOException {
     Path dir = Tools.workDir(dirName);
     Files.writeString(dir.resolve(RULES), Manifest.YAML.writeValueAsString(spec));
-    Files.copy(Tools.k8sDir().resolve("monitoring-tests").resolve(TESTS), dir.resolve(TESTS),
+    Files.copy(
+        Tools.k8sDir().resolve("monitoring-tests").resolve(TESTS),
+        dir.resolve(TESTS),
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     return dir;
   }
@@ -80,16 +88,25 @@ class AlertRulesTest {
     for (ObjectNode r : rules(ruleSpec())) {
       if (!r.has("alert")) continue;
       alerts.add(r.path("alert").asText());
-      assertTrue(Set.of("critical", "warning").contains(r.path("labels").path("severity").asText()), r.toString());
+      assertTrue(
+          Set.of("critical", "warning").contains(r.path("labels").path("severity").asText()),
+          r.toString());
     }
     assertEquals(new TreeSet<>(SEED_ALERTS), alerts);
-    Set<String> critical = Set.of("ShrivenQuantSystemDown", "ShrivenQuantOrderRejectionRateHigh",
-        "ShrivenQuantOrderLatencyHigh", "ShrivenQuantPositionLimitBreach");
+    Set<String> critical =
+        Set.of(
+            "ShrivenQuantSystemDown",
+            "ShrivenQuantOrderRejectionRateHigh",
+            "ShrivenQuantOrderLatencyHigh",
+            "ShrivenQuantPositionLimitBreach");
     for (ObjectNode r : rules(ruleSpec()))
       if (r.has("alert"))
-        assertEquals(critical.contains(r.path("alert").asText()) ? "critical" : "warning",
-            r.path("labels").path("severity").asText(), r.path("alert").asText());
-    JsonNode tests = Manifest.YAML.readTree(Tools.k8sDir().resolve("monitoring-tests").resolve(TESTS).toFile());
+        assertEquals(
+            critical.contains(r.path("alert").asText()) ? "critical" : "warning",
+            r.path("labels").path("severity").asText(),
+            r.path("alert").asText());
+    JsonNode tests =
+        Manifest.YAML.readTree(Tools.k8sDir().resolve("monitoring-tests").resolve(TESTS).toFile());
     Set<String> fires = new TreeSet<>();
     Set<String> quiet = new TreeSet<>();
     for (JsonNode t : tests.path("tests"))
@@ -103,13 +120,19 @@ class AlertRulesTest {
     return SEED_ALERTS;
   }
 
-  /** An alert that never fires fails its firing test; one with a tenfold lower threshold fails its quiet test. */
+  /**
+   * An alert that never fires fails its firing test; one with a tenfold lower threshold fails its
+   * quiet test.
+   */
   @ParameterizedTest(name = "{0}")
   @MethodSource("seedAlerts")
   void eachAlertsTestsBite(String alert) throws IOException {
     ObjectNode neverFires = ruleSpec();
-    rules(neverFires).stream().filter(r -> alert.equals(r.path("alert").asText())).forEach(r -> r.put("expr", "vector(1) < 0"));
-    Tools.Result silent = promtool(write("bite-silent-" + alert, neverFires), "test", "rules", TESTS);
+    rules(neverFires).stream()
+        .filter(r -> alert.equals(r.path("alert").asText()))
+        .forEach(r -> r.put("expr", "vector(1) < 0"));
+    Tools.Result silent =
+        promtool(write("bite-silent-" + alert, neverFires), "test", "rules", TESTS);
     assertNotEquals(0, silent.exit(), alert + " never firing went unnoticed");
     assertTrue(silent.both().contains(alert), silent.both());
 
@@ -129,7 +152,8 @@ class AlertRulesTest {
   /** "> t" becomes ">= t/10", "== 0" becomes ">= 0". */
   static String lowerThresholds(String expr) {
     StringBuilder out = new StringBuilder();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(>|==)\\s*([0-9.]+)").matcher(expr);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(>|==)\\s*([0-9.]+)").matcher(expr);
     while (m.find()) {
       double t = Double.parseDouble(m.group(2));
       m.appendReplacement(out, ">= " + (t == 0 ? "0" : Double.toString(t / 10)));
@@ -151,16 +175,21 @@ class AlertRulesTest {
     Set<String> allowed = new TreeSet<>(Metrics.NODE);
     allowed.addAll(Metrics.KAMON);
     allowed.addAll(Metrics.PROMETHEUS);
-    for (ObjectNode r : rules(ruleSpec())) if (r.has("record")) allowed.add(r.path("record").asText());
+    for (ObjectNode r : rules(ruleSpec()))
+      if (r.has("record")) allowed.add(r.path("record").asText());
     for (ObjectNode r : rules(ruleSpec()))
       for (String name : Metrics.names(r.path("expr").asText()))
         assertTrue(allowed.contains(name), "unknown metric " + name + " in " + r);
-    assertEquals(Set.of("sq_orders_accepted_total", "up"), Metrics.names("sum by (namespace) (rate(sq_orders_accepted_total{a=\"b\"}[5m])) or up offset 5m > 0"));
+    assertEquals(
+        Set.of("sq_orders_accepted_total", "up"),
+        Metrics.names(
+            "sum by (namespace) (rate(sq_orders_accepted_total{a=\"b\"}[5m])) or up offset 5m > 0"));
   }
 
   /**
-   * Thresholds agree with the node: histogram thresholds sit on Kamon's time-bucket boundaries (exact
-   * quantiles there), the lease-age warning lies between the renew interval and the fence margin.
+   * Thresholds agree with the node: histogram thresholds sit on Kamon's time-bucket boundaries
+   * (exact quantiles there), the lease-age warning lies between the renew interval and the fence
+   * margin.
    */
   @Test
   void thresholdsAgreeWithTheNodesConfiguration() {
@@ -171,14 +200,23 @@ class AlertRulesTest {
     assertTrue(lag.contains(0.1), "100 ms lag threshold is a bucket boundary: " + lag);
     double fence = c.getDuration("shrivenquant.failover.lease.fence-margin").toMillis() / 1000.0;
     double renew = c.getDuration("shrivenquant.failover.lease.renew-interval").toMillis() / 1000.0;
-    String lease = rules(ruleSpec()).stream().filter(r -> r.path("alert").asText().equals("ShrivenQuantLeaseAgeHigh")).findFirst().orElseThrow().path("expr").asText();
+    String lease =
+        rules(ruleSpec()).stream()
+            .filter(r -> r.path("alert").asText().equals("ShrivenQuantLeaseAgeHigh"))
+            .findFirst()
+            .orElseThrow()
+            .path("expr")
+            .asText();
     double threshold = Double.parseDouble(lease.replaceAll("(?s).*>\\s*([0-9.]+)\\s*$", "$1"));
-    assertTrue(threshold > renew && threshold < fence, threshold + " between " + renew + " and " + fence);
+    assertTrue(
+        threshold > renew && threshold < fence, threshold + " between " + renew + " and " + fence);
   }
 
   /** A time histogram's Prometheus buckets: its own (buckets.custom) or Kamon's time-buckets. */
   static List<Double> buckets(Config c, String kamonMetric) {
     String custom = "kamon.prometheus.buckets.custom.\"" + kamonMetric + "\"";
-    return c.hasPath(custom) ? c.getDoubleList(custom) : c.getDoubleList("kamon.prometheus.buckets.time-buckets");
+    return c.hasPath(custom)
+        ? c.getDoubleList(custom)
+        : c.getDoubleList("kamon.prometheus.buckets.time-buckets");
   }
 }

@@ -22,20 +22,26 @@ import org.junit.jupiter.api.Test;
  */
 class BrokenManifestTest {
 
-  /** A fresh copy of production/region-1, broken by {@code breakIt}, then checked by {@code check}. */
-  private static List<String> broken(String overlay, Consumer<Manifest> breakIt, Function<Manifest, List<String>> check) {
+  /**
+   * A fresh copy of production/region-1, broken by {@code breakIt}, then checked by {@code check}.
+   */
+  private static List<String> broken(
+      String overlay, Consumer<Manifest> breakIt, Function<Manifest, List<String>> check) {
     Manifest m = Overlays.load(overlay).copy();
     assertEquals(List.of(), check.apply(m), "the unbroken copy passes");
     breakIt.accept(m);
     return check.apply(m);
   }
 
-  private static List<String> broken(Consumer<Manifest> breakIt, Function<Manifest, List<String>> check) {
+  private static List<String> broken(
+      Consumer<Manifest> breakIt, Function<Manifest, List<String>> check) {
     return broken("production/region-1", breakIt, check);
   }
 
   private static void reports(List<String> problems, String expected) {
-    assertTrue(problems.stream().anyMatch(p -> p.contains(expected)), "expected a problem with '" + expected + "', got " + problems);
+    assertTrue(
+        problems.stream().anyMatch(p -> p.contains(expected)),
+        "expected a problem with '" + expected + "', got " + problems);
   }
 
   private static ObjectNode container(Manifest m) {
@@ -44,185 +50,478 @@ class BrokenManifestTest {
 
   @Test
   void unknownFieldIsRejectedByTheApiModels() {
-    reports(broken(m -> container(m).put("livenessProbes", "typo"), SchemaValidation::validate),
+    reports(
+        broken(m -> container(m).put("livenessProbes", "typo"), SchemaValidation::validate),
         "The field `livenessProbes` in the JSON string is not defined in the `V1Container` properties");
-    reports(broken(m -> ((ObjectNode) m.get("Service", "shrivenquant-orders").path("spec")).put("selectr", "x"),
-        SchemaValidation::validate), "`selectr`");
-    reports(broken(m -> ((ObjectNode) m.get("NetworkPolicy", "shrivenquant-egress").path("spec")).put("egres", "x"),
-        SchemaValidation::validate), "`egres`");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.get("Service", "shrivenquant-orders").path("spec"))
+                    .put("selectr", "x"),
+            SchemaValidation::validate),
+        "`selectr`");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.get("NetworkPolicy", "shrivenquant-egress").path("spec"))
+                    .put("egres", "x"),
+            SchemaValidation::validate),
+        "`egres`");
   }
 
   @Test
   void wrongTypesAndMissingRequiredFieldsAreRejected() {
-    reports(broken(m -> ((ObjectNode) container(m).path("ports").get(0)).put("containerPort", "eighty"),
-        SchemaValidation::validate), "Deployment/shrivenquant");
+    reports(
+        broken(
+            m -> ((ObjectNode) container(m).path("ports").get(0)).put("containerPort", "eighty"),
+            SchemaValidation::validate),
+        "Deployment/shrivenquant");
     reports(broken(m -> container(m).remove("name"), SchemaValidation::validate), "name");
-    reports(broken(m -> ((ObjectNode) container(m).path("resources").path("limits")).put("memory", "64 gigs"),
-        SchemaValidation::validate), "Deployment/shrivenquant");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) container(m).path("resources").path("limits"))
+                    .put("memory", "64 gigs"),
+            SchemaValidation::validate),
+        "Deployment/shrivenquant");
   }
 
   @Test
   void customResourcesWithUnknownFieldsOrNoSchemaAreRejected() {
-    reports(broken(m -> ((ObjectNode) m.get("PrometheusRule", "shrivenquant").path("spec").path("groups").get(1).path("rules").get(0)).put("severity", "critical"),
-        SchemaValidation::validate), "unknown field `severity`");
-    reports(broken(m -> ((ObjectNode) m.get("ServiceMonitor", "shrivenquant").path("spec").path("endpoints").get(0)).put("intervall", "10s"),
-        SchemaValidation::validate), "unknown field `intervall`");
-    reports(broken(m -> ((ObjectNode) m.get("DNSEndpoint", "shrivenquant-order-api").path("spec").path("endpoints").get(0)).put("recordType", "CNAMEE"),
-        SchemaValidation::validate), "unknown recordType");
-    reports(broken(m -> m.get("ServiceMonitor", "shrivenquant").put("apiVersion", "monitoring.coreos.com/v2"),
-        SchemaValidation::validate), "no schema known for monitoring.coreos.com/v2/ServiceMonitor");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("PrometheusRule", "shrivenquant")
+                            .path("spec")
+                            .path("groups")
+                            .get(1)
+                            .path("rules")
+                            .get(0))
+                    .put("severity", "critical"),
+            SchemaValidation::validate),
+        "unknown field `severity`");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("ServiceMonitor", "shrivenquant")
+                            .path("spec")
+                            .path("endpoints")
+                            .get(0))
+                    .put("intervall", "10s"),
+            SchemaValidation::validate),
+        "unknown field `intervall`");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("DNSEndpoint", "shrivenquant-order-api")
+                            .path("spec")
+                            .path("endpoints")
+                            .get(0))
+                    .put("recordType", "CNAMEE"),
+            SchemaValidation::validate),
+        "unknown recordType");
+    reports(
+        broken(
+            m ->
+                m.get("ServiceMonitor", "shrivenquant")
+                    .put("apiVersion", "monitoring.coreos.com/v2"),
+            SchemaValidation::validate),
+        "no schema known for monitoring.coreos.com/v2/ServiceMonitor");
   }
 
   @Test
   void wrongProbePortOrPathIsReported() {
-    reports(broken(m -> ((ObjectNode) container(m).path("livenessProbe").path("httpGet")).put("port", "http"), Checks::probes),
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) container(m).path("livenessProbe").path("httpGet"))
+                    .put("port", "http"),
+            Checks::probes),
         "livenessProbe port \"http\" is not the management port 8558");
-    reports(broken(m -> ((ObjectNode) container(m).path("readinessProbe").path("httpGet")).put("port", 8559), Checks::probes),
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) container(m).path("readinessProbe").path("httpGet"))
+                    .put("port", 8559),
+            Checks::probes),
         "readinessProbe port 8559");
-    reports(broken(m -> ((ObjectNode) container(m).path("readinessProbe").path("httpGet")).put("path", "/health/alive"), Checks::probes),
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) container(m).path("readinessProbe").path("httpGet"))
+                    .put("path", "/health/alive"),
+            Checks::probes),
         "readinessProbe path /health/alive is not /health/ready");
-    reports(broken(m -> container(m).remove("startupProbe"), Checks::probes), "startupProbe is not an HTTP GET");
+    reports(
+        broken(m -> container(m).remove("startupProbe"), Checks::probes),
+        "startupProbe is not an HTTP GET");
   }
 
   @Test
   void containerPortsThatAreNotTheNodesAreReported() {
-    // The node listens on SQ_MANAGEMENT_PORT; a container port that says otherwise is caught, and so
+    // The node listens on SQ_MANAGEMENT_PORT; a container port that says otherwise is caught, and
+    // so
     // is the env var moving the node away from the declared port.
-    reports(broken(m -> ((ObjectNode) container(m).path("ports").get(1)).put("containerPort", 8559), Checks::ports),
+    reports(
+        broken(
+            m -> ((ObjectNode) container(m).path("ports").get(1)).put("containerPort", 8559),
+            Checks::ports),
         "are not the node's ports");
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_HTTP_PORT", "9000"), Checks::ports),
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_HTTP_PORT", "9000"),
+            Checks::ports),
         "are not the node's ports");
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_HTTP_INTERFACE", "127.0.0.1"), Checks::ports),
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_HTTP_INTERFACE", "127.0.0.1"),
+            Checks::ports),
         "binds 127.0.0.1");
   }
 
   @Test
   void selectorMismatchesAreReported() {
-    reports(broken(m -> ((ObjectNode) m.get("Service", "shrivenquant-orders").path("spec").path("selector")).put("app.kubernetes.io/name", "shrivenquant-engine"),
-        Checks::services), "Service/shrivenquant-orders selector");
-    reports(broken(m -> ((ObjectNode) m.get("Service", "shrivenquant-metrics").path("spec").path("ports").get(0)).put("targetPort", 9999),
-        Checks::services), "targetPort 9999 is no container port");
-    reports(broken(m -> ((ObjectNode) m.get("ServiceMonitor", "shrivenquant").path("spec").path("selector").path("matchLabels")).put("shrivenquant.io/service", "metric"),
-        Checks::services), "selects no Service");
-    reports(broken(m -> ((ObjectNode) m.get("PodDisruptionBudget", "shrivenquant").path("spec").path("selector").path("matchLabels")).put("app.kubernetes.io/name", "x"),
-        Checks::services), "PodDisruptionBudget/shrivenquant selects no engine pod");
-    reports(broken(m -> ((ObjectNode) m.engine().path("spec").path("template").path("metadata").path("labels")).put("app.kubernetes.io/name", "sq"),
-        Checks::discovery), "do not match the discovery selector");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.get("Service", "shrivenquant-orders").path("spec").path("selector"))
+                    .put("app.kubernetes.io/name", "shrivenquant-engine"),
+            Checks::services),
+        "Service/shrivenquant-orders selector");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("Service", "shrivenquant-metrics").path("spec").path("ports").get(0))
+                    .put("targetPort", 9999),
+            Checks::services),
+        "targetPort 9999 is no container port");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("ServiceMonitor", "shrivenquant")
+                            .path("spec")
+                            .path("selector")
+                            .path("matchLabels"))
+                    .put("shrivenquant.io/service", "metric"),
+            Checks::services),
+        "selects no Service");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("PodDisruptionBudget", "shrivenquant")
+                            .path("spec")
+                            .path("selector")
+                            .path("matchLabels"))
+                    .put("app.kubernetes.io/name", "x"),
+            Checks::services),
+        "PodDisruptionBudget/shrivenquant selects no engine pod");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.engine().path("spec").path("template").path("metadata").path("labels"))
+                    .put("app.kubernetes.io/name", "sq"),
+            Checks::discovery),
+        "do not match the discovery selector");
   }
 
   @Test
   void missingConfigMapKeysAndUndocumentedSecretsAreReported() {
-    reports(broken(m -> ((ObjectNode) m.engine().path("spec").path("template").path("spec").path("volumes").get(0).path("configMap").path("items").get(0)).put("key", "nodes.conf"),
-        Checks::references), "key nodes.conf: the ConfigMap has no such key");
-    reports(broken(m -> ((ObjectNode) container(m).path("env").get(2).path("valueFrom").path("secretKeyRef")).put("key", "url"),
-        Checks::references), "Secret shrivenquant-journal-db key url: key not documented");
-    reports(broken(m -> ((ObjectNode) container(m).path("env").get(2).path("valueFrom").path("secretKeyRef")).put("name", "journal"),
-        Checks::references), "Secret journal key jdbc-url: Secret not documented");
-    reports(broken(m -> m.objects.add(Manifest.JSON.createObjectNode().put("apiVersion", "v1").put("kind", "Secret")
-            .set("metadata", Manifest.JSON.createObjectNode().put("name", "shrivenquant-journal-db"))),
-        Checks::references), "is committed");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.engine()
+                            .path("spec")
+                            .path("template")
+                            .path("spec")
+                            .path("volumes")
+                            .get(0)
+                            .path("configMap")
+                            .path("items")
+                            .get(0))
+                    .put("key", "nodes.conf"),
+            Checks::references),
+        "key nodes.conf: the ConfigMap has no such key");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        container(m).path("env").get(2).path("valueFrom").path("secretKeyRef"))
+                    .put("key", "url"),
+            Checks::references),
+        "Secret shrivenquant-journal-db key url: key not documented");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        container(m).path("env").get(2).path("valueFrom").path("secretKeyRef"))
+                    .put("name", "journal"),
+            Checks::references),
+        "Secret journal key jdbc-url: Secret not documented");
+    reports(
+        broken(
+            m ->
+                m.objects.add(
+                    Manifest.JSON
+                        .createObjectNode()
+                        .put("apiVersion", "v1")
+                        .put("kind", "Secret")
+                        .set(
+                            "metadata",
+                            Manifest.JSON
+                                .createObjectNode()
+                                .put("name", "shrivenquant-journal-db"))),
+            Checks::references),
+        "is committed");
   }
 
   @Test
   void environmentTyposAndOverlayTyposAreReported() {
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_HTTP_PROT", "8080"),
-        Checks::environment), "SQ_HTTP_PROT is read by no");
-    reports(broken(m -> {
-          ObjectNode data = (ObjectNode) m.generatedConfigMap("shrivenquant-hocon").path("data");
-          data.put("node.conf", data.path("node.conf").asText().replace("pod-label-selector", "pod-label-selektor"));
-        }, Checks::environment), "sets akka.discovery.kubernetes-api.pod-label-selektor, which no library or module defines");
-    reports(broken(m -> {
-          ObjectNode data = (ObjectNode) m.generatedConfigMap("shrivenquant-hocon").path("data");
-          data.put("node.conf", data.path("node.conf").asText().replace("include classpath(\"application.conf\")", ""));
-        }, Checks::environment), "must start with include");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_HTTP_PROT", "8080"),
+            Checks::environment),
+        "SQ_HTTP_PROT is read by no");
+    reports(
+        broken(
+            m -> {
+              ObjectNode data =
+                  (ObjectNode) m.generatedConfigMap("shrivenquant-hocon").path("data");
+              data.put(
+                  "node.conf",
+                  data.path("node.conf")
+                      .asText()
+                      .replace("pod-label-selector", "pod-label-selektor"));
+            },
+            Checks::environment),
+        "sets akka.discovery.kubernetes-api.pod-label-selektor, which no library or module defines");
+    reports(
+        broken(
+            m -> {
+              ObjectNode data =
+                  (ObjectNode) m.generatedConfigMap("shrivenquant-hocon").path("data");
+              data.put(
+                  "node.conf",
+                  data.path("node.conf")
+                      .asText()
+                      .replace("include classpath(\"application.conf\")", ""));
+            },
+            Checks::environment),
+        "must start with include");
   }
 
   @Test
   void rbacBeyondOrShortOfWhatTheNodeUsesIsReported() {
-    reports(broken(m -> ((ArrayNode) m.get("Role", "shrivenquant-node").path("rules").get(0).path("verbs")).add("delete"),
-        Checks::rbac), "RBAC grants |pods||delete");
-    reports(broken(m -> ((ArrayNode) m.get("Role", "shrivenquant-node").path("rules")).add(
-            Manifest.JSON.createObjectNode().<ObjectNode>set("apiGroups", Manifest.JSON.createArrayNode().add(""))
-                .<ObjectNode>set("resources", Manifest.JSON.createArrayNode().add("secrets"))
-                .set("verbs", Manifest.JSON.createArrayNode().add("get"))),
-        Checks::rbac), "RBAC grants |secrets||get");
-    reports(broken(m -> ((ArrayNode) m.get("Role", "shrivenquant-node").path("rules")).remove(1),
-        Checks::rbac), "RBAC lacks akka.io|leases||update");
-    reports(broken(m -> ((ObjectNode) m.get("RoleBinding", "shrivenquant-node").path("subjects").get(0)).put("namespace", "shrivenquant"),
-        Checks::rbac), "of namespace 'shrivenquant'");
+    reports(
+        broken(
+            m ->
+                ((ArrayNode) m.get("Role", "shrivenquant-node").path("rules").get(0).path("verbs"))
+                    .add("delete"),
+            Checks::rbac),
+        "RBAC grants |pods||delete");
+    reports(
+        broken(
+            m ->
+                ((ArrayNode) m.get("Role", "shrivenquant-node").path("rules"))
+                    .add(
+                        Manifest.JSON
+                            .createObjectNode()
+                            .<ObjectNode>set("apiGroups", Manifest.JSON.createArrayNode().add(""))
+                            .<ObjectNode>set(
+                                "resources", Manifest.JSON.createArrayNode().add("secrets"))
+                            .set("verbs", Manifest.JSON.createArrayNode().add("get"))),
+            Checks::rbac),
+        "RBAC grants |secrets||get");
+    reports(
+        broken(
+            m -> ((ArrayNode) m.get("Role", "shrivenquant-node").path("rules")).remove(1),
+            Checks::rbac),
+        "RBAC lacks akka.io|leases||update");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.get("RoleBinding", "shrivenquant-node").path("subjects").get(0))
+                    .put("namespace", "shrivenquant"),
+            Checks::rbac),
+        "of namespace 'shrivenquant'");
   }
 
   @Test
   void productionRequestsMustEqualLimits() {
-    reports(broken(m -> ((ObjectNode) container(m).path("resources").path("requests")).put("cpu", "8"),
-        Checks::resources), "production cpu request 8 != limit 16");
-    reports(broken(m -> {
-          ((ObjectNode) container(m).path("resources").path("requests")).put("memory", "32Gi");
-          ((ObjectNode) container(m).path("resources").path("limits")).put("memory", "32Gi");
-        }, Checks::resources), "the seed gives it 64Gi");
+    reports(
+        broken(
+            m -> ((ObjectNode) container(m).path("resources").path("requests")).put("cpu", "8"),
+            Checks::resources),
+        "production cpu request 8 != limit 16");
+    reports(
+        broken(
+            m -> {
+              ((ObjectNode) container(m).path("resources").path("requests")).put("memory", "32Gi");
+              ((ObjectNode) container(m).path("resources").path("limits")).put("memory", "32Gi");
+            },
+            Checks::resources),
+        "the seed gives it 64Gi");
   }
 
   @Test
   void networkPoliciesOpeningTooMuchOrTooLittleAreReported() {
-    reports(broken(m -> ((ArrayNode) m.get("NetworkPolicy", "shrivenquant-orders-ingress").path("spec").path("ingress").get(0).path("ports"))
-            .add(Manifest.JSON.createObjectNode().put("port", 22)),
-        Checks::networkPolicies), "ingress allowed on ports [22, 8080, 8558, 9095, 25520]");
-    reports(broken(m -> m.objects.remove(m.get("NetworkPolicy", "shrivenquant-metrics-ingress")),
-        Checks::networkPolicies), "the node uses [8080, 8558, 9095, 25520]");
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_KAFKA_BOOTSTRAP", "kafka:9093"),
-        Checks::networkPolicies), "egress to port 9093");
-    reports(broken(m -> m.objects.remove(m.get("NetworkPolicy", "shrivenquant-default-deny")),
-        Checks::networkPolicies), "no default-deny");
-    reports(broken(m -> ((ObjectNode) m.get("NetworkPolicy", "shrivenquant-orders-ingress").path("spec").path("ingress").get(0)).remove("ports"),
-        Checks::networkPolicies), "allows every port");
+    reports(
+        broken(
+            m ->
+                ((ArrayNode)
+                        m.get("NetworkPolicy", "shrivenquant-orders-ingress")
+                            .path("spec")
+                            .path("ingress")
+                            .get(0)
+                            .path("ports"))
+                    .add(Manifest.JSON.createObjectNode().put("port", 22)),
+            Checks::networkPolicies),
+        "ingress allowed on ports [22, 8080, 8558, 9095, 25520]");
+    reports(
+        broken(
+            m -> m.objects.remove(m.get("NetworkPolicy", "shrivenquant-metrics-ingress")),
+            Checks::networkPolicies),
+        "the node uses [8080, 8558, 9095, 25520]");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_KAFKA_BOOTSTRAP", "kafka:9093"),
+            Checks::networkPolicies),
+        "egress to port 9093");
+    reports(
+        broken(
+            m -> m.objects.remove(m.get("NetworkPolicy", "shrivenquant-default-deny")),
+            Checks::networkPolicies),
+        "no default-deny");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("NetworkPolicy", "shrivenquant-orders-ingress")
+                            .path("spec")
+                            .path("ingress")
+                            .get(0))
+                    .remove("ports"),
+            Checks::networkPolicies),
+        "allows every port");
   }
 
   @Test
   void availabilityWeaknessesAreReported() {
-    reports(broken(m -> ((ObjectNode) m.engine().path("spec").path("template").path("spec").path("affinity").path("podAntiAffinity")).remove("requiredDuringSchedulingIgnoredDuringExecution"),
-        Checks::availability), "production must require one engine node per zone");
-    reports(broken(m -> ((ObjectNode) m.get("PodDisruptionBudget", "shrivenquant").path("spec")).put("maxUnavailable", 2),
-        Checks::availability), "lets the cluster lose its majority");
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_REQUIRED_CONTACT_POINTS", "1"),
-        Checks::discovery), "required-contact-point-nr 1 with 3 replicas");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.engine()
+                            .path("spec")
+                            .path("template")
+                            .path("spec")
+                            .path("affinity")
+                            .path("podAntiAffinity"))
+                    .remove("requiredDuringSchedulingIgnoredDuringExecution"),
+            Checks::availability),
+        "production must require one engine node per zone");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.get("PodDisruptionBudget", "shrivenquant").path("spec"))
+                    .put("maxUnavailable", 2),
+            Checks::availability),
+        "lets the cluster lose its majority");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_REQUIRED_CONTACT_POINTS", "1"),
+            Checks::discovery),
+        "required-contact-point-nr 1 with 3 replicas");
   }
 
   @Test
   void leaseMajorityWithoutTheLeaseLibraryIsReported() {
     // Holds until cluster/pom.xml ships akka-lease-kubernetes; then the k8s overlays can switch.
     if (Checks.clusterPomHas("akka-lease-kubernetes")) return;
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_SBR_STRATEGY", "lease-majority"),
-        Checks::discovery), "needs akka-lease-kubernetes");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_SBR_STRATEGY", "lease-majority"),
+            Checks::discovery),
+        "needs akka-lease-kubernetes");
   }
 
   @Test
   void operatorTokensMountMistakesAreReported() {
-    reports(broken(m -> ((ObjectNode) mount(m, "operator-tokens")).put("mountPath", "/etc/shrivenquant/tokens"),
-        Checks::operatorTokens), "is not the key tokens of the Secret shrivenquant-operator-tokens");
-    reports(broken(m -> ((ObjectNode) mount(m, "operator-tokens")).put("subPath", "tokens"),
-        Checks::operatorTokens), "mounted with a subPath");
-    reports(broken(m -> ((ObjectNode) volume(m, "operator-tokens").path("secret").path("items").get(0)).put("key", "token"),
-        Checks::operatorTokens), "is not the key tokens");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) mount(m, "operator-tokens"))
+                    .put("mountPath", "/etc/shrivenquant/tokens"),
+            Checks::operatorTokens),
+        "is not the key tokens of the Secret shrivenquant-operator-tokens");
+    reports(
+        broken(
+            m -> ((ObjectNode) mount(m, "operator-tokens")).put("subPath", "tokens"),
+            Checks::operatorTokens),
+        "mounted with a subPath");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) volume(m, "operator-tokens").path("secret").path("items").get(0))
+                    .put("key", "token"),
+            Checks::operatorTokens),
+        "is not the key tokens");
   }
 
   private static JsonNode volume(Manifest m, String name) {
-    for (JsonNode v : m.engine().path("spec").path("template").path("spec").path("volumes")) if (v.path("name").asText().equals(name)) return v;
+    for (JsonNode v : m.engine().path("spec").path("template").path("spec").path("volumes"))
+      if (v.path("name").asText().equals(name)) return v;
     throw new AssertionError("no volume " + name);
   }
 
   private static JsonNode mount(Manifest m, String name) {
-    for (JsonNode mount : container(m).path("volumeMounts")) if (mount.path("name").asText().equals(name)) return mount;
+    for (JsonNode mount : container(m).path("volumeMounts"))
+      if (mount.path("name").asText().equals(name)) return mount;
     throw new AssertionError("no volume mount " + name);
   }
 
   @Test
   void routingMistakesAreReported() {
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_ORDER_API_URL", "http://orders.region-2.shrivenquant.example:8080"),
-        Checks::routing), "is not this region's order Service");
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_PEER_HEALTH_URLS", "https://management.region-1.shrivenquant.example"),
-        Checks::routing), "does not name the peer region region-2");
-    reports(broken(m -> ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data")).put("SQ_ROUTING_TARGET", "/etc/shrivenquant/dns.yaml"),
-        Checks::routing), "is on no writable volume");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_ORDER_API_URL", "http://orders.region-2.shrivenquant.example:8080"),
+            Checks::routing),
+        "is not this region's order Service");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_PEER_HEALTH_URLS", "https://management.region-1.shrivenquant.example"),
+            Checks::routing),
+        "does not name the peer region region-2");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_ROUTING_TARGET", "/etc/shrivenquant/dns.yaml"),
+            Checks::routing),
+        "is on no writable volume");
   }
 
   /**
@@ -235,7 +534,9 @@ class BrokenManifestTest {
     Path copy = Tools.workDir("broken-copy").resolve("k8s");
     copyTree(Tools.k8sDir(), copy);
     Path overlay = copy.resolve("overlays/production/region-1");
-    Files.writeString(overlay.resolve("broken.yaml"), """
+    Files.writeString(
+        overlay.resolve("broken.yaml"),
+        """
         apiVersion: apps/v1
         kind: Deployment
         metadata:
@@ -251,16 +552,23 @@ class BrokenManifestTest {
                 readinessProbe:
                   initialDelaySecond: 5
         """);
-    Files.writeString(overlay.resolve("kustomization.yaml"),
+    Files.writeString(
+        overlay.resolve("kustomization.yaml"),
         Files.readString(overlay.resolve("kustomization.yaml")) + "- path: broken.yaml\n");
     Manifest m = Manifest.load("production/region-1", overlay);
-    reports(SchemaValidation.validate(m), "The field `initialDelaySecond` in the JSON string is not defined in the `V1Probe` properties");
+    reports(
+        SchemaValidation.validate(m),
+        "The field `initialDelaySecond` in the JSON string is not defined in the `V1Probe` properties");
     reports(Checks.probes(m), "livenessProbe port 8080 is not the management port 8558");
   }
 
   private static void copyTree(Path from, Path to) throws IOException {
     try (Stream<Path> files = Files.walk(from)) {
-      for (Path f : files.filter(f -> !f.startsWith(from.resolve("target")) && !f.startsWith(from.resolve("src"))).toList()) {
+      for (Path f :
+          files
+              .filter(
+                  f -> !f.startsWith(from.resolve("target")) && !f.startsWith(from.resolve("src")))
+              .toList()) {
         Path dest = to.resolve(from.relativize(f).toString());
         if (Files.isDirectory(f)) Files.createDirectories(dest);
         else Files.copy(f, dest, StandardCopyOption.REPLACE_EXISTING);

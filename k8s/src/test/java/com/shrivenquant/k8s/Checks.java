@@ -18,9 +18,9 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The checks a reviewer would do by hand, each returning the problems it finds (empty: passed).
- * The node's facts (ports, health paths, discovery, routing) are read from its configuration as the
- * pod would load it ({@link Pod#config()}), never repeated here.
+ * The checks a reviewer would do by hand, each returning the problems it finds (empty: passed). The
+ * node's facts (ports, health paths, discovery, routing) are read from its configuration as the pod
+ * would load it ({@link Pod#config()}), never repeated here.
  */
 final class Checks {
   private Checks() {}
@@ -71,10 +71,16 @@ final class Checks {
     if (!actual.equals(expected))
       p.add(m.name + ": container ports " + actual + " are not the node's ports " + expected);
     if (!c.getString("shrivenquant.node.http.interface").equals("0.0.0.0"))
-      p.add(m.name + ": the order API binds " + c.getString("shrivenquant.node.http.interface") + ", not every interface: the Service cannot reach it");
-    for (String host : List.of("akka.remote.artery.canonical.hostname", "akka.management.http.hostname"))
+      p.add(
+          m.name
+              + ": the order API binds "
+              + c.getString("shrivenquant.node.http.interface")
+              + ", not every interface: the Service cannot reach it");
+    for (String host :
+        List.of("akka.remote.artery.canonical.hostname", "akka.management.http.hostname"))
       if (!c.getString(host).equals(Pod.POD_IP))
-        p.add(m.name + ": " + host + " is " + c.getString(host) + ", not the pod IP (status.podIP)");
+        p.add(
+            m.name + ": " + host + " is " + c.getString(host) + ", not the pod IP (status.podIP)");
     return p;
   }
 
@@ -86,7 +92,8 @@ final class Checks {
     int management = c.getInt("akka.management.http.port");
     String alive = "/" + c.getString("akka.management.health-checks.liveness-path");
     String ready = "/" + c.getString("akka.management.health-checks.readiness-path");
-    Map<String, String> want = Map.of("livenessProbe", alive, "startupProbe", alive, "readinessProbe", ready);
+    Map<String, String> want =
+        Map.of("livenessProbe", alive, "startupProbe", alive, "readinessProbe", ready);
     for (String probe : List.of("livenessProbe", "readinessProbe", "startupProbe")) {
       JsonNode get = pod.container.path(probe).path("httpGet");
       if (get.isMissingNode()) {
@@ -95,9 +102,23 @@ final class Checks {
       }
       Optional<Integer> port = pod.containerPort(get.path("port"));
       if (port.isEmpty() || port.get() != management)
-        p.add(m.name + ": " + probe + " port " + get.path("port") + " is not the management port " + management);
+        p.add(
+            m.name
+                + ": "
+                + probe
+                + " port "
+                + get.path("port")
+                + " is not the management port "
+                + management);
       if (!get.path("path").asText().equals(want.get(probe)))
-        p.add(m.name + ": " + probe + " path " + get.path("path").asText() + " is not " + want.get(probe));
+        p.add(
+            m.name
+                + ": "
+                + probe
+                + " path "
+                + get.path("path").asText()
+                + " is not "
+                + want.get(probe));
     }
     return p;
   }
@@ -109,9 +130,11 @@ final class Checks {
     Config c = pod.config();
     String bootstrap = "akka.management.cluster.bootstrap.contact-point-discovery.";
     String method = c.getString(bootstrap + "discovery-method");
-    if (!method.equals(K8S_DISCOVERY)) p.add(m.name + ": discovery-method is " + method + ", not " + K8S_DISCOVERY);
+    if (!method.equals(K8S_DISCOVERY))
+      p.add(m.name + ": discovery-method is " + method + ", not " + K8S_DISCOVERY);
     String service = c.getString(bootstrap + "service-name");
-    String selector = c.getString("akka.discovery.kubernetes-api.pod-label-selector").replace("%s", service);
+    String selector =
+        c.getString("akka.discovery.kubernetes-api.pod-label-selector").replace("%s", service);
     for (String term : selector.split(",")) {
       String[] kv = term.trim().split("=", 2);
       if (kv.length != 2 || !pod.templateLabels().path(kv[0]).asText().equals(kv[1]))
@@ -119,26 +142,40 @@ final class Checks {
     }
     String portName = c.getString(bootstrap + "port-name");
     if (!pod.namedPort(portName).equals(Optional.of(c.getInt("akka.management.http.port"))))
-      p.add(m.name + ": bootstrap port-name '" + portName + "' does not name the management container port");
+      p.add(
+          m.name
+              + ": bootstrap port-name '"
+              + portName
+              + "' does not name the management container port");
     int required = c.getInt(bootstrap + "required-contact-point-nr");
     int replicas = pod.replicas();
     if (required > replicas || required <= replicas / 2)
-      p.add(m.name + ": required-contact-point-nr " + required + " with " + replicas
-          + " replicas (must be a majority, at most all): the cluster would never form or could form twice");
+      p.add(
+          m.name
+              + ": required-contact-point-nr "
+              + required
+              + " with "
+              + replicas
+              + " replicas (must be a majority, at most all): the cluster would never form or could form twice");
     String strategy = c.getString("akka.cluster.split-brain-resolver.active-strategy");
     if (strategy.equals("lease-majority")) {
-      String impl = c.getString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation");
+      String impl =
+          c.getString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation");
       if (!impl.equals(K8S_LEASE))
-        p.add(m.name + ": lease-majority with lease-implementation '" + impl + "', not " + K8S_LEASE);
+        p.add(
+            m.name + ": lease-majority with lease-implementation '" + impl + "', not " + K8S_LEASE);
       if (!clusterPomHas("akka-lease-kubernetes"))
-        p.add(m.name + ": SBR lease-majority needs akka-lease-kubernetes on the node's class path (cluster/pom.xml)");
+        p.add(
+            m.name
+                + ": SBR lease-majority needs akka-lease-kubernetes on the node's class path (cluster/pom.xml)");
     }
     return p;
   }
 
   static boolean clusterPomHas(String artifact) {
     try {
-      return Files.readString(Tools.repoDir().resolve("cluster/pom.xml")).contains("<artifactId>" + artifact);
+      return Files.readString(Tools.repoDir().resolve("cluster/pom.xml"))
+          .contains("<artifactId>" + artifact);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -159,29 +196,54 @@ final class Checks {
       for (JsonNode port : svc.path("spec").path("ports")) {
         JsonNode target = port.has("targetPort") ? port.path("targetPort") : port.path("port");
         if (pod.containerPort(target).isEmpty())
-          p.add(m.name + ": " + Manifest.id(svc) + " targetPort " + target + " is no container port");
+          p.add(
+              m.name + ": " + Manifest.id(svc) + " targetPort " + target + " is no container port");
       }
     }
     Config c = pod.config();
     for (ObjectNode sm : m.kind("ServiceMonitor")) {
       List<ObjectNode> selected =
-          m.kind("Service").stream().filter(s -> matches(sm.path("spec").path("selector"), s.path("metadata").path("labels"))).toList();
+          m.kind("Service").stream()
+              .filter(
+                  s -> matches(sm.path("spec").path("selector"), s.path("metadata").path("labels")))
+              .toList();
       if (selected.isEmpty()) p.add(m.name + ": " + Manifest.id(sm) + " selects no Service");
       for (JsonNode ep : sm.path("spec").path("endpoints")) {
         for (ObjectNode svc : selected) {
           JsonNode svcPort = null;
-          for (JsonNode sp : svc.path("spec").path("ports")) if (sp.path("name").asText().equals(ep.path("port").asText())) svcPort = sp;
+          for (JsonNode sp : svc.path("spec").path("ports"))
+            if (sp.path("name").asText().equals(ep.path("port").asText())) svcPort = sp;
           if (svcPort == null) {
-            p.add(m.name + ": " + Manifest.id(sm) + " port " + ep.path("port") + " is not a port of " + Manifest.id(svc));
+            p.add(
+                m.name
+                    + ": "
+                    + Manifest.id(sm)
+                    + " port "
+                    + ep.path("port")
+                    + " is not a port of "
+                    + Manifest.id(svc));
             continue;
           }
           Optional<Integer> target = pod.containerPort(svcPort.path("targetPort"));
           if (!target.equals(Optional.of(c.getInt("kamon.prometheus.embedded-server.port"))))
-            p.add(m.name + ": " + Manifest.id(sm) + " scrapes port " + target.orElse(-1) + ", not Kamon's Prometheus port");
+            p.add(
+                m.name
+                    + ": "
+                    + Manifest.id(sm)
+                    + " scrapes port "
+                    + target.orElse(-1)
+                    + ", not Kamon's Prometheus port");
         }
         String path = c.getString("kamon.prometheus.embedded-server.metrics-path");
         if (!ep.path("path").asText("/metrics").equals(path))
-          p.add(m.name + ": " + Manifest.id(sm) + " path " + ep.path("path").asText() + " is not Kamon's " + path);
+          p.add(
+              m.name
+                  + ": "
+                  + Manifest.id(sm)
+                  + " path "
+                  + ep.path("path").asText()
+                  + " is not Kamon's "
+                  + path);
       }
     }
     for (ObjectNode pdb : m.kind("PodDisruptionBudget"))
@@ -196,7 +258,11 @@ final class Checks {
     List<String> p = new ArrayList<>();
     Map<String, Set<String>> documented = OperatorSupplied.secrets();
     for (ObjectNode s : m.kind("Secret"))
-      p.add(m.name + ": " + Manifest.id(s) + " is committed: Secrets are operator-supplied (k8s/operator-supplied.yaml)");
+      p.add(
+          m.name
+              + ": "
+              + Manifest.id(s)
+              + " is committed: Secrets are operator-supplied (k8s/operator-supplied.yaml)");
     Pod pod = new Pod(m);
     for (Ref ref : refs(pod.podSpec)) {
       if (ref.kind.equals("ConfigMap")) {
@@ -208,13 +274,15 @@ final class Checks {
         }
       } else {
         Set<String> keys = documented.get(ref.name);
-        if (keys == null) p.add(m.name + ": " + ref + ": Secret not documented as operator-supplied");
+        if (keys == null)
+          p.add(m.name + ": " + ref + ": Secret not documented as operator-supplied");
         else if (ref.key != null && !keys.contains(ref.key))
           p.add(m.name + ": " + ref + ": key not documented as operator-supplied");
       }
     }
     String sa = pod.podSpec.path("serviceAccountName").asText();
-    if (m.find("ServiceAccount", sa).isEmpty()) p.add(m.name + ": serviceAccountName " + sa + " does not exist");
+    if (m.find("ServiceAccount", sa).isEmpty())
+      p.add(m.name + ": serviceAccountName " + sa + " does not exist");
     return p;
   }
 
@@ -233,29 +301,63 @@ final class Checks {
     for (JsonNode c : containers) {
       for (JsonNode from : c.path("envFrom")) {
         if (from.has("configMapRef"))
-          refs.add(new Ref("ConfigMap", from.path("configMapRef").path("name").asText(), null, from.path("configMapRef").path("optional").asBoolean()));
+          refs.add(
+              new Ref(
+                  "ConfigMap",
+                  from.path("configMapRef").path("name").asText(),
+                  null,
+                  from.path("configMapRef").path("optional").asBoolean()));
         if (from.has("secretRef"))
-          refs.add(new Ref("Secret", from.path("secretRef").path("name").asText(), null, from.path("secretRef").path("optional").asBoolean()));
+          refs.add(
+              new Ref(
+                  "Secret",
+                  from.path("secretRef").path("name").asText(),
+                  null,
+                  from.path("secretRef").path("optional").asBoolean()));
       }
       for (JsonNode e : c.path("env")) {
         JsonNode cm = e.path("valueFrom").path("configMapKeyRef");
         JsonNode s = e.path("valueFrom").path("secretKeyRef");
-        if (!cm.isMissingNode()) refs.add(new Ref("ConfigMap", cm.path("name").asText(), cm.path("key").asText(), cm.path("optional").asBoolean()));
-        if (!s.isMissingNode()) refs.add(new Ref("Secret", s.path("name").asText(), s.path("key").asText(), s.path("optional").asBoolean()));
+        if (!cm.isMissingNode())
+          refs.add(
+              new Ref(
+                  "ConfigMap",
+                  cm.path("name").asText(),
+                  cm.path("key").asText(),
+                  cm.path("optional").asBoolean()));
+        if (!s.isMissingNode())
+          refs.add(
+              new Ref(
+                  "Secret",
+                  s.path("name").asText(),
+                  s.path("key").asText(),
+                  s.path("optional").asBoolean()));
       }
     }
     for (JsonNode v : podSpec.path("volumes")) {
       JsonNode cm = v.path("configMap");
       JsonNode s = v.path("secret");
       if (!cm.isMissingNode()) {
-        refs.add(new Ref("ConfigMap", cm.path("name").asText(), null, cm.path("optional").asBoolean()));
+        refs.add(
+            new Ref("ConfigMap", cm.path("name").asText(), null, cm.path("optional").asBoolean()));
         for (JsonNode item : cm.path("items"))
-          refs.add(new Ref("ConfigMap", cm.path("name").asText(), item.path("key").asText(), cm.path("optional").asBoolean()));
+          refs.add(
+              new Ref(
+                  "ConfigMap",
+                  cm.path("name").asText(),
+                  item.path("key").asText(),
+                  cm.path("optional").asBoolean()));
       }
       if (!s.isMissingNode()) {
-        refs.add(new Ref("Secret", s.path("secretName").asText(), null, s.path("optional").asBoolean()));
+        refs.add(
+            new Ref("Secret", s.path("secretName").asText(), null, s.path("optional").asBoolean()));
         for (JsonNode item : s.path("items"))
-          refs.add(new Ref("Secret", s.path("secretName").asText(), item.path("key").asText(), s.path("optional").asBoolean()));
+          refs.add(
+              new Ref(
+                  "Secret",
+                  s.path("secretName").asText(),
+                  item.path("key").asText(),
+                  s.path("optional").asBoolean()));
       }
     }
     return refs;
@@ -270,17 +372,33 @@ final class Checks {
     for (String name : pod.environment().keySet()) {
       if (name.equals("JDK_JAVA_OPTIONS")) continue;
       if (!known.contains(name))
-        p.add(m.name + ": environment variable " + name + " is read by no ${?" + name + "} in the node's configuration");
+        p.add(
+            m.name
+                + ": environment variable "
+                + name
+                + " is read by no ${?"
+                + name
+                + "} in the node's configuration");
     }
     Optional<String> file = pod.configFile();
     Optional<String> overlay = pod.overlay();
-    if (file.isEmpty()) p.add(m.name + ": JDK_JAVA_OPTIONS selects no -Dconfig.file: the HOCON overlay is not used");
-    else if (overlay.isEmpty()) p.add(m.name + ": nothing from a ConfigMap is mounted at " + file.get());
+    if (file.isEmpty())
+      p.add(m.name + ": JDK_JAVA_OPTIONS selects no -Dconfig.file: the HOCON overlay is not used");
+    else if (overlay.isEmpty())
+      p.add(m.name + ": nothing from a ConfigMap is mounted at " + file.get());
     if (overlay.isPresent()) {
       String firstStatement =
-          overlay.get().lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith("//")).findFirst().orElse("");
+          overlay
+              .get()
+              .lines()
+              .map(String::strip)
+              .filter(l -> !l.isEmpty() && !l.startsWith("#") && !l.startsWith("//"))
+              .findFirst()
+              .orElse("");
       if (!firstStatement.equals("include classpath(\"application.conf\")"))
-        p.add(m.name + ": the HOCON overlay must start with include classpath(\"application.conf\"): -Dconfig.file replaces it");
+        p.add(
+            m.name
+                + ": the HOCON overlay must start with include classpath(\"application.conf\"): -Dconfig.file replaces it");
       for (String path : NodeConfig.unknownOverlayPaths(overlay.get()))
         p.add(m.name + ": the HOCON overlay sets " + path + ", which no library or module defines");
     }
@@ -293,10 +411,12 @@ final class Checks {
   static Set<String> requiredRbac(Manifest m) {
     Config c = new Pod(m).config();
     Set<String> need = new TreeSet<>();
-    if (c.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method").equals(K8S_DISCOVERY))
+    if (c.getString("akka.management.cluster.bootstrap.contact-point-discovery.discovery-method")
+        .equals(K8S_DISCOVERY))
       for (String verb : List.of("get", "watch", "list")) need.add("|pods||" + verb);
     // akka-lease-kubernetes 1.1.4: custom resource leases.akka.io (GET, POST, PUT)
-    if (c.getString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation").equals(K8S_LEASE))
+    if (c.getString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation")
+        .equals(K8S_LEASE))
       for (String verb : List.of("get", "create", "update")) need.add("akka.io|leases||" + verb);
     // Routing kind dns writes the DNSEndpoint to a file (DnsRecordRouter): no API rights needed.
     return need;
@@ -305,17 +425,32 @@ final class Checks {
   static List<String> rbac(Manifest m) {
     List<String> p = new ArrayList<>();
     for (String kind : List.of("ClusterRole", "ClusterRoleBinding"))
-      for (ObjectNode o : m.kind(kind)) p.add(m.name + ": " + Manifest.id(o) + ": the node needs no cluster-wide rights");
+      for (ObjectNode o : m.kind(kind))
+        p.add(m.name + ": " + Manifest.id(o) + ": the node needs no cluster-wide rights");
     String sa = new Pod(m).podSpec.path("serviceAccountName").asText();
-    String namespace = m.find("ServiceAccount", sa).map(o -> o.path("metadata").path("namespace").asText()).orElse("?");
+    String namespace =
+        m.find("ServiceAccount", sa)
+            .map(o -> o.path("metadata").path("namespace").asText())
+            .orElse("?");
     Set<String> granted = new TreeSet<>();
     for (ObjectNode binding : m.kind("RoleBinding")) {
       boolean toNode = false;
       for (JsonNode s : binding.path("subjects"))
-        if (s.path("kind").asText().equals("ServiceAccount") && s.path("name").asText().equals(sa)) {
+        if (s.path("kind").asText().equals("ServiceAccount")
+            && s.path("name").asText().equals(sa)) {
           toNode = true;
           if (!s.path("namespace").asText().equals(namespace))
-            p.add(m.name + ": " + Manifest.id(binding) + " binds ServiceAccount " + sa + " of namespace '" + s.path("namespace").asText() + "', the node runs in '" + namespace + "'");
+            p.add(
+                m.name
+                    + ": "
+                    + Manifest.id(binding)
+                    + " binds ServiceAccount "
+                    + sa
+                    + " of namespace '"
+                    + s.path("namespace").asText()
+                    + "', the node runs in '"
+                    + namespace
+                    + "'");
         }
       if (!toNode) continue;
       Optional<ObjectNode> role = m.find("Role", binding.path("roleRef").path("name").asText());
@@ -329,13 +464,16 @@ final class Checks {
         for (JsonNode g : rule.path("apiGroups"))
           for (JsonNode r : rule.path("resources"))
             for (JsonNode v : rule.path("verbs"))
-              granted.add(g.asText() + "|" + r.asText() + "|" + String.join(",", names) + "|" + v.asText());
+              granted.add(
+                  g.asText() + "|" + r.asText() + "|" + String.join(",", names) + "|" + v.asText());
         if (rule.has("nonResourceURLs")) p.add(m.name + ": non-resource URLs granted");
       }
     }
     Set<String> need = requiredRbac(m);
-    for (String g : granted) if (!need.contains(g)) p.add(m.name + ": RBAC grants " + g + ", which the node does not use");
-    for (String n : need) if (!granted.contains(n)) p.add(m.name + ": RBAC lacks " + n + ", which the node needs");
+    for (String g : granted)
+      if (!need.contains(g)) p.add(m.name + ": RBAC grants " + g + ", which the node does not use");
+    for (String n : need)
+      if (!granted.contains(n)) p.add(m.name + ": RBAC lacks " + n + ", which the node needs");
     return p;
   }
 
@@ -351,10 +489,19 @@ final class Checks {
         p.add(m.name + ": " + r + " request and limit must both be set");
         continue;
       }
-      int cmp = new Quantity(req.asText()).getNumber().compareTo(new Quantity(lim.asText()).getNumber());
+      int cmp =
+          new Quantity(req.asText()).getNumber().compareTo(new Quantity(lim.asText()).getNumber());
       if (cmp > 0) p.add(m.name + ": " + r + " request above its limit");
       if (m.environment().equals("production") && cmp != 0)
-        p.add(m.name + ": production " + r + " request " + req.asText() + " != limit " + lim.asText() + " (Guaranteed QoS, dedicated cores)");
+        p.add(
+            m.name
+                + ": production "
+                + r
+                + " request "
+                + req.asText()
+                + " != limit "
+                + lim.asText()
+                + " (Guaranteed QoS, dedicated cores)");
     }
     if (m.environment().equals("production")) {
       String cpu = res.path("limits").path("cpu").asText();
@@ -380,13 +527,16 @@ final class Checks {
       JsonNode spec = np.path("spec");
       Set<String> types = new TreeSet<>();
       spec.path("policyTypes").forEach(t -> types.add(t.asText()));
-      if (spec.path("podSelector").isEmpty() && types.containsAll(Set.of("Ingress", "Egress"))
-          && !spec.has("ingress") && !spec.has("egress")) defaultDeny = true;
+      if (spec.path("podSelector").isEmpty()
+          && types.containsAll(Set.of("Ingress", "Egress"))
+          && !spec.has("ingress")
+          && !spec.has("egress")) defaultDeny = true;
       if (!matches(spec.path("podSelector"), pod.templateLabels())) continue;
       for (JsonNode rule : spec.path("ingress")) collectPorts(m, np, rule, pod, ingress, p);
       for (JsonNode rule : spec.path("egress")) collectPorts(m, np, rule, pod, egress, p);
     }
-    if (!defaultDeny) p.add(m.name + ": no default-deny NetworkPolicy (podSelector {}, Ingress and Egress)");
+    if (!defaultDeny)
+      p.add(m.name + ": no default-deny NetworkPolicy (podSelector {}, Ingress and Egress)");
     Set<Integer> used = new TreeSet<>(nodePorts(c).values());
     if (!ingress.equals(used))
       p.add(m.name + ": ingress allowed on ports " + ingress + ", the node uses " + used);
@@ -395,16 +545,19 @@ final class Checks {
     needOut.add(443); // Kubernetes API (discovery, lease, DNSEndpoint)
     needOut.add(c.getInt("akka.remote.artery.canonical.port"));
     needOut.add(c.getInt("akka.management.http.port"));
-    for (String server : c.getString("shrivenquant.failover.replication.bootstrap-servers").split(","))
+    for (String server :
+        c.getString("shrivenquant.failover.replication.bootstrap-servers").split(","))
       needOut.add(Integer.parseInt(server.trim().replaceAll(".*:", "")));
     for (String url : c.getString("shrivenquant.failover.watcher.peer-health-urls").split(","))
       if (!url.isBlank()) needOut.add(port(URI.create(url.trim())));
     for (int port : needOut)
-      if (!egress.contains(port)) p.add(m.name + ": egress to port " + port + " (used by the node) is not allowed");
+      if (!egress.contains(port))
+        p.add(m.name + ": egress to port " + port + " (used by the node) is not allowed");
     return p;
   }
 
-  private static void collectPorts(Manifest m, ObjectNode np, JsonNode rule, Pod pod, Set<Integer> into, List<String> p) {
+  private static void collectPorts(
+      Manifest m, ObjectNode np, JsonNode rule, Pod pod, Set<Integer> into, List<String> p) {
     if (!rule.has("ports")) {
       p.add(m.name + ": " + Manifest.id(np) + " allows every port");
       return;
@@ -412,7 +565,11 @@ final class Checks {
     for (JsonNode port : rule.path("ports")) {
       JsonNode n = port.path("port");
       if (n.isInt()) into.add(n.asInt());
-      else pod.namedPort(n.asText()).ifPresentOrElse(into::add, () -> p.add(m.name + ": " + Manifest.id(np) + " names unknown port " + n));
+      else
+        pod.namedPort(n.asText())
+            .ifPresentOrElse(
+                into::add,
+                () -> p.add(m.name + ": " + Manifest.id(np) + " names unknown port " + n));
     }
   }
 
@@ -441,7 +598,10 @@ final class Checks {
     for (ObjectNode pdb : pdbs) {
       int replicas = pod.replicas();
       JsonNode spec = pdb.path("spec");
-      int down = spec.has("maxUnavailable") ? spec.path("maxUnavailable").asInt() : replicas - spec.path("minAvailable").asInt();
+      int down =
+          spec.has("maxUnavailable")
+              ? spec.path("maxUnavailable").asInt()
+              : replicas - spec.path("minAvailable").asInt();
       if (replicas - down <= replicas / 2 && replicas > 1)
         p.add(m.name + ": " + Manifest.id(pdb) + " lets the cluster lose its majority");
     }
@@ -466,25 +626,42 @@ final class Checks {
     if (c.getString("shrivenquant.failover.routing.kind").equals("dns")) {
       // DnsRecordRouter writes a DNSEndpoint of this name; the committed one is its initial state.
       if (m.find("DNSEndpoint", "shrivenquant-order-api").isEmpty())
-        p.add(m.name + ": routing kind dns needs the DNSEndpoint shrivenquant-order-api the router rewrites");
+        p.add(
+            m.name
+                + ": routing kind dns needs the DNSEndpoint shrivenquant-order-api the router rewrites");
       String target = c.getString("shrivenquant.failover.routing.target");
       boolean writable = false;
       for (JsonNode mount : pod.container.path("volumeMounts"))
-        if (target.startsWith(mount.path("mountPath").asText() + "/") && !mount.path("readOnly").asBoolean()) writable = true;
-      if (!writable) p.add(m.name + ": the routing target " + target + " is on no writable volume (read-only root file system)");
+        if (target.startsWith(mount.path("mountPath").asText() + "/")
+            && !mount.path("readOnly").asBoolean()) writable = true;
+      if (!writable)
+        p.add(
+            m.name
+                + ": the routing target "
+                + target
+                + " is on no writable volume (read-only root file system)");
     }
     String url = c.getString("shrivenquant.failover.routing.order-api-url");
-    if (url.isBlank()) p.add(m.name + ": no order-api-url (SQ_ORDER_API_URL) to publish at promotion");
+    if (url.isBlank())
+      p.add(m.name + ": no order-api-url (SQ_ORDER_API_URL) to publish at promotion");
     else {
       URI u = URI.create(url);
       ObjectNode svc = m.get("Service", "shrivenquant-orders");
       String ns = svc.path("metadata").path("namespace").asText();
       Set<String> hosts = new TreeSet<>();
       hosts.add("shrivenquant-orders." + ns + ".svc.cluster.local");
-      JsonNode ann = svc.path("metadata").path("annotations").path("external-dns.alpha.kubernetes.io/hostname");
+      JsonNode ann =
+          svc.path("metadata")
+              .path("annotations")
+              .path("external-dns.alpha.kubernetes.io/hostname");
       if (ann.isTextual()) hosts.add(ann.asText());
       if (!hosts.contains(u.getHost()))
-        p.add(m.name + ": order-api-url host " + u.getHost() + " is not this region's order Service " + hosts);
+        p.add(
+            m.name
+                + ": order-api-url host "
+                + u.getHost()
+                + " is not this region's order Service "
+                + hosts);
       if (port(u) != svc.path("spec").path("ports").path(0).path("port").asInt())
         p.add(m.name + ": order-api-url port " + port(u) + " is not the order Service's port");
     }
@@ -510,16 +687,27 @@ final class Checks {
       String dir = mount.path("mountPath").asText();
       if (!file.startsWith(dir + "/")) continue;
       String inVolume = file.substring(dir.length() + 1);
-      if (mount.has("subPath")) p.add(m.name + ": the tokens volume is mounted with a subPath: updates of the Secret never reach the node");
+      if (mount.has("subPath"))
+        p.add(
+            m.name
+                + ": the tokens volume is mounted with a subPath: updates of the Secret never reach the node");
       for (JsonNode volume : pod.podSpec.path("volumes")) {
         if (!volume.path("name").asText().equals(mount.path("name").asText())) continue;
         JsonNode secret = volume.path("secret");
         String key = inVolume;
-        for (JsonNode item : secret.path("items")) if (item.path("path").asText().equals(inVolume)) key = item.path("key").asText();
-        found = secret.path("secretName").asText().equals("shrivenquant-operator-tokens") && key.equals("tokens");
+        for (JsonNode item : secret.path("items"))
+          if (item.path("path").asText().equals(inVolume)) key = item.path("key").asText();
+        found =
+            secret.path("secretName").asText().equals("shrivenquant-operator-tokens")
+                && key.equals("tokens");
       }
     }
-    if (!found) p.add(m.name + ": the tokens file " + file + " is not the key tokens of the Secret shrivenquant-operator-tokens");
+    if (!found)
+      p.add(
+          m.name
+              + ": the tokens file "
+              + file
+              + " is not the key tokens of the Secret shrivenquant-operator-tokens");
     return p;
   }
 
@@ -535,13 +723,14 @@ final class Checks {
       Set<String> values = new TreeSet<>();
       e.path("values").forEach(v -> values.add(v.asText()));
       boolean has = labels.has(key);
-      boolean ok = switch (e.path("operator").asText()) {
-        case "In" -> has && values.contains(labels.path(key).asText());
-        case "NotIn" -> !has || !values.contains(labels.path(key).asText());
-        case "Exists" -> has;
-        case "DoesNotExist" -> !has;
-        default -> false;
-      };
+      boolean ok =
+          switch (e.path("operator").asText()) {
+            case "In" -> has && values.contains(labels.path(key).asText());
+            case "NotIn" -> !has || !values.contains(labels.path(key).asText());
+            case "Exists" -> has;
+            case "DoesNotExist" -> !has;
+            default -> false;
+          };
       if (!ok) return false;
     }
     return true;

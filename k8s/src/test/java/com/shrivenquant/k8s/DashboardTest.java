@@ -38,7 +38,10 @@ class DashboardTest {
     ObjectNode group = Manifest.JSON.createObjectNode().put("name", "dashboard");
     ArrayNode rules = group.putArray("rules");
     for (int i = 0; i < exprs.size(); i++)
-      rules.addObject().put("record", "dashboard:query_" + i).put("expr", exprs.get(i).replace("$namespace", "shrivenquant-region-1"));
+      rules
+          .addObject()
+          .put("record", "dashboard:query_" + i)
+          .put("expr", exprs.get(i).replace("$namespace", "shrivenquant-region-1"));
     ObjectNode file = Manifest.JSON.createObjectNode();
     file.putArray("groups").add(group);
     Path dir = Tools.workDir(dirName);
@@ -50,8 +53,12 @@ class DashboardTest {
   void everyOverlayShipsTheDashboardFileAsAGrafanaConfigMap() throws IOException {
     for (String overlay : Overlays.names()) {
       JsonNode cm = Overlays.load(overlay).get("ConfigMap", "shrivenquant-grafana-dashboard");
-      assertEquals("1", cm.path("metadata").path("labels").path("grafana_dashboard").asText(), overlay);
-      assertEquals(dashboard(), Manifest.JSON.readTree(cm.path("data").path("shrivenquant-dashboard.json").asText()), overlay);
+      assertEquals(
+          "1", cm.path("metadata").path("labels").path("grafana_dashboard").asText(), overlay);
+      assertEquals(
+          dashboard(),
+          Manifest.JSON.readTree(cm.path("data").path("shrivenquant-dashboard.json").asText()),
+          overlay);
     }
   }
 
@@ -64,13 +71,15 @@ class DashboardTest {
     Tools.Result check = checkQueries("dashboard", exprs);
     assertEquals(0, check.exit(), check.both());
     Set<Integer> ids = new TreeSet<>();
-    for (JsonNode panel : d.path("panels")) assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id");
+    for (JsonNode panel : d.path("panels"))
+      assertTrue(ids.add(panel.path("id").asInt()), "duplicate panel id");
   }
 
   @Test
   void aBrokenQueryIsCaught() throws IOException {
     List<String> exprs = new ArrayList<>(queries(dashboard()));
-    exprs.add("histogram_quantile(0.99, sum by (le) (rate(sq_order_ack_latency_seconds_bucket[1m]))");
+    exprs.add(
+        "histogram_quantile(0.99, sum by (le) (rate(sq_order_ack_latency_seconds_bucket[1m]))");
     assertNotEquals(0, checkQueries("dashboard-broken", exprs).exit());
   }
 
@@ -88,15 +97,20 @@ class DashboardTest {
     allowed.addAll(recorded.keySet());
     Set<String> shown = new TreeSet<>();
     for (String e : queries(dashboard())) {
-      for (String name : Metrics.names(e)) assertTrue(allowed.contains(name), "unknown metric on the dashboard: " + name);
+      for (String name : Metrics.names(e))
+        assertTrue(allowed.contains(name), "unknown metric on the dashboard: " + name);
       shown.addAll(raw(e, recorded));
     }
     for (String e : alertExprs)
-      for (String signal : raw(e, recorded)) assertTrue(shown.contains(signal), "alert signal " + signal + " not on the dashboard");
-    for (String m : Metrics.NODE) assertTrue(shown.contains(Metrics.base(m)), m + " not on the dashboard");
+      for (String signal : raw(e, recorded))
+        assertTrue(shown.contains(signal), "alert signal " + signal + " not on the dashboard");
+    for (String m : Metrics.NODE)
+      assertTrue(shown.contains(Metrics.base(m)), m + " not on the dashboard");
   }
 
-  /** The raw metrics (histogram suffixes dropped) an expression depends on, through recording rules. */
+  /**
+   * The raw metrics (histogram suffixes dropped) an expression depends on, through recording rules.
+   */
   static Set<String> raw(String expr, Map<String, String> recorded) {
     Set<String> out = new TreeSet<>();
     for (String name : Metrics.names(expr)) {

@@ -21,6 +21,7 @@ final class Manifest {
 
   /** Where in the overlay tree it came from, e.g. "production/region-1" (env and region). */
   final String name;
+
   final List<ObjectNode> objects;
 
   Manifest(String name, List<ObjectNode> objects) {
@@ -36,7 +37,10 @@ final class Manifest {
           Tools.Result r = Tools.run(List.of(Tools.kubectl(), "kustomize", d.toString()), d);
           if (r.exit() != 0) {
             throw new IllegalStateException(
-                "kubectl kustomize " + d + " failed (needs kustomize v5, kubectl >= 1.27):\n" + r.both());
+                "kubectl kustomize "
+                    + d
+                    + " failed (needs kustomize v5, kubectl >= 1.27):\n"
+                    + r.both());
           }
           return r.out();
         });
@@ -62,7 +66,10 @@ final class Manifest {
 
   Manifest copy() {
     return new Manifest(
-        name, objects.stream().map(ObjectNode::deepCopy).collect(Collectors.toCollection(ArrayList::new)));
+        name,
+        objects.stream()
+            .map(ObjectNode::deepCopy)
+            .collect(Collectors.toCollection(ArrayList::new)));
   }
 
   String environment() {
@@ -96,7 +103,8 @@ final class Manifest {
   }
 
   ObjectNode engineContainer() {
-    return (ObjectNode) engine().path("spec").path("template").path("spec").path("containers").get(0);
+    return (ObjectNode)
+        engine().path("spec").path("template").path("spec").path("containers").get(0);
   }
 
   static String name(JsonNode o) {

@@ -15,18 +15,22 @@ final class Metrics {
   /** What the node exports through Kamon's Prometheus reporter (its own sq_* series). */
   static final Set<String> NODE = listed("node");
 
-  /** Kamon system metrics (jvm.memory.used histogram, jvm.memory.max gauge, host storage mounts). */
+  /**
+   * Kamon system metrics (jvm.memory.used histogram, jvm.memory.max gauge, host storage mounts).
+   */
   static final Set<String> KAMON = listed("kamon");
 
   // One list for the k8s tests and the node's scrape test (cluster NodeTelemetryIT).
   private static Set<String> listed(String source) {
     try {
       Set<String> names = new TreeSet<>();
-      for (String line : Files.readAllLines(Tools.k8sDir().resolve("monitoring-tests/node-metrics.txt"))) {
+      for (String line :
+          Files.readAllLines(Tools.k8sDir().resolve("monitoring-tests/node-metrics.txt"))) {
         String[] f = line.strip().split("\\s+");
         if (f.length == 2 && f[0].equals(source)) names.add(f[1]);
       }
-      if (names.isEmpty()) throw new IllegalStateException("no " + source + " metrics in node-metrics.txt");
+      if (names.isEmpty())
+        throw new IllegalStateException("no " + source + " metrics in node-metrics.txt");
       return Set.copyOf(names);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -37,15 +41,33 @@ final class Metrics {
   static final Set<String> PROMETHEUS = Set.of("up");
 
   private static final Set<String> KEYWORDS =
-      Set.of("and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool", "inf", "nan");
+      Set.of(
+          "and",
+          "or",
+          "unless",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "offset",
+          "bool",
+          "inf",
+          "nan");
 
   /** The metric (or recorded series) names an expression selects. */
   static Set<String> names(String expr) {
-    String s = expr.replaceAll("\"[^\"]*\"", "\"\"") // strings
-        .replaceAll("\\{[^}]*}", " ") // label matchers
-        .replaceAll("\\[[^]]*]", " ") // range selectors
-        .replaceAll("(?<![a-zA-Z0-9_:])[0-9][0-9.e+-]*(ms|[smhdwy])?(?![a-zA-Z0-9_:])", " ") // numbers, durations
-        .replaceAll("\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)", " "); // label lists
+    String s =
+        expr.replaceAll("\"[^\"]*\"", "\"\"") // strings
+            .replaceAll("\\{[^}]*}", " ") // label matchers
+            .replaceAll("\\[[^]]*]", " ") // range selectors
+            .replaceAll(
+                "(?<![a-zA-Z0-9_:])[0-9][0-9.e+-]*(ms|[smhdwy])?(?![a-zA-Z0-9_:])",
+                " ") // numbers, durations
+            .replaceAll(
+                "\\b(by|without|on|ignoring|group_left|group_right)\\s*\\([^)]*\\)",
+                " "); // label lists
     Set<String> names = new TreeSet<>();
     Matcher m = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(\\s*\\()?").matcher(s);
     while (m.find()) {

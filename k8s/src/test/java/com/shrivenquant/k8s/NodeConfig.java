@@ -31,7 +31,9 @@ final class NodeConfig {
     return Tools.repoDir().resolve("cluster/src/main/resources");
   }
 
-  /** Every HOCON file of the node's own modules (src/main/resources/*.conf), application.conf last. */
+  /**
+   * Every HOCON file of the node's own modules (src/main/resources/*.conf), application.conf last.
+   */
   static List<Path> moduleConfigFiles() {
     List<Path> files = new ArrayList<>();
     try (Stream<Path> modules = Files.list(Tools.repoDir())) {
@@ -78,7 +80,8 @@ final class NodeConfig {
     Config app = parse(clusterResources().resolve("application.conf"));
     for (Path f : moduleConfigFiles()) {
       String n = f.getFileName().toString();
-      if (!n.equals("reference.conf") && !n.equals("application.conf")) app = app.withFallback(parse(f));
+      if (!n.equals("reference.conf") && !n.equals("application.conf"))
+        app = app.withFallback(parse(f));
     }
     return app;
   }
@@ -112,6 +115,7 @@ final class NodeConfig {
   }
 
   private static Config parse(Path f) {
-    return ConfigFactory.parseFile(f.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
+    return ConfigFactory.parseFile(
+        f.toFile(), ConfigParseOptions.defaults().setAllowMissing(false));
   }
 }

@@ -14,7 +14,8 @@ final class OperatorSupplied {
 
   static Map<String, Set<String>> secrets() {
     try {
-      JsonNode doc = Manifest.YAML.readTree(Tools.k8sDir().resolve("operator-supplied.yaml").toFile());
+      JsonNode doc =
+          Manifest.YAML.readTree(Tools.k8sDir().resolve("operator-supplied.yaml").toFile());
       Map<String, Set<String>> secrets = new TreeMap<>();
       for (JsonNode s : doc.path("secrets")) {
         Set<String> keys = new TreeSet<>();

@@ -31,8 +31,12 @@ class OverlaysTest {
   void theOverlayTreeIsExactlyEnvironmentsTimesRegions() throws IOException {
     List<String> found = new ArrayList<>();
     try (Stream<Path> files = Files.walk(Tools.k8sDir().resolve("overlays"))) {
-      files.filter(f -> f.getFileName().toString().equals("kustomization.yaml"))
-          .forEach(f -> found.add(Tools.k8sDir().resolve("overlays").relativize(f.getParent()).toString()));
+      files
+          .filter(f -> f.getFileName().toString().equals("kustomization.yaml"))
+          .forEach(
+              f ->
+                  found.add(
+                      Tools.k8sDir().resolve("overlays").relativize(f.getParent()).toString()));
     }
     assertEquals(new TreeSet<>(Overlays.names()), new TreeSet<>(found));
   }
@@ -43,7 +47,8 @@ class OverlaysTest {
     Manifest m = Overlays.load(overlay);
     assertFalse(m.objects.isEmpty(), overlay + " rendered nothing");
     List<String> problems = new ArrayList<>();
-    Checks.all(m).forEach((check, found) -> found.forEach(p -> problems.add("[" + check + "] " + p)));
+    Checks.all(m)
+        .forEach((check, found) -> found.forEach(p -> problems.add("[" + check + "] " + p)));
     assertEquals(List.of(), problems, overlay + ": " + String.join("\n", problems));
   }
 
@@ -52,19 +57,32 @@ class OverlaysTest {
   void everyKindTheIssueAsksForIsThere(String overlay) {
     Manifest m = Overlays.load(overlay);
     for (String kind :
-        List.of("Namespace", "ServiceAccount", "Role", "RoleBinding", "Deployment", "PodDisruptionBudget",
-            "Service", "NetworkPolicy", "ConfigMap", "PrometheusRule", "ServiceMonitor", "DNSEndpoint"))
-      assertFalse(m.kind(kind).isEmpty(), overlay + " has no " + kind);
+        List.of(
+            "Namespace",
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
+            "Deployment",
+            "PodDisruptionBudget",
+            "Service",
+            "NetworkPolicy",
+            "ConfigMap",
+            "PrometheusRule",
+            "ServiceMonitor",
+            "DNSEndpoint")) assertFalse(m.kind(kind).isEmpty(), overlay + " has no " + kind);
     assertEquals(3, m.kind("Service").size(), "order API, management and metrics Services");
     assertTrue(m.find("ConfigMap", "shrivenquant-grafana-dashboard").isPresent());
     String ns = "shrivenquant-" + overlay.split("/")[1];
     for (var o : m.objects)
       if (!o.path("kind").asText().equals("Namespace"))
-        assertEquals(ns, o.path("metadata").path("namespace").asText(), Manifest.id(o) + " namespace");
+        assertEquals(
+            ns, o.path("metadata").path("namespace").asText(), Manifest.id(o) + " namespace");
     assertEquals(ns, Manifest.name(m.kind("Namespace").get(0)));
   }
 
-  /** Both regions of an environment carry the same DNS record, aimed at the initial active region. */
+  /**
+   * Both regions of an environment carry the same DNS record, aimed at the initial active region.
+   */
   @Test
   void theFailoverDnsRecordStartsAtTheInitialActiveRegion() {
     for (String env : Overlays.ENVIRONMENTS) {
@@ -77,9 +95,11 @@ class OverlaysTest {
         assertEquals(record, spec, env + ": the regions disagree on the DNS record");
         Config c = new Pod(m).config();
         if (c.getString("shrivenquant.failover.initial-active-region").equals(region))
-          activeHost = URI.create(c.getString("shrivenquant.failover.routing.order-api-url")).getHost();
+          activeHost =
+              URI.create(c.getString("shrivenquant.failover.routing.order-api-url")).getHost();
       }
-      assertEquals(activeHost, record.path("endpoints").path(0).path("targets").path(0).asText(), env);
+      assertEquals(
+          activeHost, record.path("endpoints").path(0).path("targets").path(0).asText(), env);
     }
   }
 
@@ -89,7 +109,8 @@ class OverlaysTest {
     Set<String> used = new TreeSet<>();
     for (String overlay : Overlays.names())
       for (Checks.Ref ref : Checks.refs(new Pod(Overlays.load(overlay)).podSpec))
-        if (ref.kind().equals("Secret") && ref.key() != null) used.add(ref.name() + "/" + ref.key());
+        if (ref.kind().equals("Secret") && ref.key() != null)
+          used.add(ref.name() + "/" + ref.key());
     Set<String> documented = new TreeSet<>();
     for (Map.Entry<String, Set<String>> e : OperatorSupplied.secrets().entrySet())
       e.getValue().forEach(k -> documented.add(e.getKey() + "/" + k));

@@ -28,14 +28,20 @@ final class Pod {
     return manifest.engine().path("spec").path("template").path("metadata").path("labels");
   }
 
-  /** The container's environment: envFrom ConfigMaps, then env (literal, ConfigMap, pod IP, Secret). */
+  /**
+   * The container's environment: envFrom ConfigMaps, then env (literal, ConfigMap, pod IP, Secret).
+   */
   Map<String, String> environment() {
     Map<String, String> env = new LinkedHashMap<>();
     for (JsonNode from : container.path("envFrom")) {
       if (from.has("configMapRef")) {
         manifest
             .find("ConfigMap", from.path("configMapRef").path("name").asText())
-            .ifPresent(cm -> cm.path("data").fields().forEachRemaining(f -> env.put(f.getKey(), f.getValue().asText())));
+            .ifPresent(
+                cm ->
+                    cm.path("data")
+                        .fields()
+                        .forEachRemaining(f -> env.put(f.getKey(), f.getValue().asText())));
       }
     }
     for (JsonNode e : container.path("env")) {
@@ -43,7 +49,11 @@ final class Pod {
       JsonNode from = e.path("valueFrom");
       if (e.has("value")) env.put(name, e.path("value").asText());
       else if (from.has("fieldRef"))
-        env.put(name, from.path("fieldRef").path("fieldPath").asText().equals("status.podIP") ? POD_IP : "field");
+        env.put(
+            name,
+            from.path("fieldRef").path("fieldPath").asText().equals("status.podIP")
+                ? POD_IP
+                : "field");
       else if (from.has("secretKeyRef")) env.put(name, SECRET);
       else if (from.has("configMapKeyRef")) {
         JsonNode ref = from.path("configMapKeyRef");
@@ -59,7 +69,9 @@ final class Pod {
 
   /** The -Dconfig.file the JVM options select, if any. */
   Optional<String> configFile() {
-    Matcher m = Pattern.compile("-Dconfig\\.file=(\\S+)").matcher(environment().getOrDefault("JDK_JAVA_OPTIONS", ""));
+    Matcher m =
+        Pattern.compile("-Dconfig\\.file=(\\S+)")
+            .matcher(environment().getOrDefault("JDK_JAVA_OPTIONS", ""));
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 
@@ -72,7 +84,8 @@ final class Pod {
       String subPath = mount.path("subPath").asText();
       String fileInVolume;
       if (path.equals(file.get()) && !subPath.isEmpty()) fileInVolume = subPath;
-      else if (file.get().startsWith(path + "/")) fileInVolume = file.get().substring(path.length() + 1);
+      else if (file.get().startsWith(path + "/"))
+        fileInVolume = file.get().substring(path.length() + 1);
       else continue;
       for (JsonNode volume : podSpec.path("volumes")) {
         if (!volume.path("name").asText().equals(mount.path("name").asText())) continue;
@@ -101,11 +114,13 @@ final class Pod {
   Optional<Integer> containerPort(JsonNode port) {
     if (port.isInt()) {
       int n = port.asInt();
-      for (JsonNode p : container.path("ports")) if (p.path("containerPort").asInt() == n) return Optional.of(n);
+      for (JsonNode p : container.path("ports"))
+        if (p.path("containerPort").asInt() == n) return Optional.of(n);
       return Optional.empty();
     }
     for (JsonNode p : container.path("ports"))
-      if (p.path("name").asText().equals(port.asText())) return Optional.of(p.path("containerPort").asInt());
+      if (p.path("name").asText().equals(port.asText()))
+        return Optional.of(p.path("containerPort").asInt());
     return Optional.empty();
   }
 

@@ -26,10 +26,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Strict validation of every rendered object. Built-in kinds go through the Kubernetes API models of
- * client-java-api: their {@code validateJsonElement} rejects any field the API does not define and
- * any missing required field, recursively, and Gson then binds every value to its declared type.
- * Custom resources (Prometheus Operator, external-dns) get a shape check of the fields used here.
+ * Strict validation of every rendered object. Built-in kinds go through the Kubernetes API models
+ * of client-java-api: their {@code validateJsonElement} rejects any field the API does not define
+ * and any missing required field, recursively, and Gson then binds every value to its declared
+ * type. Custom resources (Prometheus Operator, external-dns) get a shape check of the fields used
+ * here.
  */
 final class SchemaValidation {
   private SchemaValidation() {}
@@ -48,7 +49,8 @@ final class SchemaValidation {
           Map.entry("rbac.authorization.k8s.io/v1/Role", V1Role.class),
           Map.entry("rbac.authorization.k8s.io/v1/RoleBinding", V1RoleBinding.class),
           Map.entry(
-              "apiextensions.k8s.io/v1/CustomResourceDefinition", V1CustomResourceDefinition.class));
+              "apiextensions.k8s.io/v1/CustomResourceDefinition",
+              V1CustomResourceDefinition.class));
 
   static List<String> validate(Manifest m) {
     List<String> problems = new ArrayList<>();
@@ -89,8 +91,7 @@ final class SchemaValidation {
   // --- custom resources: the fields of their CRDs that these manifests use ---
 
   private static final Set<String> TOP = Set.of("apiVersion", "kind", "metadata", "spec");
-  private static final Set<String> META =
-      Set.of("name", "namespace", "labels", "annotations");
+  private static final Set<String> META = Set.of("name", "namespace", "labels", "annotations");
 
   private static void prometheusRule(ObjectNode o, List<String> p) {
     String id = Manifest.id(o);
@@ -100,13 +101,22 @@ final class SchemaValidation {
     if (!spec.path("groups").isArray() || spec.path("groups").isEmpty())
       p.add(id + ": spec.groups must be a non-empty list");
     for (JsonNode g : spec.path("groups")) {
-      only(id + " group", g, Set.of("name", "interval", "rules", "partial_response_strategy", "limit"), p);
+      only(
+          id + " group",
+          g,
+          Set.of("name", "interval", "rules", "partial_response_strategy", "limit"),
+          p);
       if (!g.path("name").isTextual()) p.add(id + ": a group without name");
       for (JsonNode r : g.path("rules")) {
         String rid = id + " rule " + r.path("alert").asText(r.path("record").asText("?"));
-        only(rid, r, Set.of("alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"), p);
+        only(
+            rid,
+            r,
+            Set.of("alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"),
+            p);
         if (r.has("alert") == r.has("record")) p.add(rid + ": exactly one of alert and record");
-        if (!r.path("expr").isTextual() || r.path("expr").asText().isBlank()) p.add(rid + ": no expr");
+        if (!r.path("expr").isTextual() || r.path("expr").asText().isBlank())
+          p.add(rid + ": no expr");
         if (r.has("record") && (r.has("for") || r.has("annotations")))
           p.add(rid + ": a recording rule has no for/annotations");
         if (r.has("for") && !r.path("for").asText().matches("\\d+(ms|s|m|h)"))
@@ -121,15 +131,49 @@ final class SchemaValidation {
     String id = Manifest.id(o);
     common(o, p);
     JsonNode spec = o.path("spec");
-    only(id + " spec", spec, Set.of("selector", "endpoints", "namespaceSelector", "jobLabel", "podTargetLabels", "targetLabels"), p);
+    only(
+        id + " spec",
+        spec,
+        Set.of(
+            "selector",
+            "endpoints",
+            "namespaceSelector",
+            "jobLabel",
+            "podTargetLabels",
+            "targetLabels"),
+        p);
     labelSelector(id + " spec.selector", spec.path("selector"), p);
     if (!spec.path("endpoints").isArray() || spec.path("endpoints").isEmpty())
       p.add(id + ": spec.endpoints must be a non-empty list");
     for (JsonNode e : spec.path("endpoints")) {
-      only(id + " endpoint", e, Set.of("port", "targetPort", "path", "scheme", "interval", "scrapeTimeout", "relabelings", "metricRelabelings", "honorLabels"), p);
+      only(
+          id + " endpoint",
+          e,
+          Set.of(
+              "port",
+              "targetPort",
+              "path",
+              "scheme",
+              "interval",
+              "scrapeTimeout",
+              "relabelings",
+              "metricRelabelings",
+              "honorLabels"),
+          p);
       if (!e.path("port").isTextual()) p.add(id + ": endpoint.port must name a Service port");
       for (JsonNode r : e.path("relabelings"))
-        only(id + " relabeling", r, Set.of("sourceLabels", "targetLabel", "regex", "replacement", "action", "separator", "modulus"), p);
+        only(
+            id + " relabeling",
+            r,
+            Set.of(
+                "sourceLabels",
+                "targetLabel",
+                "regex",
+                "replacement",
+                "action",
+                "separator",
+                "modulus"),
+            p);
     }
   }
 
@@ -141,9 +185,21 @@ final class SchemaValidation {
     if (!spec.path("endpoints").isArray() || spec.path("endpoints").isEmpty())
       p.add(id + ": spec.endpoints must be a non-empty list");
     for (JsonNode e : spec.path("endpoints")) {
-      only(id + " endpoint", e, Set.of("dnsName", "recordType", "recordTTL", "targets", "labels", "providerSpecific", "setIdentifier"), p);
+      only(
+          id + " endpoint",
+          e,
+          Set.of(
+              "dnsName",
+              "recordType",
+              "recordTTL",
+              "targets",
+              "labels",
+              "providerSpecific",
+              "setIdentifier"),
+          p);
       if (!e.path("dnsName").isTextual()) p.add(id + ": endpoint without dnsName");
-      if (!Set.of("A", "AAAA", "CNAME", "TXT", "SRV", "NS", "PTR", "MX", "NAPTR").contains(e.path("recordType").asText()))
+      if (!Set.of("A", "AAAA", "CNAME", "TXT", "SRV", "NS", "PTR", "MX", "NAPTR")
+          .contains(e.path("recordType").asText()))
         p.add(id + ": unknown recordType " + e.path("recordType"));
       if (e.has("recordTTL") && !e.path("recordTTL").canConvertToLong())
         p.add(id + ": recordTTL must be an integer");
@@ -156,7 +212,8 @@ final class SchemaValidation {
     only(Manifest.id(o), o, TOP, p);
     only(Manifest.id(o) + " metadata", o.path("metadata"), META, p);
     for (String map : List.of("labels", "annotations"))
-      if (o.path("metadata").has(map)) stringMap(Manifest.id(o) + " " + map, o.path("metadata").path(map), p);
+      if (o.path("metadata").has(map))
+        stringMap(Manifest.id(o) + " " + map, o.path("metadata").path(map), p);
   }
 
   private static void labelSelector(String where, JsonNode sel, List<String> p) {
@@ -173,9 +230,12 @@ final class SchemaValidation {
       p.add(where + ": must be a map");
       return;
     }
-    map.fields().forEachRemaining(f -> {
-      if (!f.getValue().isTextual()) p.add(where + ": value of " + f.getKey() + " must be a string");
-    });
+    map.fields()
+        .forEachRemaining(
+            f -> {
+              if (!f.getValue().isTextual())
+                p.add(where + ": value of " + f.getKey() + " must be a string");
+            });
   }
 
   private static void only(String where, JsonNode node, Set<String> allowed, List<String> p) {

@@ -29,7 +29,9 @@ final class Tools {
 
   static Path workDir(String name) throws IOException {
     Path dir =
-        Path.of(System.getProperty("sq.work.dir", "target/k8s-checks")).resolve(name).toAbsolutePath();
+        Path.of(System.getProperty("sq.work.dir", "target/k8s-checks"))
+            .resolve(name)
+            .toAbsolutePath();
     Files.createDirectories(dir);
     return dir;
   }

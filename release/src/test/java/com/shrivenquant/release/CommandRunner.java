@@ -21,25 +21,37 @@ final class CommandRunner {
   }
 
   static Path workDir(String name) throws IOException {
-    Path dir = Path.of(System.getProperty("sq.work.dir", "target/release-checks")).resolve(name)
-        .toAbsolutePath().normalize();
+    Path dir =
+        Path.of(System.getProperty("sq.work.dir", "target/release-checks"))
+            .resolve(name)
+            .toAbsolutePath()
+            .normalize();
     Files.createDirectories(dir);
     return dir;
   }
 
-  static Outcome run(List<String> command, Path workingDir, Map<String, String> env, Duration timeout)
+  static Outcome run(
+      List<String> command, Path workingDir, Map<String, String> env, Duration timeout)
       throws IOException, InterruptedException {
     Path log = Files.createTempFile("sq-release", ".log");
     try {
-      ProcessBuilder pb = new ProcessBuilder(command).directory(workingDir.toFile())
-          .redirectErrorStream(true).redirectOutput(log.toFile());
+      ProcessBuilder pb =
+          new ProcessBuilder(command)
+              .directory(workingDir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile());
       pb.environment().putAll(env);
       Process p = pb.start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
-        throw new IllegalStateException("timed out after " + timeout + ": " + command + "\n"
-            + Files.readString(log, StandardCharsets.UTF_8));
+        throw new IllegalStateException(
+            "timed out after "
+                + timeout
+                + ": "
+                + command
+                + "\n"
+                + Files.readString(log, StandardCharsets.UTF_8));
       }
       return new Outcome(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
     } finally {

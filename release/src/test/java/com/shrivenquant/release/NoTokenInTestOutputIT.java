@@ -22,8 +22,15 @@ import org.junit.jupiter.api.Test;
  */
 class NoTokenInTestOutputIT {
   private static final Set<String> SKIPPED_DIRECTORIES =
-      Set.of("classes", "test-classes", "lib", "maven-status", "maven-archiver", "generated-sources",
-          "generated-test-sources", "k8s-checks");
+      Set.of(
+          "classes",
+          "test-classes",
+          "lib",
+          "maven-status",
+          "maven-archiver",
+          "generated-sources",
+          "generated-test-sources",
+          "k8s-checks");
 
   @Test
   void noTestTokenAppearsInAnyOutputOfTheTestRun() throws IOException {
@@ -31,16 +38,24 @@ class NoTokenInTestOutputIT {
     try (Stream<Path> modules = Files.list(CommandRunner.repoDir())) {
       targets = modules.map(m -> m.resolve("target")).filter(Files::isDirectory).sorted().toList();
     }
-    TokenLeakScanner.Result result = new TokenLeakScanner(TestTokens.all()).scan(targets, NoTokenInTestOutputIT::isOutput);
-    System.out.printf("scanned %d output files under %s for %d test tokens: %d leaks%n",
+    TokenLeakScanner.Result result =
+        new TokenLeakScanner(TestTokens.all()).scan(targets, NoTokenInTestOutputIT::isOutput);
+    System.out.printf(
+        "scanned %d output files under %s for %d test tokens: %d leaks%n",
         result.filesScanned(), targets, TestTokens.all().size(), result.leaks().size());
-    assertEquals(List.of(), result.leaks(), "test tokens in the test run's output (file, token name)");
+    assertEquals(
+        List.of(), result.leaks(), "test tokens in the test run's output (file, token name)");
 
     // The scan covered the calls made with the tokens: their audit lines are in what was scanned.
-    Path operatorIt = CommandRunner.repoDir().resolve(
-        "cluster/target/failsafe-reports/com.shrivenquant.cluster.ops.OperatorRoutesIT-output.txt");
-    Assumptions.assumeTrue(Files.exists(operatorIt), "OperatorRoutesIT did not run in this build: its output is not here to scan");
-    assertTrue(Files.readString(operatorIt).contains("by admin-1 from 127.0.0.1"),
+    Path operatorIt =
+        CommandRunner.repoDir()
+            .resolve(
+                "cluster/target/failsafe-reports/com.shrivenquant.cluster.ops.OperatorRoutesIT-output.txt");
+    Assumptions.assumeTrue(
+        Files.exists(operatorIt),
+        "OperatorRoutesIT did not run in this build: its output is not here to scan");
+    assertTrue(
+        Files.readString(operatorIt).contains("by admin-1 from 127.0.0.1"),
         "OperatorRoutesIT's output holds the audit lines of its calls with the test tokens");
   }
 
@@ -49,7 +64,12 @@ class NoTokenInTestOutputIT {
       if (SKIPPED_DIRECTORIES.contains(part.toString())) return false;
     }
     String name = file.getFileName().toString();
-    return name.endsWith(".txt") || name.endsWith(".log") || name.endsWith(".xml") || name.endsWith(".out")
-        || name.endsWith(".json") || name.endsWith(".dump") || name.endsWith(".dumpstream");
+    return name.endsWith(".txt")
+        || name.endsWith(".log")
+        || name.endsWith(".xml")
+        || name.endsWith(".out")
+        || name.endsWith(".json")
+        || name.endsWith(".dump")
+        || name.endsWith(".dumpstream");
   }
 }

@@ -12,11 +12,12 @@ public final class ReplicationSchema {
   private ReplicationSchema() {}
 
   public static void migrate(DataSource dataSource) {
-    Migrations.migrate(Flyway.configure()
-        .dataSource(dataSource)
-        .locations(LOCATION)
-        .table(HISTORY_TABLE)
-        .baselineOnMigrate(true)
-        .baselineVersion("0"));
+    Migrations.migrate(
+        Flyway.configure()
+            .dataSource(dataSource)
+            .locations(LOCATION)
+            .table(HISTORY_TABLE)
+            .baselineOnMigrate(true)
+            .baselineVersion("0"));
   }
 }

@@ -39,8 +39,9 @@ public final class JournalFixtures {
   public static Map<String, byte[]> payloads(DataSource ds) throws SQLException {
     Map<String, byte[]> out = new HashMap<>();
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, sequence_number, event_payload FROM event_journal");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT persistence_id, sequence_number, event_payload FROM event_journal");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         if (out.put(rs.getString(1) + "#" + rs.getLong(2), rs.getBytes(3)) != null)

@@ -27,7 +27,8 @@ public final class JournalWriters {
     JournalWriters w = new JournalWriters();
     for (int i = 0; i < writers; i++) {
       int writer = i;
-      Thread t = new Thread(() -> w.write(ds, writer, maxRows, transactions, holdMillis), "writer-" + i);
+      Thread t =
+          new Thread(() -> w.write(ds, writer, maxRows, transactions, holdMillis), "writer-" + i);
       w.threads.add(t);
       t.start();
     }
@@ -48,7 +49,8 @@ public final class JournalWriters {
           JournalFixtures.addRow(ps, "writer-" + writer, seq + i, payload);
         }
         ps.executeBatch();
-        Thread.sleep(random.nextInt(holdMillis + 1)); // holds its sequence values while others commit
+        Thread.sleep(
+            random.nextInt(holdMillis + 1)); // holds its sequence values while others commit
         if (random.nextInt(20) == 0) {
           c.rollback(); // the same sequence numbers are written again next time
         } else {

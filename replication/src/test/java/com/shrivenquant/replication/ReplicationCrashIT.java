@@ -31,10 +31,13 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ReplicationCrashIT {
   static final String TOPIC = "journal-crash";
 
-  @RegisterExtension @Order(1)
-  static final PostgresExtension region1 = new PostgresExtension("region1", JournalFixtures::migrate);
+  @RegisterExtension
+  @Order(1)
+  static final PostgresExtension region1 =
+      new PostgresExtension("region1", JournalFixtures::migrate);
 
-  @RegisterExtension @Order(2)
+  @RegisterExtension
+  @Order(2)
   static final KafkaExtension kafka = new KafkaExtension();
 
   static Path region2Data;
@@ -54,7 +57,11 @@ class ReplicationCrashIT {
   }
 
   static LocalPostgres startRegion2() {
-    return LocalPostgres.builder().name("crash-region2").dataDirectory(region2Data).port(region2Port).start();
+    return LocalPostgres.builder()
+        .name("crash-region2")
+        .dataDirectory(region2Data)
+        .port(region2Port)
+        .start();
   }
 
   @AfterAll
@@ -64,15 +71,16 @@ class ReplicationCrashIT {
   }
 
   static ChildJvm agent(String mode, LocalPostgres.Database db) {
-    ChildJvm jvm = ChildJvm.builder("replication-" + mode, ReplicationAgent.class)
-        .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
-        .systemProperty("sq.replication.mode", mode)
-        .systemProperty("sq.replication.jdbc-url", db.jdbcUrl())
-        .systemProperty("sq.replication.jdbc-user", db.user())
-        .systemProperty("sq.replication.jdbc-password", db.password())
-        .systemProperty("sq.replication.bootstrap-servers", kafka.bootstrapServers())
-        .systemProperty("sq.replication.topic", TOPIC)
-        .start();
+    ChildJvm jvm =
+        ChildJvm.builder("replication-" + mode, ReplicationAgent.class)
+            .jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1")
+            .systemProperty("sq.replication.mode", mode)
+            .systemProperty("sq.replication.jdbc-url", db.jdbcUrl())
+            .systemProperty("sq.replication.jdbc-user", db.user())
+            .systemProperty("sq.replication.jdbc-password", db.password())
+            .systemProperty("sq.replication.bootstrap-servers", kafka.bootstrapServers())
+            .systemProperty("sq.replication.topic", TOPIC)
+            .start();
     jvm.awaitLogLine(Pattern.compile("replication agent started"), Duration.ofSeconds(60));
     agents.add(jvm);
     return jvm;
@@ -81,14 +89,21 @@ class ReplicationCrashIT {
   /** Region 2's journal grows by a good step: the whole path runs again. */
   static void replicates(String when) throws InterruptedException {
     long before = db2Rows();
-    Eventually.await("replicating " + when, Duration.ofSeconds(60), ReplicationCrashIT::db2Rows, n -> n >= before + 200);
+    Eventually.await(
+        "replicating " + when,
+        Duration.ofSeconds(60),
+        ReplicationCrashIT::db2Rows,
+        n -> n >= before + 200);
   }
 
   /** Region 1's writers keep writing while a part of the path is down. */
   static void writesWhileDown(String what) throws InterruptedException {
     long before = region1.countRows("event_journal");
-    Eventually.await("region 1 writing while the " + what + " is down", Duration.ofSeconds(30),
-        () -> region1.countRows("event_journal"), n -> n >= before + 100);
+    Eventually.await(
+        "region 1 writing while the " + what + " is down",
+        Duration.ofSeconds(30),
+        () -> region1.countRows("event_journal"),
+        n -> n >= before + 100);
   }
 
   // 0 while region 2's PostgreSQL restarts.
@@ -101,7 +116,8 @@ class ReplicationCrashIT {
   }
 
   @Test
-  void killedPublisherAndApplierRestartedBrokerAndStandbyDatabaseNoGapNoDuplicate() throws Exception {
+  void killedPublisherAndApplierRestartedBrokerAndStandbyDatabaseNoGapNoDuplicate()
+      throws Exception {
     JournalWriters writers = JournalWriters.start(region1.dataSource(), 8, 5, 0, 3);
 
     ChildJvm publisher = agent("publish", region1.database());
@@ -128,8 +144,12 @@ class ReplicationCrashIT {
     long rows = region1.countRows("event_journal");
     for (long seen = db2Rows(); seen < rows; ) {
       long from = seen;
-      seen = Eventually.await("region 2 catching up from " + from + " of " + rows + " rows",
-          Duration.ofSeconds(30), ReplicationCrashIT::db2Rows, n -> n > from);
+      seen =
+          Eventually.await(
+              "region 2 catching up from " + from + " of " + rows + " rows",
+              Duration.ofSeconds(30),
+              ReplicationCrashIT::db2Rows,
+              n -> n > from);
     }
     Map<String, byte[]> source = JournalFixtures.payloads(region1.dataSource());
     Map<String, byte[]> replica = JournalFixtures.payloads(db2.dataSource());
@@ -137,7 +157,9 @@ class ReplicationCrashIT {
     for (Map.Entry<String, byte[]> e : source.entrySet())
       assertArrayEquals(e.getValue(), replica.get(e.getKey()), e.getKey());
     assertEquals(rows, db2.countRows("event_journal"), "no duplicate");
-    System.out.printf("ReplicationCrashIT: %d rows through a killed publisher, a killed applier, a broker"
-        + " restart and a standby PostgreSQL restart: none missing, none twice%n", rows);
+    System.out.printf(
+        "ReplicationCrashIT: %d rows through a killed publisher, a killed applier, a broker"
+            + " restart and a standby PostgreSQL restart: none missing, none twice%n",
+        rows);
   }
 }

@@ -10,10 +10,10 @@ import org.flywaydb.core.api.output.MigrateResult;
 
 /**
  * Runs a Flyway migration so that every node may start at the same instant on a fresh database
- * (Kubernetes starts a region's pods in parallel). Flyway's own lock is taken only once its
- * history table exists: two starters could both find it missing, one create it, and the other
- * then try to baseline over it ("already exists, and is empty"). Here starters of one history
- * table take turns, holding a PostgreSQL advisory lock while they migrate.
+ * (Kubernetes starts a region's pods in parallel). Flyway's own lock is taken only once its history
+ * table exists: two starters could both find it missing, one create it, and the other then try to
+ * baseline over it ("already exists, and is empty"). Here starters of one history table take turns,
+ * holding a PostgreSQL advisory lock while they migrate.
  */
 public final class Migrations {
   // First key of the two-key form: ours, so it never meets Flyway's one-key advisory locks.
@@ -37,7 +37,8 @@ public final class Migrations {
         c.rollback();
       }
     } catch (SQLException e) {
-      throw new FlywayException("could not lock " + flyway.getTable() + " to migrate: " + e.getMessage(), e);
+      throw new FlywayException(
+          "could not lock " + flyway.getTable() + " to migrate: " + e.getMessage(), e);
     }
   }
 }

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Eight starters released at once migrate one fresh (empty) database, configured as every schema
- * of the node is (own history table, baseline on migrate at 0): all succeed and each migration
- * runs once. Twenty rounds, each on a new database.
+ * Eight starters released at once migrate one fresh (empty) database, configured as every schema of
+ * the node is (own history table, baseline on migrate at 0): all succeed and each migration runs
+ * once. Twenty rounds, each on a new database.
  */
 class MigrationsIT {
   static final int ROUNDS = 20;
@@ -50,11 +50,14 @@ class MigrationsIT {
         CyclicBarrier together = new CyclicBarrier(STARTERS);
         List<Future<?>> starts = new ArrayList<>();
         for (int i = 0; i < STARTERS; i++) {
-          starts.add(pool.submit(() -> {
-            together.await();
-            Migrations.migrate(flyway(db, "flyway_history_race", "classpath:db/migration/race"));
-            return null;
-          }));
+          starts.add(
+              pool.submit(
+                  () -> {
+                    together.await();
+                    Migrations.migrate(
+                        flyway(db, "flyway_history_race", "classpath:db/migration/race"));
+                    return null;
+                  }));
         }
         for (Future<?> s : starts) {
           try {
@@ -65,7 +68,8 @@ class MigrationsIT {
         }
         List<String> history = history(db, "flyway_history_race");
         if (!history.equals(List.of("1|race", "2|race"))) {
-          failures.add("round " + round + ": history " + history + ", not each migration applied once");
+          failures.add(
+              "round " + round + ": history " + history + ", not each migration applied once");
         }
       }
     } finally {
@@ -74,7 +78,8 @@ class MigrationsIT {
     assertEquals(List.of(), failures, failures.size() + " problems in " + ROUNDS + " rounds");
   }
 
-  private static FluentConfiguration flyway(LocalPostgres.Database db, String table, String location) {
+  private static FluentConfiguration flyway(
+      LocalPostgres.Database db, String table, String location) {
     return Flyway.configure()
         .dataSource(db.jdbcUrl(), db.user(), db.password())
         .locations(location)
@@ -87,7 +92,9 @@ class MigrationsIT {
     List<String> rows = new ArrayList<>();
     try (Connection c = db.dataSource().getConnection();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery("SELECT version, description FROM " + table + " ORDER BY installed_rank")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT version, description FROM " + table + " ORDER BY installed_rank")) {
       while (rs.next()) rows.add(rs.getString(1) + "|" + rs.getString(2));
     }
     return rows;

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.cluster.ops.OperatorApiClient;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
@@ -71,19 +71,26 @@ class NodeCrashIT {
     Map<String, JsonNode> takerOutcome = new HashMap<>();
     for (int i = 0; i < symbols.size(); i++) {
       String s = symbols.get(i);
-      placeUntilAnswered(layout.httpBase(i % NODES),
-          limitOrder(s, "maker", "m-" + s, "SELL", 10010, 10, "GTC"), Duration.ofSeconds(60));
-      takerOutcome.put(s, placeUntilAnswered(layout.httpBase((i + 1) % NODES),
-          limitOrder(s, "taker", "t-" + s, "BUY", 10010, 4, "GTC"), Duration.ofSeconds(60)));
+      placeUntilAnswered(
+          layout.httpBase(i % NODES),
+          limitOrder(s, "maker", "m-" + s, "SELL", 10010, 10, "GTC"),
+          Duration.ofSeconds(60));
+      takerOutcome.put(
+          s,
+          placeUntilAnswered(
+              layout.httpBase((i + 1) % NODES),
+              limitOrder(s, "taker", "t-" + s, "BUY", 10010, 4, "GTC"),
+              Duration.ofSeconds(60)));
       assertEquals("FILLED", takerOutcome.get(s).get("status").asText());
     }
 
     int victim = oldestNode(); // hosts the shard coordinator too: the slowest case
     Set<String> victimShards = new HashSet<>();
-    for (JsonNode r : OperatorApiClient.get(layout.managementBase(victim), "/cluster/shards/Instrument", layout.operatorToken()).get("regions"))
-      victimShards.add(r.get("shardId").asText());
-    List<String> moved =
-        symbols.stream().filter(s -> victimShards.contains(shardOf(s))).toList();
+    for (JsonNode r :
+        OperatorApiClient.get(
+                layout.managementBase(victim), "/cluster/shards/Instrument", layout.operatorToken())
+            .get("regions")) victimShards.add(r.get("shardId").asText());
+    List<String> moved = symbols.stream().filter(s -> victimShards.contains(shardOf(s))).toList();
     assertFalse(moved.isEmpty(), "the victim hosts some of the instruments");
 
     int[] survivors = java.util.stream.IntStream.range(0, NODES).filter(i -> i != victim).toArray();
@@ -98,9 +105,12 @@ class NodeCrashIT {
     // A probe that changes nothing: an IOC buy far below the ask is cancelled unfilled.
     // A client with a 200 ms timeout, retrying the same order: an attempt that went to the dead
     // node's shard would otherwise wait out the server's ask timeout (5 s) and hide the recovery.
-    JsonNode probe = placeUntilAnswered(survivor,
-        limitOrder(moved.get(0), "probe", "probe-1", "BUY", 9500, 1, "IOC"), Duration.ofSeconds(60),
-        Duration.ofMillis(200));
+    JsonNode probe =
+        placeUntilAnswered(
+            survivor,
+            limitOrder(moved.get(0), "probe", "probe-1", "BUY", 9500, 1, "IOC"),
+            Duration.ofSeconds(60),
+            Duration.ofMillis(200));
     long movedMillis = (System.nanoTime() - killedAt) / 1_000_000;
     assertEquals("CANCELLED", probe.get("status").asText());
     System.out.printf(
@@ -114,16 +124,23 @@ class NodeCrashIT {
       for (int node : survivors) {
         URI base = layout.httpBase(node);
         assertEquals(before.get(s), observable(base, s), "book and positions of " + s);
-        JsonNode retry = placeUntilAnswered(base,
-            limitOrder(s, "taker", "t-" + s, "BUY", 10010, 4, "GTC"), Duration.ofSeconds(30));
+        JsonNode retry =
+            placeUntilAnswered(
+                base,
+                limitOrder(s, "taker", "t-" + s, "BUY", 10010, 4, "GTC"),
+                Duration.ofSeconds(30));
         assertEquals(takerOutcome.get(s), retry, "clientOrderId memory of " + s);
       }
     }
-    assertEquals(journalBefore + 1, journalRows(), "only the probe was journaled; retries were not");
+    assertEquals(
+        journalBefore + 1, journalRows(), "only the probe was journaled; retries were not");
   }
 
   static int oldestNode() throws Exception {
-    String oldest = OperatorApiClient.get(layout.managementBase(0), "/cluster/members", layout.operatorToken()).get("oldest").asText();
+    String oldest =
+        OperatorApiClient.get(layout.managementBase(0), "/cluster/members", layout.operatorToken())
+            .get("oldest")
+            .asText();
     for (int i = 0; i < NODES; i++) {
       if (oldest.endsWith(":" + layout.ports(i).akka())) return i;
     }
@@ -132,8 +149,10 @@ class NodeCrashIT {
 
   /** The book and both accounts' positions, as the API shows them. */
   static String observable(URI base, String s) throws Exception {
-    return get(base, "/api/v1/instruments/" + s + "/book?depth=10") + " "
-        + get(base, "/api/v1/instruments/" + s + "/positions/maker") + " "
+    return get(base, "/api/v1/instruments/" + s + "/book?depth=10")
+        + " "
+        + get(base, "/api/v1/instruments/" + s + "/positions/maker")
+        + " "
         + get(base, "/api/v1/instruments/" + s + "/positions/taker");
   }
 
@@ -146,7 +165,10 @@ class NodeCrashIT {
     String victimAddress = "127.0.0.1:" + layout.ports(victim).akka();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      JsonNode members = OperatorApiClient.get(layout.managementBase(survivor), "/cluster/members", layout.operatorToken()).get("members");
+      JsonNode members =
+          OperatorApiClient.get(
+                  layout.managementBase(survivor), "/cluster/members", layout.operatorToken())
+              .get("members");
       boolean present = false;
       for (JsonNode m : members) present |= m.get("node").asText().contains(victimAddress);
       if (!present) return;
@@ -158,5 +180,4 @@ class NodeCrashIT {
   static long journalRows() {
     return db.countRows("event_journal");
   }
-
 }

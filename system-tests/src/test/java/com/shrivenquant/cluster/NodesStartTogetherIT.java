@@ -37,14 +37,18 @@ class NodesStartTogetherIT {
   @RegisterExtension static final KafkaExtension kafka = new KafkaExtension();
 
   static LocalPostgres postgres;
+
   /** The last rounds' nodes, terminating while the next round starts. */
   static CompletableFuture<?> stopping = CompletableFuture.completedFuture(null);
 
   /** A round's fresh databases: witness, region-1, region-2. */
-  record Databases(LocalPostgres.Database witness, LocalPostgres.Database db1, LocalPostgres.Database db2) {
+  record Databases(
+      LocalPostgres.Database witness, LocalPostgres.Database db1, LocalPostgres.Database db2) {
     static Databases create(int round) {
-      return new Databases(postgres.createDatabase("r" + round + "_witness"),
-          postgres.createDatabase("r" + round + "_region_1"), postgres.createDatabase("r" + round + "_region_2"));
+      return new Databases(
+          postgres.createDatabase("r" + round + "_witness"),
+          postgres.createDatabase("r" + round + "_region_1"),
+          postgres.createDatabase("r" + round + "_region_2"));
     }
   }
 
@@ -68,16 +72,27 @@ class NodesStartTogetherIT {
       Databases dbs = next.get(60, TimeUnit.SECONDS);
       // The next round's databases are made while this round's nodes start (about 1 s each).
       int following = round + 1;
-      next = following <= ROUNDS ? CompletableFuture.supplyAsync(() -> Databases.create(following))
-          : CompletableFuture.completedFuture(null);
+      next =
+          following <= ROUNDS
+              ? CompletableFuture.supplyAsync(() -> Databases.create(following))
+              : CompletableFuture.completedFuture(null);
       String failure = round(round, dbs);
       long ms = (System.nanoTime() - t0) / 1_000_000;
       if (failure != null) failures.add("round " + round + ": " + failure);
-      log.info("Round {} of {}: {} ({} ms)", round, ROUNDS, failure == null ? "all nodes ready" : failure, ms);
+      log.info(
+          "Round {} of {}: {} ({} ms)",
+          round,
+          ROUNDS,
+          failure == null ? "all nodes ready" : failure,
+          ms);
     }
     stopping.get(60, TimeUnit.SECONDS);
-    log.info("{} rounds in {} ms, {} failed; {} connections open once all nodes stopped", ROUNDS,
-        (System.nanoTime() - started) / 1_000_000, failures.size(), connections());
+    log.info(
+        "{} rounds in {} ms, {} failed; {} connections open once all nodes stopped",
+        ROUNDS,
+        (System.nanoTime() - started) / 1_000_000,
+        failures.size(),
+        connections());
     assertEquals(List.of(), failures, failures.size() + " of " + ROUNDS + " rounds failed");
   }
 
@@ -88,9 +103,10 @@ class NodesStartTogetherIT {
     LocalPostgres.Database db2 = dbs.db2();
     // Each round its own topics: a reused broker must not hand a region the last round's journal.
     String topics = "sq.journal.r" + round + ".";
-    List<LocalClusterLayout> layouts = List.of(
-        layout("region-1", "region-2", db1, db2, witness, topics),
-        layout("region-2", "region-1", db2, db1, witness, topics));
+    List<LocalClusterLayout> layouts =
+        List.of(
+            layout("region-1", "region-2", db1, db2, witness, topics),
+            layout("region-2", "region-1", db2, db1, witness, topics));
     List<com.typesafe.config.Config> configs = new ArrayList<>();
     for (LocalClusterLayout l : layouts) {
       for (int i = 0; i < l.size(); i++) configs.add(l.config(i));
@@ -101,11 +117,13 @@ class NodesStartTogetherIT {
     ConcurrentLinkedQueue<NodeMain.Node> nodes = new ConcurrentLinkedQueue<>();
     List<Future<?>> starts = new ArrayList<>();
     for (com.typesafe.config.Config config : configs) {
-      starts.add(starters.submit(() -> {
-        together.await();
-        nodes.add(NodeMain.start(config));
-        return null;
-      }));
+      starts.add(
+          starters.submit(
+              () -> {
+                together.await();
+                nodes.add(NodeMain.start(config));
+                return null;
+              }));
     }
     List<String> problems = new ArrayList<>();
     try {
@@ -132,14 +150,22 @@ class NodesStartTogetherIT {
         n.system().terminate();
         stopped.add(n.system().getWhenTerminated().toCompletableFuture());
       }
-      stopping = CompletableFuture.allOf(stopping, CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new)));
+      stopping =
+          CompletableFuture.allOf(
+              stopping, CompletableFuture.allOf(stopped.toArray(CompletableFuture[]::new)));
     }
     return problems.isEmpty() ? null : String.join("; ", problems);
   }
 
-  private static LocalClusterLayout layout(String region, String peer, LocalPostgres.Database db,
-      LocalPostgres.Database peerDb, LocalPostgres.Database witness, String topics) {
-    return LocalClusterLayout.allocate(NODES_PER_REGION,
+  private static LocalClusterLayout layout(
+      String region,
+      String peer,
+      LocalPostgres.Database db,
+      LocalPostgres.Database peerDb,
+      LocalPostgres.Database witness,
+      String topics) {
+    return LocalClusterLayout.allocate(
+            NODES_PER_REGION,
             new LocalClusterLayout.Journal(db.jdbcUrl(), db.user(), db.password()))
         .with("shrivenquant.node.region", region)
         .with("shrivenquant.failover.enabled", "true")
@@ -163,8 +189,10 @@ class NodesStartTogetherIT {
   /** Client connections to the server (stopped nodes must have closed theirs). */
   private static long connections() throws java.sql.SQLException {
     try (java.sql.Connection c = postgres.adminDataSource().getConnection();
-        java.sql.ResultSet rs = c.createStatement().executeQuery(
-            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")) {
+        java.sql.ResultSet rs =
+            c.createStatement()
+                .executeQuery(
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'")) {
       rs.next();
       return rs.getLong(1);
     }
@@ -174,7 +202,14 @@ class NodesStartTogetherIT {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     String first = t.getClass().getSimpleName() + ": " + firstLine(t.getMessage());
-    return root == t ? first : first + " (cause " + root.getClass().getSimpleName() + ": " + firstLine(root.getMessage()) + ")";
+    return root == t
+        ? first
+        : first
+            + " (cause "
+            + root.getClass().getSimpleName()
+            + ": "
+            + firstLine(root.getMessage())
+            + ")";
   }
 
   private static String firstLine(String s) {

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
  * Nodes of an in-JVM cluster on the node's own cluster settings vanish without leaving (their
  * ActorSystems terminate with no coordinated shutdown, so no goodbye); on the surviving nodes, the
  * time from "unreachable" to "downed" must be stable-after plus at most a few decision intervals.
- * With Akka's own provider (a fixed 1 s tick) it is anywhere between stable-after and
- * stable-after + 1 s, so three crashes in a row pass this only by luck (~6 %).
+ * With Akka's own provider (a fixed 1 s tick) it is anywhere between stable-after and stable-after
+ * + 1 s, so three crashes in a row pass this only by luck (~6 %).
  */
 class PromptSplitBrainResolverProviderIT {
   static final int NODES = 6; // keep-majority still has a majority after three crashes
@@ -31,35 +31,47 @@ class PromptSplitBrainResolverProviderIT {
 
   @Test
   void downsACrashedNodeWithinADecisionIntervalOfStableAfter() {
-    Config nodeConfig = ConfigFactory.parseResources("application.conf")
-        .withFallback(ConfigFactory.defaultReference()).resolve();
+    Config nodeConfig =
+        ConfigFactory.parseResources("application.conf")
+            .withFallback(ConfigFactory.defaultReference())
+            .resolve();
     Duration stableAfter = nodeConfig.getDuration("akka.cluster.split-brain-resolver.stable-after");
-    Config vanishes = ConfigFactory.parseString(
-        "akka.coordinated-shutdown.run-by-actor-system-terminate = off");
+    Config vanishes =
+        ConfigFactory.parseString("akka.coordinated-shutdown.run-by-actor-system-terminate = off");
 
-    try (MultiNodeCluster cluster = MultiNodeCluster.builder(NODES)
-        .baseConfig(nodeConfig)
-        .nodeConfig(i -> vanishes)
-        .start()) {
+    try (MultiNodeCluster cluster =
+        MultiNodeCluster.builder(NODES).baseConfig(nodeConfig).nodeConfig(i -> vanishes).start()) {
       // Per observing node: what it saw of each address.
       List<Map<Address, long[]>> seen = new ArrayList<>();
       for (int i = 0; i < NODES; i++) {
         Map<Address, long[]> view = new ConcurrentHashMap<>();
         seen.add(view);
-        ActorRef<ClusterEvent.MemberEvent> recorder = cluster.testKit(i).spawn(
-            Behaviors.receiveMessage(e -> {
-              if (e instanceof ClusterEvent.MemberDowned d)
-                view.computeIfAbsent(d.member().address(), a -> new long[2])[1] = System.nanoTime();
-              return Behaviors.same();
-            }));
-        ActorRef<ClusterEvent.UnreachableMember> unreachable = cluster.testKit(i).spawn(
-            Behaviors.receiveMessage(e -> {
-              view.computeIfAbsent(e.member().address(), a -> new long[2])[0] = System.nanoTime();
-              return Behaviors.same();
-            }));
-        Cluster.get(cluster.system(i)).subscriptions()
+        ActorRef<ClusterEvent.MemberEvent> recorder =
+            cluster
+                .testKit(i)
+                .spawn(
+                    Behaviors.receiveMessage(
+                        e -> {
+                          if (e instanceof ClusterEvent.MemberDowned d)
+                            view.computeIfAbsent(d.member().address(), a -> new long[2])[1] =
+                                System.nanoTime();
+                          return Behaviors.same();
+                        }));
+        ActorRef<ClusterEvent.UnreachableMember> unreachable =
+            cluster
+                .testKit(i)
+                .spawn(
+                    Behaviors.receiveMessage(
+                        e -> {
+                          view.computeIfAbsent(e.member().address(), a -> new long[2])[0] =
+                              System.nanoTime();
+                          return Behaviors.same();
+                        }));
+        Cluster.get(cluster.system(i))
+            .subscriptions()
             .tell(Subscribe.create(recorder, ClusterEvent.MemberEvent.class));
-        Cluster.get(cluster.system(i)).subscriptions()
+        Cluster.get(cluster.system(i))
+            .subscriptions()
             .tell(Subscribe.create(unreachable, ClusterEvent.UnreachableMember.class));
       }
 
@@ -81,11 +93,13 @@ class PromptSplitBrainResolverProviderIT {
         delays.add(best / 1_000_000);
         cluster.awaitMembersUp(victim, Duration.ofSeconds(30));
       }
-      System.out.printf("PromptSplitBrainResolverProviderIT: unreachable -> downed %s ms (stable-after %d ms)%n",
+      System.out.printf(
+          "PromptSplitBrainResolverProviderIT: unreachable -> downed %s ms (stable-after %d ms)%n",
           delays, stableAfter.toMillis());
       long bound = stableAfter.toMillis() + 400;
       for (long d : delays)
-        assertTrue(d < bound, "unreachable -> downed took " + delays + " ms; bound " + bound + " ms");
+        assertTrue(
+            d < bound, "unreachable -> downed took " + delays + " ms; bound " + bound + " ms");
     }
   }
 

@@ -13,8 +13,8 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * JUnit 5 counterpart of Akka's JUnit 4 {@code TestKitJunitResource}: one {@link ActorTestKit}
- * per test class, shut down after the last test.
+ * JUnit 5 counterpart of Akka's JUnit 4 {@code TestKitJunitResource}: one {@link ActorTestKit} per
+ * test class, shut down after the last test.
  *
  * <pre>{@code
  * @RegisterExtension static final ActorTestKitExtension testKit = new ActorTestKitExtension(config);
@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * <p>The config is used as is, on top of Akka's reference.conf, as Akka's own testkit does: no
- * application.conf. A {@link Supplier} is called in BeforeAll, so it can read a
- * {@link PostgresExtension} of the same class (which starts on that read if needed).
+ * application.conf. A {@link Supplier} is called in BeforeAll, so it can read a {@link
+ * PostgresExtension} of the same class (which starts on that read if needed).
  */
 public final class ActorTestKitExtension extends ClassScopedExtension {
 

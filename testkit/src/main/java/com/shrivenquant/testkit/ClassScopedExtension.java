@@ -9,10 +9,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * One resource per test class: started before its first test, closed after its last.
  *
  * <p>{@code @Nested} classes inherit the outer class's static extensions and JUnit calls their
- * BeforeAll/AfterAll again; the owner check makes them share the outer resource instead of
- * starting a second one or closing it early.
+ * BeforeAll/AfterAll again; the owner check makes them share the outer resource instead of starting
+ * a second one or closing it early.
  */
-abstract class ClassScopedExtension implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
+abstract class ClassScopedExtension
+    implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback {
 
   private boolean started;
   private Class<?> owner;
@@ -51,9 +52,10 @@ abstract class ClassScopedExtension implements BeforeAllCallback, AfterAllCallba
   public final synchronized void beforeEach(ExtensionContext context) {
     if (owner == null) {
       // JUnit never calls BeforeAll on an instance field registered per test method.
-      throw new IllegalStateException(getClass().getSimpleName()
-          + " is per test class: register it on a static @RegisterExtension field"
-          + " (or use @TestInstance(PER_CLASS))");
+      throw new IllegalStateException(
+          getClass().getSimpleName()
+              + " is per test class: register it on a static @RegisterExtension field"
+              + " (or use @TestInstance(PER_CLASS))");
     }
   }
 
@@ -78,8 +80,10 @@ abstract class ClassScopedExtension implements BeforeAllCallback, AfterAllCallba
 
   protected final synchronized void requireStarted() {
     if (!started) {
-      throw new IllegalStateException(getClass().getSimpleName() + " is not started. Use it from tests or"
-          + " @BeforeAll methods; if another extension's BeforeAll uses it, give both fields @Order.");
+      throw new IllegalStateException(
+          getClass().getSimpleName()
+              + " is not started. Use it from tests or"
+              + " @BeforeAll methods; if another extension's BeforeAll uses it, give both fields @Order.");
     }
   }
 

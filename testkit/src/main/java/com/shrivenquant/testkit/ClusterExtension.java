@@ -21,9 +21,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * cluster.testKit(1).spawn(...);  cluster.stopNode(2);  cluster.awaitMembersUp(2, Duration.ofSeconds(20));
  * }</pre>
  *
- * <p>The supplier and the per-node function are called in BeforeAll, so they can read a
- * {@link PostgresExtension} of the same class. The ActorSystem name defaults to the test class's
- * simple name.
+ * <p>The supplier and the per-node function are called in BeforeAll, so they can read a {@link
+ * PostgresExtension} of the same class. The ActorSystem name defaults to the test class's simple
+ * name.
  */
 public final class ClusterExtension extends ClassScopedExtension {
 
@@ -47,8 +47,12 @@ public final class ClusterExtension extends ClassScopedExtension {
   }
 
   /** {@code systemName} null: the test class's simple name. */
-  public ClusterExtension(int size, Supplier<Config> baseConfig, IntFunction<Config> nodeConfig,
-      String systemName, Duration formationTimeout) {
+  public ClusterExtension(
+      int size,
+      Supplier<Config> baseConfig,
+      IntFunction<Config> nodeConfig,
+      String systemName,
+      Duration formationTimeout) {
     if (size < 1) {
       throw new IllegalArgumentException("size must be >= 1, was " + size);
     }
@@ -61,12 +65,13 @@ public final class ClusterExtension extends ClassScopedExtension {
 
   @Override
   protected void start(ExtensionContext context) {
-    cluster = MultiNodeCluster.builder(size)
-        .systemName(systemName != null ? systemName : systemNameFor(context))
-        .baseConfig(baseConfig.get())
-        .nodeConfig(nodeConfig)
-        .formationTimeout(formationTimeout)
-        .start();
+    cluster =
+        MultiNodeCluster.builder(size)
+            .systemName(systemName != null ? systemName : systemNameFor(context))
+            .baseConfig(baseConfig.get())
+            .nodeConfig(nodeConfig)
+            .formationTimeout(formationTimeout)
+            .start();
   }
 
   @Override

@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.function.Predicate;
 
 /**
- * The tests' one way to wait for a condition: poll until it holds or the timeout passes, then
- * fail naming what was awaited and the last value seen. In place of fixed sleeps (which either
- * waste time or, on a slow machine, assert too early) and hand-written deadline loops.
+ * The tests' one way to wait for a condition: poll until it holds or the timeout passes, then fail
+ * naming what was awaited and the last value seen. In place of fixed sleeps (which either waste
+ * time or, on a slow machine, assert too early) and hand-written deadline loops.
  */
 public final class Eventually {
   private static final long FIRST_PAUSE_MS = 5;
@@ -27,10 +27,11 @@ public final class Eventually {
   }
 
   /**
-   * Polls {@code probe} until {@code done} accepts its value, and returns that value. A probe
-   * that throws counts as not done yet; the last exception is named if the time runs out.
+   * Polls {@code probe} until {@code done} accepts its value, and returns that value. A probe that
+   * throws counts as not done yet; the last exception is named if the time runs out.
    */
-  public static <T> T await(String what, Duration timeout, Probe<T> probe, Predicate<? super T> done)
+  public static <T> T await(
+      String what, Duration timeout, Probe<T> probe, Predicate<? super T> done)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     long pause = FIRST_PAUSE_MS;
@@ -46,7 +47,8 @@ public final class Eventually {
         last = e;
       }
       if (System.nanoTime() > deadline) {
-        AssertionError failure = new AssertionError("not " + what + " within " + timeout + "; last read: " + last);
+        AssertionError failure =
+            new AssertionError("not " + what + " within " + timeout + "; last read: " + last);
         if (last instanceof Exception e) failure.initCause(e);
         throw failure;
       }

@@ -19,22 +19,28 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * }</pre>
  *
  * <p>The broker starts in BeforeAll, or earlier if another extension's BeforeAll reads it (e.g. an
- * {@link ActorTestKitExtension} whose config names the bootstrap servers), and is stopped after
- * the class's last test; its temporary data directory is deleted then. Its log is
- * {@code target/kafka-logs/kafka-<TestClass>.log}. Topics and records persist across the tests of
- * a class: use distinct topic names per test.
+ * {@link ActorTestKitExtension} whose config names the bootstrap servers), and is stopped after the
+ * class's last test; its temporary data directory is deleted then. Its log is {@code
+ * target/kafka-logs/kafka-<TestClass>.log}. Topics and records persist across the tests of a class:
+ * use distinct topic names per test.
  */
 public final class KafkaExtension extends ClassScopedExtension {
 
   private final UnaryOperator<KafkaBroker.Builder> broker;
   private volatile KafkaBroker started;
 
-  /** Defaults of {@link KafkaBroker.Builder}: free port, temporary data, 8 partitions, no auto-create. */
+  /**
+   * Defaults of {@link KafkaBroker.Builder}: free port, temporary data, 8 partitions, no
+   * auto-create.
+   */
   public KafkaExtension() {
     this(UnaryOperator.identity());
   }
 
-  /** {@code broker} adjusts the broker, e.g. {@code b -> b.name("region-2-kafka").autoCreateTopics(true)}. */
+  /**
+   * {@code broker} adjusts the broker, e.g. {@code b ->
+   * b.name("region-2-kafka").autoCreateTopics(true)}.
+   */
   public KafkaExtension(UnaryOperator<KafkaBroker.Builder> broker) {
     this.broker = Objects.requireNonNull(broker);
   }

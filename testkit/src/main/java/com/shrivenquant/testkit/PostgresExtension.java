@@ -4,7 +4,6 @@ import com.shrivenquant.testkit.infra.LocalPostgres;
 import com.shrivenquant.testkit.infra.LocalPostgres.Database;
 import com.typesafe.config.Config;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Objects;
@@ -39,7 +38,7 @@ public final class PostgresExtension extends ClassScopedExtension {
 
   /** An empty database named {@value #DEFAULT_DATABASE}. */
   public PostgresExtension() {
-    this(ds -> { });
+    this(ds -> {});
   }
 
   public PostgresExtension(Consumer<DataSource> migration) {
@@ -51,7 +50,9 @@ public final class PostgresExtension extends ClassScopedExtension {
   }
 
   /** {@code server} adjusts the server, e.g. {@code b -> b.name("region-1").durable(true)}. */
-  public PostgresExtension(String databaseName, Consumer<DataSource> migration,
+  public PostgresExtension(
+      String databaseName,
+      Consumer<DataSource> migration,
       UnaryOperator<LocalPostgres.Builder> server) {
     this.databaseName = Objects.requireNonNull(databaseName);
     this.migration = Objects.requireNonNull(migration);
@@ -110,7 +111,10 @@ public final class PostgresExtension extends ClassScopedExtension {
     return postgres().port();
   }
 
-  /** Overrides akka-persistence-jdbc's shared database {@code slick}; see {@link Database#akkaPersistenceJdbcConfig(int)}. */
+  /**
+   * Overrides akka-persistence-jdbc's shared database {@code slick}; see {@link
+   * Database#akkaPersistenceJdbcConfig(int)}.
+   */
   public Config akkaPersistenceJdbcConfig() {
     return database().akkaPersistenceJdbcConfig();
   }
@@ -126,7 +130,8 @@ public final class PostgresExtension extends ClassScopedExtension {
 
   /** Runs SQL as the database's owner, e.g. {@code TRUNCATE event_journal, snapshot}. */
   public void execute(String sql) {
-    try (Connection c = dataSource().getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = dataSource().getConnection();
+        Statement st = c.createStatement()) {
       st.execute(sql);
     } catch (SQLException e) {
       throw new IllegalStateException("could not execute: " + sql, e);

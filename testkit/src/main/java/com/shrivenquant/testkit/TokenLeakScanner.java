@@ -19,7 +19,9 @@ public final class TokenLeakScanner {
   /** {@code file} contains the secret called {@code secretName}. */
   public record Leak(Path file, String secretName) {}
 
-  /** @param filesScanned how many files were read: a scan of nothing proves nothing */
+  /**
+   * @param filesScanned how many files were read: a scan of nothing proves nothing
+   */
   public record Result(List<Leak> leaks, int filesScanned) {}
 
   private final Map<String, String> secretsByName;
@@ -28,7 +30,10 @@ public final class TokenLeakScanner {
     this.secretsByName = Map.copyOf(secretsByName);
   }
 
-  /** Every regular file under {@code roots} (recursively, missing roots skipped) that {@code include} accepts. */
+  /**
+   * Every regular file under {@code roots} (recursively, missing roots skipped) that {@code
+   * include} accepts.
+   */
   public Result scan(Collection<Path> roots, Predicate<Path> include) throws IOException {
     List<Leak> leaks = new ArrayList<>();
     int files = 0;
@@ -42,9 +47,10 @@ public final class TokenLeakScanner {
         files++;
         // Byte for byte: the secrets are ASCII, and a binary or mis-encoded file still matches.
         String content = new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);
-        secretsByName.forEach((name, secret) -> {
-          if (content.contains(secret)) leaks.add(new Leak(file, name));
-        });
+        secretsByName.forEach(
+            (name, secret) -> {
+              if (content.contains(secret)) leaks.add(new Leak(file, name));
+            });
       }
     }
     return new Result(leaks, files);

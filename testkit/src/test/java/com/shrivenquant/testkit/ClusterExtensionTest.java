@@ -18,13 +18,17 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class ClusterExtensionTest {
 
   @RegisterExtension
-  static final ClusterExtension cluster = new ClusterExtension(3,
-      () -> ConfigFactory.parseString("""
+  static final ClusterExtension cluster =
+      new ClusterExtension(
+          3,
+          () ->
+              ConfigFactory.parseString(
+                  """
           akka.loglevel = WARNING
           akka.actor.allow-java-serialization = off
           akka.remote.artery.canonical.port = 2552  # replaced by a free port per node
           """),
-      node -> ConfigFactory.parseString("akka.cluster.roles = [node-" + node + "]"));
+          node -> ConfigFactory.parseString("akka.cluster.roles = [node-" + node + "]"));
 
   @Test
   @Order(1)
@@ -35,11 +39,13 @@ class ClusterExtensionTest {
       state.getMembers().forEach(m -> assertEquals(MemberStatus.up(), m.status()));
       assertEquals("ClusterExtensionTest", system.name());
     }
-    IntStream.range(0, 3).forEach(i -> {
-      var self = Cluster.get(cluster.system(i)).selfMember();
-      assertEquals(cluster.cluster().address(i), self.address());
-      assertEquals(true, self.hasRole("node-" + i));
-    });
+    IntStream.range(0, 3)
+        .forEach(
+            i -> {
+              var self = Cluster.get(cluster.system(i)).selfMember();
+              assertEquals(cluster.cluster().address(i), self.address());
+              assertEquals(true, self.hasRole("node-" + i));
+            });
   }
 
   @Test

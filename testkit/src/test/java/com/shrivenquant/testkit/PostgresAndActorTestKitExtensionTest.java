@@ -17,18 +17,26 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PostgresAndActorTestKitExtensionTest {
 
   @RegisterExtension
-  static final PostgresExtension postgres = new PostgresExtension(ds -> {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
-      st.execute("CREATE TABLE event_journal (ordering bigserial primary key, persistence_id text not null)");
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  });
+  static final PostgresExtension postgres =
+      new PostgresExtension(
+          ds -> {
+            try (Connection c = ds.getConnection();
+                Statement st = c.createStatement()) {
+              st.execute(
+                  "CREATE TABLE event_journal (ordering bigserial primary key, persistence_id text not null)");
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          });
 
   // Reads the port of postgres: whichever BeforeAll JUnit runs first, postgres starts on that read.
   @RegisterExtension
-  static final ActorTestKitExtension testKit = new ActorTestKitExtension(() -> postgres.akkaPersistenceJdbcConfig()
-      .withFallback(ConfigFactory.parseString("akka.loglevel = WARNING")));
+  static final ActorTestKitExtension testKit =
+      new ActorTestKitExtension(
+          () ->
+              postgres
+                  .akkaPersistenceJdbcConfig()
+                  .withFallback(ConfigFactory.parseString("akka.loglevel = WARNING")));
 
   record Ping(ActorRef<String> replyTo) {}
 
@@ -42,7 +50,12 @@ class PostgresAndActorTestKitExtensionTest {
 
   @Test
   void actorSystemSeesTheDatabaseOfTheExtensionBeforeIt() {
-    String url = testKit.system().settings().config().getString("akka-persistence-jdbc.shared-databases.slick.db.url");
+    String url =
+        testKit
+            .system()
+            .settings()
+            .config()
+            .getString("akka-persistence-jdbc.shared-databases.slick.db.url");
     assertEquals(postgres.jdbcUrl(), url);
     assertEquals("jdbc:postgresql://127.0.0.1:" + postgres.port() + "/shrivenquant", url);
   }
@@ -50,10 +63,14 @@ class PostgresAndActorTestKitExtensionTest {
   @Test
   void spawnsActorsAndProbes() {
     TestProbe<String> probe = testKit.createTestProbe();
-    ActorRef<Ping> pong = testKit.spawn(Behaviors.receiveMessage(ping -> {
-      ping.replyTo().tell("pong");
-      return Behaviors.same();
-    }), "pong");
+    ActorRef<Ping> pong =
+        testKit.spawn(
+            Behaviors.receiveMessage(
+                ping -> {
+                  ping.replyTo().tell("pong");
+                  return Behaviors.same();
+                }),
+            "pong");
     pong.tell(new Ping(probe.getRef()));
     probe.expectMessage("pong");
     assertEquals("PostgresAndActorTestKitExtensionTest", testKit.system().name());

@@ -27,19 +27,29 @@ final class CpuMeter {
 
     String perOrder(long acked) {
       double k = acked == 0 ? 0 : 1e6 / acked;
-      return String.format("client %.0f, node %.0f, PostgreSQL %.0f us", client * k, nodes * k, postgres * k);
+      return String.format(
+          "client %.0f, node %.0f, PostgreSQL %.0f us", client * k, nodes * k, postgres * k);
     }
 
-    /** One markdown row: CPU microseconds per acked order by process, and the cores they kept busy. */
+    /**
+     * One markdown row: CPU microseconds per acked order by process, and the cores they kept busy.
+     */
     String row(String phase, long acked) {
       double perOrder = acked == 0 ? 0 : 1e6 / acked;
-      return String.format("| %s | %.0f | %.0f | %.0f | %.0f | %.2f |", phase, client * perOrder,
-          nodes * perOrder, postgres * perOrder, total() * perOrder, total() / seconds);
+      return String.format(
+          "| %s | %.0f | %.0f | %.0f | %.0f | %.2f |",
+          phase,
+          client * perOrder,
+          nodes * perOrder,
+          postgres * perOrder,
+          total() * perOrder,
+          total() / seconds);
     }
   }
 
-  static final String HEADER = "| phase | client us | node us | PostgreSQL us | together us | cores busy |\n"
-      + "|---|---|---|---|---|---|\n";
+  static final String HEADER =
+      "| phase | client us | node us | PostgreSQL us | together us | cores busy |\n"
+          + "|---|---|---|---|---|---|\n";
 
   private final List<Long> nodePids;
 
@@ -52,19 +62,25 @@ final class CpuMeter {
     for (long pid : nodePids) nodes += processSeconds(pid, false);
     double postgres = 0;
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+      for (Path p :
+          procs
+              .filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+              .toList()) {
         String[] stat = stat(p.resolve("stat"));
         if (stat != null && stat[1].equals("(postgres)")) postgres += seconds(stat, true);
       }
     } catch (IOException e) {
       throw new IllegalStateException("cannot list /proc", e);
     }
-    return new Sample(System.nanoTime(), processSeconds(ProcessHandle.current().pid(), false), nodes,
-        postgres);
+    return new Sample(
+        System.nanoTime(), processSeconds(ProcessHandle.current().pid(), false), nodes, postgres);
   }
 
   static Usage between(Sample a, Sample b) {
-    return new Usage((b.nanos() - a.nanos()) / 1e9, b.client() - a.client(), b.nodes() - a.nodes(),
+    return new Usage(
+        (b.nanos() - a.nanos()) / 1e9,
+        b.client() - a.client(),
+        b.nodes() - a.nodes(),
         b.postgres() - a.postgres());
   }
 

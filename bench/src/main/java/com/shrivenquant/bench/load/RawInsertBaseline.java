@@ -12,8 +12,8 @@ import javax.sql.DataSource;
 
 /**
  * The physical limit the journal is compared with: the same journal rows (copied from what the
- * engine wrote in this run) inserted with plain JDBC batches, N rows per transaction, from as
- * many connections as a node's journal pool, into a table shaped like the journal.
+ * engine wrote in this run) inserted with plain JDBC batches, N rows per transaction, from as many
+ * connections as a node's journal pool, into a table shaped like the journal.
  */
 final class RawInsertBaseline {
   record Result(long rows, double seconds, double rowsPerSecond) {}
@@ -27,10 +27,12 @@ final class RawInsertBaseline {
         Statement s = c.createStatement()) {
       s.execute("DROP TABLE IF EXISTS raw_journal");
       s.execute("CREATE TABLE raw_journal (LIKE event_journal INCLUDING ALL)");
-      try (ResultSet rs = s.executeQuery(
-          "SELECT event_ser_id, event_ser_manifest, event_payload, writer FROM event_journal"
-              + " ORDER BY ordering DESC LIMIT 10000")) {
-        while (rs.next()) sample.add(new Row(rs.getInt(1), rs.getString(2), rs.getBytes(3), rs.getString(4)));
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT event_ser_id, event_ser_manifest, event_payload, writer FROM event_journal"
+                  + " ORDER BY ordering DESC LIMIT 10000")) {
+        while (rs.next())
+          sample.add(new Row(rs.getInt(1), rs.getString(2), rs.getBytes(3), rs.getString(4)));
       }
     }
     if (sample.isEmpty()) throw new IllegalStateException("no journal rows to copy");
@@ -41,36 +43,40 @@ final class RawInsertBaseline {
     long start = System.nanoTime();
     for (int t = 0; t < connections; t++) {
       int writer = t;
-      Thread thread = new Thread(() -> {
-        try (Connection c = ds.getConnection();
-            PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO raw_journal (persistence_id, sequence_number, writer, write_timestamp,"
-                    + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
-                    + " VALUES (?, ?, ?, ?, '', ?, ?, ?)")) {
-          c.setAutoCommit(false);
-          long seq = 0;
-          while (System.nanoTime() < deadline) {
-            for (int i = 0; i < rowsPerTransaction; i++) {
-              Row row = sample.get((int) (seq % sample.size()));
-              ps.setString(1, "Raw|" + writer);
-              ps.setLong(2, ++seq);
-              ps.setString(3, row.writer());
-              ps.setLong(4, System.currentTimeMillis());
-              ps.setInt(5, row.serId());
-              ps.setString(6, row.manifest());
-              ps.setBytes(7, row.payload());
-              ps.addBatch();
-            }
-            ps.executeBatch();
-            c.commit();
-            inserted.addAndGet(rowsPerTransaction);
-          }
-        } catch (SQLException e) {
-          synchronized (failures) {
-            failures.add(e);
-          }
-        }
-      }, "raw-insert-" + t);
+      Thread thread =
+          new Thread(
+              () -> {
+                try (Connection c = ds.getConnection();
+                    PreparedStatement ps =
+                        c.prepareStatement(
+                            "INSERT INTO raw_journal (persistence_id, sequence_number, writer, write_timestamp,"
+                                + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
+                                + " VALUES (?, ?, ?, ?, '', ?, ?, ?)")) {
+                  c.setAutoCommit(false);
+                  long seq = 0;
+                  while (System.nanoTime() < deadline) {
+                    for (int i = 0; i < rowsPerTransaction; i++) {
+                      Row row = sample.get((int) (seq % sample.size()));
+                      ps.setString(1, "Raw|" + writer);
+                      ps.setLong(2, ++seq);
+                      ps.setString(3, row.writer());
+                      ps.setLong(4, System.currentTimeMillis());
+                      ps.setInt(5, row.serId());
+                      ps.setString(6, row.manifest());
+                      ps.setBytes(7, row.payload());
+                      ps.addBatch();
+                    }
+                    ps.executeBatch();
+                    c.commit();
+                    inserted.addAndGet(rowsPerTransaction);
+                  }
+                } catch (SQLException e) {
+                  synchronized (failures) {
+                    failures.add(e);
+                  }
+                }
+              },
+              "raw-insert-" + t);
       threads.add(thread);
       thread.start();
     }

@@ -22,10 +22,10 @@ import javax.sql.DataSource;
 import org.HdrHistogram.Histogram;
 
 /**
- * {@code bin/shrivenquant bench replication}: end-to-end replication lag (journal write in region
- * 1 -> commit in region 2's journal) at a fixed event rate, then the highest rate the pipeline
- * keeps up with. Two durable PostgreSQL servers, a real KRaft broker, publisher and applier in
- * this JVM, a paced writer inserting journal rows (10 per transaction) into region 1.
+ * {@code bin/shrivenquant bench replication}: end-to-end replication lag (journal write in region 1
+ * -> commit in region 2's journal) at a fixed event rate, then the highest rate the pipeline keeps
+ * up with. Two durable PostgreSQL servers, a real KRaft broker, publisher and applier in this JVM,
+ * a paced writer inserting journal rows (10 per transaction) into region 1.
  */
 public final class ReplicationLagBenchmark {
   static final String TOPIC = "journal-bench";
@@ -42,17 +42,38 @@ public final class ReplicationLagBenchmark {
         ReplicationSchema.migrate(ds);
       }
       broker.createTopic(TOPIC, 8);
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "lag-bench",
-          ConfigFactory.parseString("akka.loglevel = WARNING").withFallback(ConfigFactory.load()));
+      ActorSystem<Void> system =
+          ActorSystem.create(
+              Behaviors.empty(),
+              "lag-bench",
+              ConfigFactory.parseString("akka.loglevel = WARNING")
+                  .withFallback(ConfigFactory.load()));
       try {
-        DataSource pool1 = ReplicationDataSource.pooled(r1.jdbcUrl(), r1.user(), r1.password(), "region1");
-        DataSource pool2 = ReplicationDataSource.pooled(r2.jdbcUrl(), r2.user(), r2.password(), "region2");
-        JournalPublisher.start(system, pool1, new JournalPublisher.Settings("region-1",
-            TOPIC, broker.bootstrapServers(), 2000, Duration.ofMillis(2), Duration.ofMillis(50)), () -> 1L);
-        StandbyApplier applier = StandbyApplier.start(system, pool2, new StandbyApplier.Settings(
-            "region-2", TOPIC, broker.bootstrapServers(), 2000, Duration.ofMillis(5)), 1L);
+        DataSource pool1 =
+            ReplicationDataSource.pooled(r1.jdbcUrl(), r1.user(), r1.password(), "region1");
+        DataSource pool2 =
+            ReplicationDataSource.pooled(r2.jdbcUrl(), r2.user(), r2.password(), "region2");
+        JournalPublisher.start(
+            system,
+            pool1,
+            new JournalPublisher.Settings(
+                "region-1",
+                TOPIC,
+                broker.bootstrapServers(),
+                2000,
+                Duration.ofMillis(2),
+                Duration.ofMillis(50)),
+            () -> 1L);
+        StandbyApplier applier =
+            StandbyApplier.start(
+                system,
+                pool2,
+                new StandbyApplier.Settings(
+                    "region-2", TOPIC, broker.bootstrapServers(), 2000, Duration.ofMillis(5)),
+                1L);
 
-        System.out.println("| events/s offered | s | written | applied | lag p50 ms | lag p99 ms | lag max ms |");
+        System.out.println(
+            "| events/s offered | s | written | applied | lag p50 ms | lag p99 ms | lag max ms |");
         System.out.println("|---|---|---|---|---|---|---|");
         run(r1.dataSource(), applier, 1000, 10, false); // warm-up
         run(r1.dataSource(), applier, 2000, seconds, true);
@@ -67,7 +88,8 @@ public final class ReplicationLagBenchmark {
   }
 
   /** Writes at the rate, then reports the lag; "kept up" when p99 < 1 s and nothing is behind. */
-  static boolean run(DataSource region1, StandbyApplier applier, int rate, int seconds, boolean print)
+  static boolean run(
+      DataSource region1, StandbyApplier applier, int rate, int seconds, boolean print)
       throws Exception {
     AtomicBoolean writing = new AtomicBoolean(true);
     AtomicLong written = new AtomicLong();
@@ -80,16 +102,26 @@ public final class ReplicationLagBenchmark {
     writer.join();
     Histogram lag = applier.lagSinceLastCall();
     long applied = applier.applied() - appliedBefore;
-    boolean keptUp = lag.getTotalCount() > 0 && lag.getValueAtPercentile(99) < 1_000_000
-        && applied >= written.get() * 0.95;
+    boolean keptUp =
+        lag.getTotalCount() > 0
+            && lag.getValueAtPercentile(99) < 1_000_000
+            && applied >= written.get() * 0.95;
     if (print) {
-      System.out.printf("| %d | %d | %d | %d | %.1f | %.1f | %.1f |%s%n", rate, seconds, written.get(), applied,
-          lag.getValueAtPercentile(50) / 1000.0, lag.getValueAtPercentile(99) / 1000.0,
-          lag.getMaxValue() / 1000.0, keptUp ? "" : " (fell behind)");
+      System.out.printf(
+          "| %d | %d | %d | %d | %.1f | %.1f | %.1f |%s%n",
+          rate,
+          seconds,
+          written.get(),
+          applied,
+          lag.getValueAtPercentile(50) / 1000.0,
+          lag.getValueAtPercentile(99) / 1000.0,
+          lag.getMaxValue() / 1000.0,
+          keptUp ? "" : " (fell behind)");
     }
     // Let the pipeline drain before the next step.
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (applier.applied() - appliedBefore < written.get() && System.nanoTime() < deadline) Thread.sleep(50);
+    while (applier.applied() - appliedBefore < written.get() && System.nanoTime() < deadline)
+      Thread.sleep(50);
     return keptUp;
   }
 
@@ -100,10 +132,11 @@ public final class ReplicationLagBenchmark {
     byte[] payload = new byte[180];
     String pid = "bench-" + rate;
     try (Connection c = ds.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
-                + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
-                + " VALUES (?, ?, 'bench', ?, '', 33, 'OrderAccepted', ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO event_journal (persistence_id, sequence_number, writer, write_timestamp,"
+                    + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload)"
+                    + " VALUES (?, ?, 'bench', ?, '', 33, 'OrderAccepted', ?)")) {
       c.setAutoCommit(false);
       long seq = 0;
       long next = System.nanoTime();

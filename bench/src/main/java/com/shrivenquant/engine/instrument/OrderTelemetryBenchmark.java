@@ -38,7 +38,9 @@ import org.openjdk.jmh.infra.Blackhole;
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgs = {"-Xmx512m", "-Dlogback.configurationFile=logback-text.xml"})
+@Fork(
+    value = 1,
+    jvmArgs = {"-Xmx512m", "-Dlogback.configurationFile=logback-text.xml"})
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 public class OrderTelemetryBenchmark {
@@ -48,10 +50,12 @@ public class OrderTelemetryBenchmark {
 
   @Setup
   public void start() {
-    Config config = ConfigFactory.parseString(
-            "kamon.prometheus.embedded-server.hostname = 127.0.0.1\n"
-                + "kamon.prometheus.embedded-server.port = " + FreePorts.freePort())
-        .withFallback(ConfigFactory.load());
+    Config config =
+        ConfigFactory.parseString(
+                "kamon.prometheus.embedded-server.hostname = 127.0.0.1\n"
+                    + "kamon.prometheus.embedded-server.port = "
+                    + FreePorts.freePort())
+            .withFallback(ConfigFactory.load());
     NodeTelemetry.start(config, TelemetrySettings.fromConfig(config, "region-1"));
     OrderRequest r = OrderRequest.limit("acct-1", "c-1", Side.BUY, 10_000, 1, TimeInForce.GTC);
     decisions = List.of(new OrderAccepted(r, 1, 10_000, List.of(), 0));
@@ -85,8 +89,12 @@ public class OrderTelemetryBenchmark {
     OrderMetrics.Ack ack = OrderMetrics.start(Optional.of(sampledParent));
     String parent = ack.traceParent();
     kamon.trace.Span entity = OrderTraces.start("instrument.place", parent, "ACME");
-    kamon.trace.Span write = Kamon.internalSpanBuilder("instrument.journal-write", OrderTraces.COMPONENT)
-        .asChildOf(entity).tag("orders", 1).doNotTrackMetrics().start();
+    kamon.trace.Span write =
+        Kamon.internalSpanBuilder("instrument.journal-write", OrderTraces.COMPONENT)
+            .asChildOf(entity)
+            .tag("orders", 1)
+            .doNotTrackMetrics()
+            .start();
     write.finish();
     entity.finish();
     ack.answered(200, true, "ACME");

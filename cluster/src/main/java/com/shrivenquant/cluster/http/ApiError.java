@@ -11,9 +11,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Locale;
 
 /**
- * The one error shape of the node's HTTP APIs, the order API and the operator API alike:
- * {@code {"error": "<code>", "message": "<text for a person>"}}. The code is machine-readable
- * snake case (bad_request, unknown_instrument, unauthorized, forbidden, conflict, unavailable,
+ * The one error shape of the node's HTTP APIs, the order API and the operator API alike: {@code
+ * {"error": "<code>", "message": "<text for a person>"}}. The code is machine-readable snake case
+ * (bad_request, unknown_instrument, unauthorized, forbidden, conflict, unavailable,
  * too_many_requests, ...); clients branch on it, never on the message.
  */
 public record ApiError(String error, String message) {
@@ -23,10 +23,15 @@ public record ApiError(String error, String message) {
   public static HttpResponse response(StatusCode status, String code, String message) {
     return HttpResponse.create()
         .withStatus(status)
-        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, new ApiError(code, message).bytes()));
+        .withEntity(
+            HttpEntities.create(
+                ContentTypes.APPLICATION_JSON, new ApiError(code, message).bytes()));
   }
 
-  /** The code Akka's own answers get: the status's reason phrase ("Method Not Allowed" -> method_not_allowed). */
+  /**
+   * The code Akka's own answers get: the status's reason phrase ("Method Not Allowed" ->
+   * method_not_allowed).
+   */
   public static String codeOf(StatusCode status) {
     return status.reason().toLowerCase(Locale.ROOT).replace(' ', '_');
   }
@@ -41,7 +46,8 @@ public record ApiError(String error, String message) {
             return response.withEntity(
                 HttpEntities.create(
                     ContentTypes.APPLICATION_JSON,
-                    new ApiError(codeOf(response.status()), strict.getData().utf8String()).bytes()));
+                    new ApiError(codeOf(response.status()), strict.getData().utf8String())
+                        .bytes()));
           }
           return response;
         });

@@ -112,7 +112,8 @@ public final class OrderJson {
 
   static long positive(String field, Long value) {
     if (value == null) throw new InvalidRequest("missing field '" + field + "'");
-    if (value <= 0) throw new InvalidRequest("field '" + field + "' must be positive, was " + value);
+    if (value <= 0)
+      throw new InvalidRequest("field '" + field + "' must be positive, was " + value);
     return value;
   }
 
@@ -125,8 +126,13 @@ public final class OrderJson {
       return Enum.valueOf(type, value.toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
       throw new InvalidRequest(
-          "field '" + field + "' must be one of " + Arrays.toString(type.getEnumConstants())
-              + ", was '" + value + "'");
+          "field '"
+              + field
+              + "' must be one of "
+              + Arrays.toString(type.getEnumConstants())
+              + ", was '"
+              + value
+              + "'");
     }
   }
 

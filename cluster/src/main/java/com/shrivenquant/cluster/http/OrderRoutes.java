@@ -25,11 +25,11 @@ import com.shrivenquant.engine.core.Fill;
 import com.shrivenquant.engine.core.OrderStatus;
 import com.shrivenquant.engine.core.Outcome;
 import com.shrivenquant.engine.core.RejectReason;
-import java.util.List;
 import com.shrivenquant.engine.instrument.InstrumentEntity.NotPlaced;
 import com.shrivenquant.engine.instrument.InstrumentEntity.OrderReply;
 import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
 import com.shrivenquant.engine.instrument.OrderEntry;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
@@ -86,31 +86,38 @@ public final class OrderRoutes extends AllDirectives {
                 () ->
                     pathPrefix(
                         segment("api").slash("v1"),
-                        () -> gated(() ->
-                            concat(
-                                path(
-                                    "orders",
-                                    () ->
-                                        post(
+                        () ->
+                            gated(
+                                () ->
+                                    concat(
+                                        path(
+                                            "orders",
                                             () ->
-                                                withSizeLimit(
-                                                    maxBodyBytes,
+                                                post(
                                                     () ->
-                                                        optionalHeaderValueByName(
-                                                            "traceparent",
-                                                            traceParent ->
-                                                                entity(
-                                                                    Unmarshaller.entityToString(),
-                                                                    body -> place(body, traceParent)))))),
-                                path("instruments", () -> get(this::instruments)),
-                                pathPrefix(
-                                    segment("instruments").slash(segment()),
-                                    this::instrument))))));
+                                                        withSizeLimit(
+                                                            maxBodyBytes,
+                                                            () ->
+                                                                optionalHeaderValueByName(
+                                                                    "traceparent",
+                                                                    traceParent ->
+                                                                        entity(
+                                                                            Unmarshaller
+                                                                                .entityToString(),
+                                                                            body ->
+                                                                                place(
+                                                                                    body,
+                                                                                    traceParent)))))),
+                                        path("instruments", () -> get(this::instruments)),
+                                        pathPrefix(
+                                            segment("instruments").slash(segment()),
+                                            this::instrument))))));
   }
 
   private Route instrument(String symbol) {
     if (!entry.knows(symbol)) {
-      return error(StatusCodes.NOT_FOUND, "unknown_instrument", "unknown instrument '" + symbol + "'");
+      return error(
+          StatusCodes.NOT_FOUND, "unknown_instrument", "unknown instrument '" + symbol + "'");
     }
     return concat(
         path(
@@ -134,7 +141,9 @@ public final class OrderRoutes extends AllDirectives {
                         () ->
                             parameterOptional(
                                 "account",
-                                account -> withOrderId(id, orderId -> cancel(symbol, orderId, account)))))),
+                                account ->
+                                    withOrderId(
+                                        id, orderId -> cancel(symbol, orderId, account)))))),
         path("book", () -> get(() -> parameterOptional("depth", depth -> book(symbol, depth)))),
         path(
             segment("positions").slash(segment()),
@@ -156,13 +165,17 @@ public final class OrderRoutes extends AllDirectives {
         respond(
                 durable(entry.place(order.instrument(), order.request(), ack.traceParent())),
                 r -> {
-                  if (r instanceof Placed p) return json(StatusCodes.OK, OrderAck.of(order.instrument(), p.outcome()));
+                  if (r instanceof Placed p)
+                    return json(StatusCodes.OK, OrderAck.of(order.instrument(), p.outcome()));
                   return unavailable(((NotPlaced) r).reason());
                 })
             .thenApply(
                 response -> {
                   // Only a Placed reply is answered 200: a decision, accepted or rejected.
-                  ack.answered(response.status().intValue(), response.status().intValue() == 200, order.instrument());
+                  ack.answered(
+                      response.status().intValue(),
+                      response.status().intValue() == 200,
+                      order.instrument());
                   return response;
                 }));
   }
@@ -176,14 +189,21 @@ public final class OrderRoutes extends AllDirectives {
           CancelResult c = r.result();
           return switch (c.status()) {
             case CANCELLED -> json(StatusCodes.OK, withInstrument(symbol, c));
-            case UNKNOWN_ORDER -> errorResponse(
-                StatusCodes.NOT_FOUND, "unknown_order", "no order " + orderId + " in " + symbol);
-            case NOT_OPEN -> errorResponse(
-                StatusCodes.CONFLICT, "order_not_open", "order " + orderId + " is no longer open");
-            case WRONG_ACCOUNT -> errorResponse(
-                StatusCodes.FORBIDDEN,
-                "wrong_account",
-                "order " + orderId + " does not belong to account '" + acct + "'");
+            case UNKNOWN_ORDER ->
+                errorResponse(
+                    StatusCodes.NOT_FOUND,
+                    "unknown_order",
+                    "no order " + orderId + " in " + symbol);
+            case NOT_OPEN ->
+                errorResponse(
+                    StatusCodes.CONFLICT,
+                    "order_not_open",
+                    "order " + orderId + " is no longer open");
+            case WRONG_ACCOUNT ->
+                errorResponse(
+                    StatusCodes.FORBIDDEN,
+                    "wrong_account",
+                    "order " + orderId + " does not belong to account '" + acct + "'");
           };
         });
   }
@@ -200,8 +220,16 @@ public final class OrderRoutes extends AllDirectives {
     String clientId = OrderJson.identifier("clientOrderId", clientOrderId.orElse(null));
     return reply(
         entry.orderByClientId(symbol, acct, clientId),
-        r -> orderOrNotFound(symbol, r,
-            "no order with clientOrderId '" + clientId + "' for account '" + acct + "' in " + symbol));
+        r ->
+            orderOrNotFound(
+                symbol,
+                r,
+                "no order with clientOrderId '"
+                    + clientId
+                    + "' for account '"
+                    + acct
+                    + "' in "
+                    + symbol));
   }
 
   private static HttpResponse orderOrNotFound(String symbol, OrderReply r, String notFound) {
@@ -220,8 +248,11 @@ public final class OrderRoutes extends AllDirectives {
       }
       if (depth < 1 || depth > MAX_DEPTH)
         throw new InvalidRequest(
-            "query parameter 'depth' must be an integer from 1 to " + MAX_DEPTH + ", was '"
-                + depthParam.get() + "'");
+            "query parameter 'depth' must be an integer from 1 to "
+                + MAX_DEPTH
+                + ", was '"
+                + depthParam.get()
+                + "'");
     }
     return reply(entry.depth(symbol, depth), r -> json(StatusCodes.OK, r));
   }
@@ -254,12 +285,19 @@ public final class OrderRoutes extends AllDirectives {
 
   /** In sync durability, a decision is answered only once it is durable in the standby's Kafka. */
   private <T> CompletionStage<T> durable(CompletionStage<T> answer) {
-    return region.syncAcks()
-        .<CompletionStage<T>>map(waiter -> answer.thenCompose(v -> waiter.awaitDurable()
-            .handle((ok, e) -> {
-              if (e != null) throw new NotDurableYet();
-              return v;
-            })))
+    return region
+        .syncAcks()
+        .<CompletionStage<T>>map(
+            waiter ->
+                answer.thenCompose(
+                    v ->
+                        waiter
+                            .awaitDurable()
+                            .handle(
+                                (ok, e) -> {
+                                  if (e != null) throw new NotDurableYet();
+                                  return v;
+                                })))
         .orElse(answer);
   }
 
@@ -311,9 +349,17 @@ public final class OrderRoutes extends AllDirectives {
       long cancelledQuantity) {
     static OrderAck of(String instrument, Outcome o) {
       return new OrderAck(
-          instrument, o.orderId(), o.account(), o.clientOrderId(), o.status(), o.rejectReason(),
-          o.rejectReason() == null ? null : o.rejectReason().message(), o.fills(),
-          o.filledQuantity(), o.remainingQuantity(), o.cancelledQuantity());
+          instrument,
+          o.orderId(),
+          o.account(),
+          o.clientOrderId(),
+          o.status(),
+          o.rejectReason(),
+          o.rejectReason() == null ? null : o.rejectReason().message(),
+          o.fills(),
+          o.filledQuantity(),
+          o.remainingQuantity(),
+          o.cancelledQuantity());
     }
   }
 
@@ -370,8 +416,7 @@ public final class OrderRoutes extends AllDirectives {
             r ->
                 r.getCause() instanceof EntityStreamSizeException e
                     ? complete(tooLarge(e))
-                    : complete(
-                        errorResponse(StatusCodes.BAD_REQUEST, "bad_request", r.message())))
+                    : complete(errorResponse(StatusCodes.BAD_REQUEST, "bad_request", r.message())))
         .build()
         .withFallback(ApiError.inThisShape(RejectionHandler.defaultHandler()));
   }

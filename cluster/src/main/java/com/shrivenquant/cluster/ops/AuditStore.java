@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every operator API call, allowed or denied: one row in the region database's append-only
- * {@code audit_log} and one structured log line (logger {@code shrivenquant.audit}, SLF4J
- * key/value pairs). Who is a token's id, never the token.
+ * Every operator API call, allowed or denied: one row in the region database's append-only {@code
+ * audit_log} and one structured log line (logger {@code shrivenquant.audit}, SLF4J key/value
+ * pairs). Who is a token's id, never the token.
  */
 public final class AuditStore {
   private static final Logger log = LoggerFactory.getLogger("shrivenquant.audit");
@@ -30,12 +30,20 @@ public final class AuditStore {
    *
    * @param actor the token's id, "anonymous" (no token) or "unknown-token"
    * @param role the token's role, or null
-   * @param outcome started (a mutating call about to run), ok (2xx), failed (allowed, then not
-   *     2xx) or denied (401, 403, 429)
+   * @param outcome started (a mutating call about to run), ok (2xx), failed (allowed, then not 2xx)
+   *     or denied (401, 403, 429)
    * @param status the HTTP status answered (0 while started)
    */
-  public record Call(String actor, OperatorRole role, String method, String path, String source,
-      OperatorRole required, String outcome, int status, String note) {}
+  public record Call(
+      String actor,
+      OperatorRole role,
+      String method,
+      String path,
+      String source,
+      OperatorRole required,
+      String outcome,
+      int status,
+      String note) {}
 
   private final DataSource db;
   private final Executor blocking;
@@ -55,18 +63,35 @@ public final class AuditStore {
         .addKeyValue("outcome", call.outcome())
         .addKeyValue("status", call.status())
         .setMessage("operator call {} {} by {} from {}: {} {}")
-        .addArgument(call.method()).addArgument(call.path()).addArgument(call.actor())
-        .addArgument(call.source()).addArgument(call.outcome()).addArgument(call.status())
+        .addArgument(call.method())
+        .addArgument(call.path())
+        .addArgument(call.actor())
+        .addArgument(call.source())
+        .addArgument(call.outcome())
+        .addArgument(call.status())
         .log();
-    return CompletableFuture.runAsync(() -> {
-      try (Connection c = db.getConnection()) {
-        new AuditLog(call.actor(), call.method() + " " + call.path(), call.path(), call.source(),
-            call.outcome(), detail(call)).append(c);
-      } catch (SQLException e) {
-        log.error("Audit row not written for {} {} by {}: {}", call.method(), call.path(), call.actor(), e.getMessage());
-        throw new IllegalStateException("audit log unavailable: " + e.getMessage(), e);
-      }
-    }, blocking);
+    return CompletableFuture.runAsync(
+        () -> {
+          try (Connection c = db.getConnection()) {
+            new AuditLog(
+                    call.actor(),
+                    call.method() + " " + call.path(),
+                    call.path(),
+                    call.source(),
+                    call.outcome(),
+                    detail(call))
+                .append(c);
+          } catch (SQLException e) {
+            log.error(
+                "Audit row not written for {} {} by {}: {}",
+                call.method(),
+                call.path(),
+                call.actor(),
+                e.getMessage());
+            throw new IllegalStateException("audit log unavailable: " + e.getMessage(), e);
+          }
+        },
+        blocking);
   }
 
   private static String detail(Call call) {
@@ -82,9 +107,10 @@ public final class AuditStore {
   public ArrayNode latest(int limit, long beforeId) throws SQLException {
     ArrayNode out = JSON.createArrayNode();
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT id, at, actor, action, target, source, outcome, detail::text FROM audit_log"
-                + " WHERE id < ? ORDER BY id DESC LIMIT ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, at, actor, action, target, source, outcome, detail::text FROM audit_log"
+                    + " WHERE id < ? ORDER BY id DESC LIMIT ?")) {
       ps.setLong(1, beforeId);
       ps.setInt(2, limit);
       try (ResultSet rs = ps.executeQuery()) {

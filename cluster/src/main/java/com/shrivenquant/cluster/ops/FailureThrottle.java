@@ -8,10 +8,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Slows down guessing: a source (the TCP peer's address) that presents {@code max-failures}
- * invalid tokens within {@code window} is refused, whatever it presents, for {@code block-for}.
- * Only presented-but-unknown tokens count: a missing token guesses nothing, and a success does
- * not reset the count (a holder of one token must not be able to keep guessing others).
+ * Slows down guessing: a source (the TCP peer's address) that presents {@code max-failures} invalid
+ * tokens within {@code window} is refused, whatever it presents, for {@code block-for}. Only
+ * presented-but-unknown tokens count: a missing token guesses nothing, and a success does not reset
+ * the count (a holder of one token must not be able to keep guessing others).
  */
 public final class FailureThrottle {
   /** Sources remembered at most; beyond it, those with nothing recent are forgotten first. */
@@ -53,7 +53,9 @@ public final class FailureThrottle {
     if (s == null) return Optional.empty();
     synchronized (s) {
       long now = nanoClock.getAsLong();
-      return s.blockedAt(now) ? Optional.of(Duration.ofNanos(s.blockedUntil - now)) : Optional.empty();
+      return s.blockedAt(now)
+          ? Optional.of(Duration.ofNanos(s.blockedUntil - now))
+          : Optional.empty();
     }
   }
 
@@ -76,12 +78,15 @@ public final class FailureThrottle {
   }
 
   private void forgetQuietSources(long now) {
-    sources.entrySet().removeIf(e -> {
-      synchronized (e.getValue()) {
-        Long last = e.getValue().failures.peekLast();
-        return !e.getValue().blockedAt(now)
-            && (last == null || now - last > settings.window().toNanos());
-      }
-    });
+    sources
+        .entrySet()
+        .removeIf(
+            e -> {
+              synchronized (e.getValue()) {
+                Long last = e.getValue().failures.peekLast();
+                return !e.getValue().blockedAt(now)
+                    && (last == null || now - last > settings.window().toNanos());
+              }
+            });
   }
 }

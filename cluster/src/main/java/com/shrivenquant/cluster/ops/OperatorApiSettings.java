@@ -21,7 +21,9 @@ public record OperatorApiSettings(
         c.getString("tokens"),
         c.getDuration("reload-interval"),
         new FailureThrottle.Settings(
-            c.getInt("throttle.max-failures"), c.getDuration("throttle.window"), c.getDuration("throttle.block-for")),
+            c.getInt("throttle.max-failures"),
+            c.getDuration("throttle.window"),
+            c.getDuration("throttle.block-for")),
         c.getDuration("action-timeout"));
   }
 }

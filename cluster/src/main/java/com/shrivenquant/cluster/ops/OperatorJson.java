@@ -16,8 +16,10 @@ final class OperatorJson {
 
   static HttpResponse json(StatusCode status, Object body) {
     try {
-      return HttpResponse.create().withStatus(status)
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body)));
+      return HttpResponse.create()
+          .withStatus(status)
+          .withEntity(
+              HttpEntities.create(ContentTypes.APPLICATION_JSON, JSON.writeValueAsBytes(body)));
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -25,7 +27,9 @@ final class OperatorJson {
 
   /** A body that is JSON already (documents read from PostgreSQL). */
   static HttpResponse raw(StatusCode status, String json) {
-    return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
+    return HttpResponse.create()
+        .withStatus(status)
+        .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, json));
   }
 
   /** The node's one error shape ({@link ApiError}). */

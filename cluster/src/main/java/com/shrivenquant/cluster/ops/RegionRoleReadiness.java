@@ -18,8 +18,9 @@ public final class RegionRoleReadiness implements Supplier<CompletionStage<Boole
   @Override
   public CompletionStage<Boolean> get() {
     Failover failover = Failover.get(system);
-    boolean ready = failover.started()
-        && failover.agent().map(a -> a.status().state().isPresent()).orElse(true);
+    boolean ready =
+        failover.started()
+            && failover.agent().map(a -> a.status().state().isPresent()).orElse(true);
     return CompletableFuture.completedFuture(ready);
   }
 }

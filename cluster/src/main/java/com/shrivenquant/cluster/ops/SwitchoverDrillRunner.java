@@ -26,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * ACTIVE region to its peer (which loses nothing), measured and reported. The report, kept in
  * {@code operator_drill}, has the time to hand the lease over, the unavailability (request until
  * the peer region is ACTIVE, seen by polling its region state every 20 ms, so at most 20 ms
- * pessimistic), the events published and the journal head, and the peer's consistency report
- * for the new epoch. Unplanned faults (kill -9, partitions) stay with {@code bin/shrivenquant
- * drill}: they are not safe to inject into production.
+ * pessimistic), the events published and the journal head, and the peer's consistency report for
+ * the new epoch. Unplanned faults (kill -9, partitions) stay with {@code bin/shrivenquant drill}:
+ * they are not safe to inject into production.
  */
 final class SwitchoverDrillRunner implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SwitchoverDrillRunner.class);
@@ -43,11 +43,13 @@ final class SwitchoverDrillRunner implements AutoCloseable {
   private final ActorSystem<?> system;
   private final SwitchoverDrillStore store;
   private final Duration timeout;
-  private final ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
-    Thread t = new Thread(r, "operator-drill");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService runner =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "operator-drill");
+            t.setDaemon(true);
+            return t;
+          });
 
   SwitchoverDrillRunner(ActorSystem<?> system, SwitchoverDrillStore store, Duration timeout) {
     this.system = system;
@@ -63,7 +65,8 @@ final class SwitchoverDrillRunner implements AutoCloseable {
   long start(Failover failover, String requestedBy) throws Refused, SQLException {
     PrimacyAgent.Status s = failover.agent().orElseThrow().status();
     if (s.role() != RegionRole.ACTIVE) {
-      throw new Refused("a drill switches the ACTIVE region over; " + s.region() + " is " + s.role());
+      throw new Refused(
+          "a drill switches the ACTIVE region over; " + s.region() + " is " + s.role());
     }
     long id;
     try {
@@ -92,7 +95,8 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     }
   }
 
-  private boolean measure(long id, Failover failover, String requestedBy, ObjectNode report) throws Exception {
+  private boolean measure(long id, Failover failover, String requestedBy, ObjectNode report)
+      throws Exception {
     String region = failover.settings().region();
     String peer = failover.settings().peerRegion();
     DataSource db = failover.regionDb().orElseThrow();
@@ -106,9 +110,15 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     long t0 = System.nanoTime();
     report.put("startedAtMillis", System.currentTimeMillis());
 
-    RegionCoordinatorActor.Done done = failover.command(
-            replyTo -> new RegionCoordinatorActor.Switchover("drill " + id + " by " + requestedBy, replyTo), timeout)
-        .toCompletableFuture().get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    RegionCoordinatorActor.Done done =
+        failover
+            .command(
+                replyTo ->
+                    new RegionCoordinatorActor.Switchover(
+                        "drill " + id + " by " + requestedBy, replyTo),
+                timeout)
+            .toCompletableFuture()
+            .get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
     long handedOver = millisSince(t0);
     if (!done.error().isEmpty()) {
       report.put("error", "switchover refused: " + done.error());
@@ -125,14 +135,17 @@ final class SwitchoverDrillRunner implements AutoCloseable {
 
     Optional<DataSource> peerDb = failover.peerDb();
     if (peerDb.isEmpty()) {
-      report.put("note", "the peer journal is not configured (shrivenquant.failover.peer-journal): the peer's"
-          + " activation and consistency report cannot be read here; ask the peer region");
+      report.put(
+          "note",
+          "the peer journal is not configured (shrivenquant.failover.peer-journal): the peer's"
+              + " activation and consistency report cannot be read here; ask the peer region");
       return after.publishedUpTo() >= after.journalHead();
     }
     long deadline = t0 + timeout.toNanos();
     while (!peerActive(peerDb.get(), peer, epoch)) {
       if (System.nanoTime() > deadline) {
-        report.put("error", peer + " did not become ACTIVE in epoch " + epoch + " within " + timeout);
+        report.put(
+            "error", peer + " did not become ACTIVE in epoch " + epoch + " within " + timeout);
         return false;
       }
       Thread.sleep(20);
@@ -140,11 +153,17 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     report.put("unavailableMillis", millisSince(t0));
     Optional<JsonNode> consistency = Optional.empty();
     while (consistency.isEmpty() && System.nanoTime() < deadline) {
-      consistency = document(peerDb.get(), "SELECT document::text FROM consistency_report WHERE epoch = ? ORDER BY id DESC LIMIT 1", epoch);
+      consistency =
+          document(
+              peerDb.get(),
+              "SELECT document::text FROM consistency_report WHERE epoch = ? ORDER BY id DESC LIMIT 1",
+              epoch);
       if (consistency.isEmpty()) Thread.sleep(50);
     }
     if (consistency.isEmpty()) {
-      report.put("error", peer + " stored no consistency report for epoch " + epoch + " within " + timeout);
+      report.put(
+          "error",
+          peer + " stored no consistency report for epoch " + epoch + " within " + timeout);
       return false;
     }
     JsonNode c = consistency.get();
@@ -152,14 +171,20 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     report.put("peerEventsChecked", c.path("eventsChecked").asLong());
     report.put("publishedButNotApplied", c.path("publishedButMissing").size());
     report.put("eventsLost", c.path("lost").size());
-    document(peerDb.get(), "SELECT document::text FROM failover_incident WHERE epoch = ? AND kind = 'switchover'"
-        + " ORDER BY id DESC LIMIT 1", epoch).ifPresent(i -> report.set("peerSteps", i.path("steps")));
-    return "CONSISTENT".equals(c.path("verdict").asText()) && after.publishedUpTo() >= after.journalHead();
+    document(
+            peerDb.get(),
+            "SELECT document::text FROM failover_incident WHERE epoch = ? AND kind = 'switchover'"
+                + " ORDER BY id DESC LIMIT 1",
+            epoch)
+        .ifPresent(i -> report.set("peerSteps", i.path("steps")));
+    return "CONSISTENT".equals(c.path("verdict").asText())
+        && after.publishedUpTo() >= after.journalHead();
   }
 
   private static boolean peerActive(DataSource peerDb, String peer, long epoch) {
     try (Connection c = peerDb.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT role, epoch FROM region_state WHERE region = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT role, epoch FROM region_state WHERE region = ?")) {
       ps.setString(1, peer);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() && rs.getString(1).equals("ACTIVE") && rs.getLong(2) >= epoch;
@@ -170,11 +195,15 @@ final class SwitchoverDrillRunner implements AutoCloseable {
     }
   }
 
-  private static Optional<JsonNode> document(DataSource db, String sql, long epoch) throws Exception {
-    try (Connection c = db.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+  private static Optional<JsonNode> document(DataSource db, String sql, long epoch)
+      throws Exception {
+    try (Connection c = db.getConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       ps.setLong(1, epoch);
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(OperatorJson.JSON.readTree(rs.getString(1))) : Optional.empty();
+        return rs.next()
+            ? Optional.of(OperatorJson.JSON.readTree(rs.getString(1)))
+            : Optional.empty();
       }
     }
   }

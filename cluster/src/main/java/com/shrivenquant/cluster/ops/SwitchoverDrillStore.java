@@ -19,7 +19,10 @@ final class SwitchoverDrillStore {
     }
   }
 
-  /** A drill longer than this without an end was left by a node that stopped: it is closed as failed. */
+  /**
+   * A drill longer than this without an end was left by a node that stopped: it is closed as
+   * failed.
+   */
   private static final String ABANDONED_AFTER = "10 minutes";
 
   private final DataSource db;
@@ -30,17 +33,20 @@ final class SwitchoverDrillStore {
 
   long start(String region, String requestedBy) throws SQLException, AlreadyRunning {
     try (Connection c = db.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "UPDATE operator_drill SET status = 'FAILED', finished_at = clock_timestamp(),"
-              + " report = '{\"error\":\"abandoned: the node running it stopped\"}'::jsonb"
-              + " WHERE region = ? AND status = 'RUNNING' AND started_at < clock_timestamp() - interval '"
-              + ABANDONED_AFTER + "'")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "UPDATE operator_drill SET status = 'FAILED', finished_at = clock_timestamp(),"
+                  + " report = '{\"error\":\"abandoned: the node running it stopped\"}'::jsonb"
+                  + " WHERE region = ? AND status = 'RUNNING' AND started_at < clock_timestamp() - interval '"
+                  + ABANDONED_AFTER
+                  + "'")) {
         ps.setString(1, region);
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO operator_drill (kind, region, requested_by, status) VALUES ('switchover', ?, ?, 'RUNNING')"
-              + " ON CONFLICT DO NOTHING RETURNING id")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO operator_drill (kind, region, requested_by, status) VALUES ('switchover', ?, ?, 'RUNNING')"
+                  + " ON CONFLICT DO NOTHING RETURNING id")) {
         ps.setString(1, region);
         ps.setString(2, requestedBy);
         try (ResultSet rs = ps.executeQuery()) {
@@ -52,8 +58,9 @@ final class SwitchoverDrillStore {
   }
 
   private static String running(Connection c, String region) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(
-        "SELECT id FROM operator_drill WHERE region = ? AND status = 'RUNNING'")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT id FROM operator_drill WHERE region = ? AND status = 'RUNNING'")) {
       ps.setString(1, region);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? "drill " + rs.getLong(1) : "it just ended, try again";
@@ -63,9 +70,10 @@ final class SwitchoverDrillStore {
 
   void finish(long id, boolean succeeded, String reportJson) throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "UPDATE operator_drill SET status = ?, finished_at = clock_timestamp(), report = ?::jsonb"
-                + " WHERE id = ? AND status = 'RUNNING'")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "UPDATE operator_drill SET status = ?, finished_at = clock_timestamp(), report = ?::jsonb"
+                    + " WHERE id = ? AND status = 'RUNNING'")) {
       ps.setString(1, succeeded ? "SUCCEEDED" : "FAILED");
       ps.setString(2, reportJson);
       ps.setLong(3, id);
@@ -85,7 +93,8 @@ final class SwitchoverDrillStore {
   /** The report of a finished drill; empty while it runs or if there is no such drill. */
   Optional<String> report(long id) throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT report::text FROM operator_drill WHERE id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT report::text FROM operator_drill WHERE id = ?")) {
       ps.setLong(1, id);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? Optional.ofNullable(rs.getString(1)) : Optional.empty();
@@ -96,9 +105,11 @@ final class SwitchoverDrillStore {
   private ArrayNode select(String where, long arg, int limit) throws SQLException {
     ArrayNode out = OperatorJson.JSON.createArrayNode();
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT id, kind, region, requested_by, status, started_at, finished_at FROM operator_drill "
-                + where + " ORDER BY id DESC LIMIT ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT id, kind, region, requested_by, status, started_at, finished_at FROM operator_drill "
+                    + where
+                    + " ORDER BY id DESC LIMIT ?")) {
       ps.setLong(1, arg);
       ps.setInt(2, limit);
       try (ResultSet rs = ps.executeQuery()) {

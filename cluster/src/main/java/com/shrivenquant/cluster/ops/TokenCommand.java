@@ -35,7 +35,8 @@ public final class TokenCommand {
     }
     System.out.println("token for " + id + " (shown once; hand it over, do not store it here):");
     System.out.println("  " + token);
-    System.out.println("line for the tokens file (Secret shrivenquant-operator-tokens, key tokens):");
+    System.out.println(
+        "line for the tokens file (Secret shrivenquant-operator-tokens, key tokens):");
     System.out.println("  " + line);
   }
 

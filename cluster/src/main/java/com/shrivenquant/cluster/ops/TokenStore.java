@@ -30,15 +30,17 @@ import org.slf4j.LoggerFactory;
  * sha256:<hex>} from the tokens file (a mounted Kubernetes Secret) and from configuration. A
  * presented token is hashed and compared with every stored hash in constant time. The file is
  * polled and the whole set swapped atomically when its content changes (Kubernetes updates a
- * mounted Secret by a symlink swap, so a reader never sees half a file); a file that does not
- * parse leaves the previous set in place. Errors name the line, never its content: a pasted
- * plaintext token must not reach a log.
+ * mounted Secret by a symlink swap, so a reader never sees half a file); a file that does not parse
+ * leaves the previous set in place. Errors name the line, never its content: a pasted plaintext
+ * token must not reach a log.
  */
 public final class TokenStore implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TokenStore.class);
   private static final Pattern LINE =
-      Pattern.compile("([A-Za-z0-9._@-]{1,64})\\s+(viewer|operator|admin)\\s+sha256:([0-9a-fA-F]{64})");
+      Pattern.compile(
+          "([A-Za-z0-9._@-]{1,64})\\s+(viewer|operator|admin)\\s+sha256:([0-9a-fA-F]{64})");
   private static final SecureRandom RANDOM = new SecureRandom();
+
   /** Presented tokens longer than this are not even hashed. */
   private static final int MAX_TOKEN_CHARS = 512;
 
@@ -65,13 +67,18 @@ public final class TokenStore implements AutoCloseable {
     this.inline = inline;
   }
 
-  /** Loads now (a bad file or value fails the start) and polls the file every {@code reloadInterval}. */
+  /**
+   * Loads now (a bad file or value fails the start) and polls the file every {@code
+   * reloadInterval}.
+   */
   public static TokenStore start(OperatorApiSettings settings) throws InvalidTokens {
     TokenStore store = new TokenStore(settings.tokensFile(), settings.inlineTokens());
     List<Principal> loaded = store.reload();
     if (loaded.isEmpty()) {
-      log.warn("No operator API tokens (file {}, shrivenquant.operator-api.tokens empty): every"
-          + " operator call is refused with 401 until some are configured", settings.tokensFile().orElse(null));
+      log.warn(
+          "No operator API tokens (file {}, shrivenquant.operator-api.tokens empty): every"
+              + " operator call is refused with 401 until some are configured",
+          settings.tokensFile().orElse(null));
     } else {
       log.info("Operator API tokens loaded: {}", describe(loaded));
     }
@@ -81,21 +88,27 @@ public final class TokenStore implements AutoCloseable {
 
   private void poll(Duration every) {
     if (file.isEmpty()) return;
-    poller = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "operator-token-reload");
-      t.setDaemon(true);
-      return t;
-    });
-    poller.scheduleWithFixedDelay(this::reloadIfChanged, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    poller =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "operator-token-reload");
+              t.setDaemon(true);
+              return t;
+            });
+    poller.scheduleWithFixedDelay(
+        this::reloadIfChanged, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   private void reloadIfChanged() {
     try {
       if (readFile().equals(loadedFileContent)) return;
-      log.info("Operator API tokens reloaded after the tokens file changed: {}", describe(reload()));
+      log.info(
+          "Operator API tokens reloaded after the tokens file changed: {}", describe(reload()));
     } catch (InvalidTokens e) {
-      log.error("Operator API tokens file changed but was not loaded, the previous {} tokens stay: {}",
-          entries.size(), e.getMessage());
+      log.error(
+          "Operator API tokens file changed but was not loaded, the previous {} tokens stay: {}",
+          entries.size(),
+          e.getMessage());
     } catch (RuntimeException e) {
       log.error("Operator API tokens reload failed", e);
     }
@@ -108,7 +121,8 @@ public final class TokenStore implements AutoCloseable {
     if (file.isPresent()) next.addAll(parse(fileContent, file.get().toString()));
     Set<String> ids = new HashSet<>();
     for (Entry e : next) {
-      if (!ids.add(e.principal().tokenId())) throw new InvalidTokens("token id '" + e.principal().tokenId() + "' appears twice");
+      if (!ids.add(e.principal().tokenId()))
+        throw new InvalidTokens("token id '" + e.principal().tokenId() + "' appears twice");
     }
     entries = List.copyOf(next);
     loadedFileContent = fileContent;
@@ -138,11 +152,15 @@ public final class TokenStore implements AutoCloseable {
     } catch (NoSuchFileException e) {
       return ""; // no Secret mounted: no tokens from it (a removed file revokes them)
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException("tokens file " + file.get() + " unreadable: " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException(
+          "tokens file " + file.get() + " unreadable: " + e.getMessage(), e);
     }
   }
 
-  /** Lines (or ';'-separated entries) of {@code <token-id> <role> sha256:<hex>}; '#' starts a comment line. */
+  /**
+   * Lines (or ';'-separated entries) of {@code <token-id> <role> sha256:<hex>}; '#' starts a
+   * comment line.
+   */
   static List<Entry> parse(String text, String source) throws InvalidTokens {
     List<Entry> out = new ArrayList<>();
     String[] lines = text.split("[\\n;]");
@@ -151,11 +169,16 @@ public final class TokenStore implements AutoCloseable {
       if (line.isEmpty() || line.startsWith("#")) continue;
       Matcher m = LINE.matcher(line);
       if (!m.matches()) {
-        throw new InvalidTokens(source + ", entry " + (i + 1)
-            + ": expected '<token-id> <viewer|operator|admin> sha256:<64 hex digits>' (bin/shrivenquant token prints one)");
+        throw new InvalidTokens(
+            source
+                + ", entry "
+                + (i + 1)
+                + ": expected '<token-id> <viewer|operator|admin> sha256:<64 hex digits>' (bin/shrivenquant token prints one)");
       }
-      out.add(new Entry(new Principal(m.group(1), OperatorRole.parse(m.group(2))),
-          HexFormat.of().parseHex(m.group(3).toLowerCase(Locale.ROOT))));
+      out.add(
+          new Entry(
+              new Principal(m.group(1), OperatorRole.parse(m.group(2))),
+              HexFormat.of().parseHex(m.group(3).toLowerCase(Locale.ROOT))));
     }
     return out;
   }
@@ -181,7 +204,10 @@ public final class TokenStore implements AutoCloseable {
   }
 
   private static String describe(List<Principal> loaded) {
-    return loaded.size() + " (" + String.join(", ", loaded.stream().map(p -> p.tokenId() + ":" + p.role().label()).toList()) + ")";
+    return loaded.size()
+        + " ("
+        + String.join(", ", loaded.stream().map(p -> p.tokenId() + ":" + p.role().label()).toList())
+        + ")";
   }
 
   @Override

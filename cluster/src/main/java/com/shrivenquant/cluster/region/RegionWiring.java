@@ -30,11 +30,17 @@ public final class RegionWiring {
   }
 
   /** Before the engine starts: the gate the engine checks before each journal write. */
-  public static RegionWiring start(ActorSystem<?> system, FailoverSettings settings,
-      String jdbcUrl, String jdbcUser, String jdbcPassword) {
+  public static RegionWiring start(
+      ActorSystem<?> system,
+      FailoverSettings settings,
+      String jdbcUrl,
+      String jdbcUser,
+      String jdbcPassword) {
     Failover failover = Failover.get(system);
     if (settings.enabled()) {
-      failover.start(FailoverContext.open(system, settings, new FailoverSettings.Jdbc(jdbcUrl, jdbcUser, jdbcPassword)));
+      failover.start(
+          FailoverContext.open(
+              system, settings, new FailoverSettings.Jdbc(jdbcUrl, jdbcUser, jdbcPassword)));
     } else {
       failover.startDisabled(settings);
     }
@@ -51,9 +57,9 @@ public final class RegionWiring {
   }
 
   /**
-   * Once the engine runs: the region's coordinator singleton (which recovers every instrument
-   * from the drained journal before a promotion lets orders in), and entities whose journal may
-   * change under them (fenced, standby) are stopped.
+   * Once the engine runs: the region's coordinator singleton (which recovers every instrument from
+   * the drained journal before a promotion lets orders in), and entities whose journal may change
+   * under them (fenced, standby) are stopped.
    */
   public void startWithEngine(ActorSystem<?> system, OrderEntry entry) {
     if (failover.agent().isEmpty()) return;
@@ -65,23 +71,38 @@ public final class RegionWiring {
 
   private static java.util.concurrent.CompletionStage<Integer> recover(
       OrderEntry entry, java.util.Set<String> persistenceIds) {
-    java.util.List<java.util.concurrent.CompletableFuture<?>> all = persistenceIds.stream()
-        .filter(id -> id.startsWith(InstrumentEntity.TYPE_KEY.name() + "|"))
-        .map(id -> id.substring(id.indexOf('|') + 1))
-        .filter(entry::knows)
-        .map(symbol -> entry.digest(symbol).toCompletableFuture()).collect(java.util.stream.Collectors.toList());
-    return java.util.concurrent.CompletableFuture.allOf(all.toArray(java.util.concurrent.CompletableFuture[]::new))
+    java.util.List<java.util.concurrent.CompletableFuture<?>> all =
+        persistenceIds.stream()
+            .filter(id -> id.startsWith(InstrumentEntity.TYPE_KEY.name() + "|"))
+            .map(id -> id.substring(id.indexOf('|') + 1))
+            .filter(entry::knows)
+            .map(symbol -> entry.digest(symbol).toCompletableFuture())
+            .collect(java.util.stream.Collectors.toList());
+    return java.util.concurrent.CompletableFuture.allOf(
+            all.toArray(java.util.concurrent.CompletableFuture[]::new))
         .thenApply(done -> all.size());
   }
 
   private void stopEntitiesWhenNotActive(ActorSystem<?> system, OrderEntry entry) {
-    failover.agent().ifPresent(a -> a.onChange(status -> {
-      if (status.role() != RegionRole.ACTIVE) {
-        entry.stopLocalEntities(system).thenAccept(n -> {
-          if (n > 0) log.info("Stopped {} instrument entities: region is {}", n, status.role());
-        });
-      }
-    }));
+    failover
+        .agent()
+        .ifPresent(
+            a ->
+                a.onChange(
+                    status -> {
+                      if (status.role() != RegionRole.ACTIVE) {
+                        entry
+                            .stopLocalEntities(system)
+                            .thenAccept(
+                                n -> {
+                                  if (n > 0)
+                                    log.info(
+                                        "Stopped {} instrument entities: region is {}",
+                                        n,
+                                        status.role());
+                                });
+                      }
+                    }));
   }
 
   public IntakeGate gate() {
@@ -94,8 +115,11 @@ public final class RegionWiring {
   }
 
   public static String refusal(PrimacyAgent.Status s) {
-    String active = s.activeRegion().filter(r -> !r.equals(s.region()))
-        .map(r -> "; active region: " + r).orElse("");
+    String active =
+        s.activeRegion()
+            .filter(r -> !r.equals(s.region()))
+            .map(r -> "; active region: " + r)
+            .orElse("");
     return "region " + s.region() + " is not accepting orders (" + s.reason() + ")" + active;
   }
 }

@@ -22,16 +22,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A standby's entities do not run, so a promotion would replay every instrument's history since
- * its last snapshot on cold code. Every few seconds the standby recovers the instruments that
- * fell furthest behind their snapshot in a read-only rehearsal and stores the recovered state in
- * its own snapshot store (snapshots are not replicated: the standby rebuilds them from the
- * replicated journal). A promotion then replays only the events since, on warm code.
+ * A standby's entities do not run, so a promotion would replay every instrument's history since its
+ * last snapshot on cold code. Every few seconds the standby recovers the instruments that fell
+ * furthest behind their snapshot in a read-only rehearsal and stores the recovered state in its own
+ * snapshot store (snapshots are not replicated: the standby rebuilds them from the replicated
+ * journal). A promotion then replays only the events since, on warm code.
  */
 final class StandbyRehearsal {
   private static final Logger log = LoggerFactory.getLogger(StandbyRehearsal.class);
+
   /** A snapshot is worth writing once this many events came after the last one. */
   private static final long MIN_EVENTS_BEHIND = 200;
+
   private static final int INSTRUMENTS_PER_ROUND = 4;
 
   private final ActorSystem<?> system;
@@ -39,7 +41,8 @@ final class StandbyRehearsal {
   private final DataSource regionDb;
   private final PrimacyAgent agent;
 
-  StandbyRehearsal(ActorSystem<?> system, OrderEntry entry, DataSource regionDb, PrimacyAgent agent) {
+  StandbyRehearsal(
+      ActorSystem<?> system, OrderEntry entry, DataSource regionDb, PrimacyAgent agent) {
     this.system = system;
     this.entry = entry;
     this.regionDb = regionDb;
@@ -47,7 +50,10 @@ final class StandbyRehearsal {
   }
 
   void schedule(Duration every) {
-    system.scheduler().scheduleWithFixedDelay(Duration.ofSeconds(2), every, this::round, system.executionContext());
+    system
+        .scheduler()
+        .scheduleWithFixedDelay(
+            Duration.ofSeconds(2), every, this::round, system.executionContext());
   }
 
   private void round() {
@@ -63,10 +69,11 @@ final class StandbyRehearsal {
     for (String symbol : symbols) {
       InstrumentEntity.rehearseRecovery(system, entry.settings(), symbol, Duration.ofSeconds(20))
           .thenAccept(this::store)
-          .exceptionally(e -> {
-            log.warn("Rehearsal of {} failed: {}", symbol, e.toString());
-            return null;
-          });
+          .exceptionally(
+              e -> {
+                log.warn("Rehearsal of {} failed: {}", symbol, e.toString());
+                return null;
+              });
     }
   }
 
@@ -75,17 +82,20 @@ final class StandbyRehearsal {
     List<String> out = new ArrayList<>();
     String prefix = InstrumentEntity.TYPE_KEY.name() + "|";
     try (Connection c = regionDb.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT r.persistence_id, r.last - coalesce((SELECT max(s.sequence_number) FROM snapshot s"
-                + " WHERE s.persistence_id = r.persistence_id), 0) AS behind"
-                + " FROM (SELECT persistence_id, max(sequence_number) AS last FROM"
-                + " (SELECT persistence_id, sequence_number FROM event_journal ORDER BY ordering DESC LIMIT 20000) x"
-                + " GROUP BY persistence_id) r ORDER BY behind DESC LIMIT ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT r.persistence_id, r.last - coalesce((SELECT max(s.sequence_number) FROM snapshot s"
+                    + " WHERE s.persistence_id = r.persistence_id), 0) AS behind"
+                    + " FROM (SELECT persistence_id, max(sequence_number) AS last FROM"
+                    + " (SELECT persistence_id, sequence_number FROM event_journal ORDER BY ordering DESC LIMIT 20000) x"
+                    + " GROUP BY persistence_id) r ORDER BY behind DESC LIMIT ?")) {
       ps.setInt(1, INSTRUMENTS_PER_ROUND);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String id = rs.getString(1);
-          if (rs.getLong(2) >= MIN_EVENTS_BEHIND && id.startsWith(prefix) && entry.knows(id.substring(prefix.length()))) {
+          if (rs.getLong(2) >= MIN_EVENTS_BEHIND
+              && id.startsWith(prefix)
+              && entry.knows(id.substring(prefix.length()))) {
             out.add(id.substring(prefix.length()));
           }
         }
@@ -95,16 +105,18 @@ final class StandbyRehearsal {
   }
 
   private void store(InstrumentEntity.RehearsalSnapshot r) {
-    // Still standby? A promotion may have started meanwhile; its own entities snapshot for themselves.
+    // Still standby? A promotion may have started meanwhile; its own entities snapshot for
+    // themselves.
     if (agent.status().role() != RegionRole.STANDBY || r.sequenceNr() == 0) return;
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(system));
     Serializer serializer = serialization.findSerializerFor(r.snapshot());
     String pid = InstrumentEntity.persistenceId(r.symbol()).id();
     try (Connection c = regionDb.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id,"
-              + " snapshot_ser_manifest, snapshot_payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id,"
+                  + " snapshot_ser_manifest, snapshot_payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
         ps.setString(1, pid);
         ps.setLong(2, r.sequenceNr());
         ps.setLong(3, System.currentTimeMillis());
@@ -114,10 +126,11 @@ final class StandbyRehearsal {
         ps.executeUpdate();
       }
       // Keep the newest two, as the entity's own retention does.
-      try (PreparedStatement ps = c.prepareStatement(
-          "DELETE FROM snapshot WHERE persistence_id = ? AND sequence_number < (SELECT min(sequence_number)"
-              + " FROM (SELECT sequence_number FROM snapshot WHERE persistence_id = ?"
-              + " ORDER BY sequence_number DESC LIMIT 2) k)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "DELETE FROM snapshot WHERE persistence_id = ? AND sequence_number < (SELECT min(sequence_number)"
+                  + " FROM (SELECT sequence_number FROM snapshot WHERE persistence_id = ?"
+                  + " ORDER BY sequence_number DESC LIMIT 2) k)")) {
         ps.setString(1, pid);
         ps.setString(2, pid);
         ps.executeUpdate();

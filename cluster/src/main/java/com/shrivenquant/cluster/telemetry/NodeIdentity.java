@@ -2,8 +2,8 @@ package com.shrivenquant.cluster.telemetry;
 
 /**
  * Who is logging: the node's region and name (fixed per process) and the region's epoch, which
- * grows at each promotion. Process-wide, so that every log line carries it, Akka's own included;
- * in a JVM that runs several test nodes the last one started names them all.
+ * grows at each promotion. Process-wide, so that every log line carries it, Akka's own included; in
+ * a JVM that runs several test nodes the last one started names them all.
  */
 public final class NodeIdentity {
   private static volatile String region = "";

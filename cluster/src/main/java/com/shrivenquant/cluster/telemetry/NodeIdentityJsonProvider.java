@@ -8,8 +8,8 @@ import kamon.trace.Span;
 import net.logstash.logback.composite.AbstractJsonProvider;
 
 /**
- * Adds region, node and epoch to every JSON log line, and the trace and span ids when the line
- * is logged inside a span (Kamon's context of the logging thread).
+ * Adds region, node and epoch to every JSON log line, and the trace and span ids when the line is
+ * logged inside a span (Kamon's context of the logging thread).
  */
 public final class NodeIdentityJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
   @Override

@@ -17,10 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's metrics, logs and traces: Kamon with its Prometheus endpoint, JVM and host metrics
- * (no instrumentation agent: the order path records its own figures), the region's role, epoch
- * and lease age, OTLP span export when an endpoint is configured, and the identity every log
- * line carries. Kamon is process-wide: the first node started in a JVM configures it.
+ * The node's metrics, logs and traces: Kamon with its Prometheus endpoint, JVM and host metrics (no
+ * instrumentation agent: the order path records its own figures), the region's role, epoch and
+ * lease age, OTLP span export when an endpoint is configured, and the identity every log line
+ * carries. Kamon is process-wide: the first node started in a JVM configures it.
  */
 public final class NodeTelemetry {
   private static final Logger log = LoggerFactory.getLogger(NodeTelemetry.class);
@@ -37,15 +37,21 @@ public final class NodeTelemetry {
       return;
     }
     if (started) {
-      log.info("Telemetry already runs in this JVM (Kamon is process-wide); node {} shares it", settings.node());
+      log.info(
+          "Telemetry already runs in this JVM (Kamon is process-wide); node {} shares it",
+          settings.node());
       return;
     }
     started = true;
     Kamon.initWithoutAttaching(kamonConfig(config, settings));
-    log.info("Telemetry: Prometheus on {}:{}{}, traces {}", config.getString("kamon.prometheus.embedded-server.hostname"),
+    log.info(
+        "Telemetry: Prometheus on {}:{}{}, traces {}",
+        config.getString("kamon.prometheus.embedded-server.hostname"),
         config.getInt("kamon.prometheus.embedded-server.port"),
         config.getString("kamon.prometheus.embedded-server.metrics-path"),
-        settings.exportsTraces() ? "to " + settings.otlpEndpoint() + " (" + settings.otlpProtocol() + ")" : "not exported");
+        settings.exportsTraces()
+            ? "to " + settings.otlpEndpoint() + " (" + settings.otlpProtocol() + ")"
+            : "not exported");
   }
 
   static Config kamonConfig(Config config, TelemetrySettings settings) {
@@ -67,12 +73,19 @@ public final class NodeTelemetry {
    * failover off the node accepts orders without a lease: active, epoch 0, no lease age.
    */
   public static void watch(Optional<PrimacyAgent> agent) {
-    var epoch = Kamon.gauge("sq.region.epoch", "The region's fencing epoch as this node knows it").withoutTags();
-    var active = Kamon.gauge("sq.region.active", "1 when this node accepts orders (region ACTIVE, lease fresh)").withoutTags();
-    var leaseAge = Kamon.gauge("sq.lease.age",
-        "ACTIVE: time since this node's last successful lease renewal began (it fences itself at the fence margin);"
-            + " otherwise: the lease's age at the witness when last read",
-        MeasurementUnit.time().milliseconds());
+    var epoch =
+        Kamon.gauge("sq.region.epoch", "The region's fencing epoch as this node knows it")
+            .withoutTags();
+    var active =
+        Kamon.gauge(
+                "sq.region.active", "1 when this node accepts orders (region ACTIVE, lease fresh)")
+            .withoutTags();
+    var leaseAge =
+        Kamon.gauge(
+            "sq.lease.age",
+            "ACTIVE: time since this node's last successful lease renewal began (it fences itself at the fence margin);"
+                + " otherwise: the lease's age at the witness when last read",
+            MeasurementUnit.time().milliseconds());
     if (agent.isEmpty()) {
       active.update(1);
       epoch.update(0);

@@ -14,19 +14,23 @@ import kamon.trace.Span;
  */
 public final class OrderMetrics {
   private static final Histogram ACK_LATENCY =
-      Kamon.histogram("sq.order.ack.latency",
+      Kamon.histogram(
+              "sq.order.ack.latency",
               "Order request parsed -> its decision (accepted or rejected) answered, durable as configured",
               MeasurementUnit.time().nanoseconds())
           .withoutTags();
 
   private OrderMetrics() {}
 
-  /** @param traceParent the client's W3C {@code traceparent} header, if it sent one */
+  /**
+   * @param traceParent the client's W3C {@code traceparent} header, if it sent one
+   */
   public static Ack start(Optional<String> traceParent) {
-    Span span = Kamon.serverSpanBuilder("POST /api/v1/orders", "akka.http.server")
-        .asChildOf(OrderTraces.parent(traceParent.orElse(null)))
-        .doNotTrackMetrics()
-        .start();
+    Span span =
+        Kamon.serverSpanBuilder("POST /api/v1/orders", "akka.http.server")
+            .asChildOf(OrderTraces.parent(traceParent.orElse(null)))
+            .doNotTrackMetrics()
+            .start();
     return new Ack(System.nanoTime(), span);
   }
 
@@ -45,7 +49,9 @@ public final class OrderMetrics {
       return OrderTraces.traceParent(span);
     }
 
-    /** @param decided a decision was answered (200); otherwise why not */
+    /**
+     * @param decided a decision was answered (200); otherwise why not
+     */
     public void answered(int status, boolean decided, String instrument) {
       if (decided) ACK_LATENCY.record(System.nanoTime() - startNanos);
       span.tag("http.status_code", status).tag("instrument", instrument);

@@ -16,7 +16,8 @@ class ApiErrorTest {
 
   @Test
   void responseIsTheOneShape() throws Exception {
-    HttpResponse r = ApiError.response(StatusCodes.CONFLICT, "conflict", "switchover refused: \"no peer\"");
+    HttpResponse r =
+        ApiError.response(StatusCodes.CONFLICT, "conflict", "switchover refused: \"no peer\"");
     assertEquals(409, r.status().intValue());
     assertEquals(ContentTypes.APPLICATION_JSON, r.entity().getContentType());
     JsonNode body = JSON.readTree(((HttpEntity.Strict) r.entity()).getData().toArray());

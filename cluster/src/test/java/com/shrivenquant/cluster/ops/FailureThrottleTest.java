@@ -7,11 +7,16 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
-/** max-failures invalid tokens from one source within the window block it for block-for; others are unaffected. */
+/**
+ * max-failures invalid tokens from one source within the window block it for block-for; others are
+ * unaffected.
+ */
 class FailureThrottleTest {
   final AtomicLong now = new AtomicLong(1_000_000_000L);
-  final FailureThrottle throttle = new FailureThrottle(
-      new FailureThrottle.Settings(3, Duration.ofSeconds(10), Duration.ofSeconds(30)), now::get);
+  final FailureThrottle throttle =
+      new FailureThrottle(
+          new FailureThrottle.Settings(3, Duration.ofSeconds(10), Duration.ofSeconds(30)),
+          now::get);
 
   @Test
   void theThirdFailureWithinTheWindowBlocksThatSourceForBlockFor() {
@@ -22,7 +27,8 @@ class FailureThrottleTest {
     advance(Duration.ofSeconds(4));
     throttle.failed("10.0.0.1");
     assertEquals(Optional.of(Duration.ofSeconds(30)), throttle.blockedFor("10.0.0.1"));
-    assertEquals(Optional.empty(), throttle.blockedFor("10.0.0.2"), "another source is not affected");
+    assertEquals(
+        Optional.empty(), throttle.blockedFor("10.0.0.2"), "another source is not affected");
 
     advance(Duration.ofSeconds(29));
     assertEquals(Optional.of(Duration.ofSeconds(1)), throttle.blockedFor("10.0.0.1"));

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The JSON encoder of logback.xml with the node's provider: identity always, trace ids inside a span. */
+/**
+ * The JSON encoder of logback.xml with the node's provider: identity always, trace ids inside a
+ * span.
+ */
 class NodeIdentityJsonProviderTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final LoggerContext CONTEXT = (LoggerContext) org.slf4j.LoggerFactory.getILoggerFactory();
@@ -27,11 +30,12 @@ class NodeIdentityJsonProviderTest {
   @BeforeAll
   static void start() {
     // Spans exist only once Kamon runs; nothing to report to, no endpoint to open.
-    Kamon.initWithoutAttaching(ConfigFactory.parseString(
-            "kamon.modules { prometheus-reporter.enabled = no, otel-trace-reporter.enabled = no,"
-                + " host-metrics.enabled = no, process-metrics.enabled = no, jvm-metrics.enabled = no }\n"
-                + "kamon.trace.sampler = always")
-        .withFallback(ConfigFactory.load()));
+    Kamon.initWithoutAttaching(
+        ConfigFactory.parseString(
+                "kamon.modules { prometheus-reporter.enabled = no, otel-trace-reporter.enabled = no,"
+                    + " host-metrics.enabled = no, process-metrics.enabled = no, jvm-metrics.enabled = no }\n"
+                    + "kamon.trace.sampler = always")
+            .withFallback(ConfigFactory.load()));
     encoder = new LogstashEncoder();
     encoder.setContext(CONTEXT);
     encoder.addProvider(new NodeIdentityJsonProvider());
@@ -47,8 +51,14 @@ class NodeIdentityJsonProviderTest {
   }
 
   static JsonNode encode(String message) throws Exception {
-    LoggingEvent event = new LoggingEvent(
-        NodeIdentityJsonProviderTest.class.getName(), CONTEXT.getLogger("test"), Level.INFO, message, null, null);
+    LoggingEvent event =
+        new LoggingEvent(
+            NodeIdentityJsonProviderTest.class.getName(),
+            CONTEXT.getLogger("test"),
+            Level.INFO,
+            message,
+            null,
+            null);
     return JSON.readTree(encoder.encode(event));
   }
 

@@ -1,5 +1,4 @@
 package com.shrivenquant.engine.core;
 
 /** Aggregated depth at one price. */
-public record Level(long price, long quantity, int orders) {
-}
+public record Level(long price, long quantity, int orders) {}

@@ -2,15 +2,18 @@ package com.shrivenquant.engine.core;
 
 import java.util.List;
 
-/** What {@link OrderBook#submit} did: filled + resting + cancelled always equals the submitted quantity. */
+/**
+ * What {@link OrderBook#submit} did: filled + resting + cancelled always equals the submitted
+ * quantity.
+ */
 public record MatchResult(
-        long orderId,
-        List<Fill> fills,
-        long filledQuantity,
-        long restingQuantity,
-        long cancelledQuantity) {
+    long orderId,
+    List<Fill> fills,
+    long filledQuantity,
+    long restingQuantity,
+    long cancelledQuantity) {
 
-    public MatchResult {
-        fills = List.copyOf(fills);
-    }
+  public MatchResult {
+    fills = List.copyOf(fills);
+  }
 }

@@ -2,10 +2,10 @@ package com.shrivenquant.engine.core;
 
 /** Side of an order. */
 public enum Side {
-    BUY,
-    SELL;
+  BUY,
+  SELL;
 
-    public Side opposite() {
-        return this == BUY ? SELL : BUY;
-    }
+  public Side opposite() {
+    return this == BUY ? SELL : BUY;
+  }
 }

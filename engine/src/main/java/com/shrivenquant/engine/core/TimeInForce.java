@@ -2,6 +2,6 @@ package com.shrivenquant.engine.core;
 
 /** GTC rests the unfilled remainder of a limit order; IOC cancels it. */
 public enum TimeInForce {
-    GTC,
-    IOC
+  GTC,
+  IOC
 }

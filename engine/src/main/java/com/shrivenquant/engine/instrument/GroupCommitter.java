@@ -41,7 +41,11 @@ final class GroupCommitter {
   private Span writeSpan = OrderTraces.NONE;
 
   GroupCommitter(
-      ActorContext<Command> ctx, ActorRef<Command> journal, int maxBatch, int maxQueue, IntakeGate gate) {
+      ActorContext<Command> ctx,
+      ActorRef<Command> journal,
+      int maxBatch,
+      int maxQueue,
+      IntakeGate gate) {
     this.ctx = ctx;
     this.gate = gate;
     this.journal = journal;
@@ -65,7 +69,8 @@ final class GroupCommitter {
 
   private Behavior<Command> onMutation(Mutation m) {
     if (m instanceof Place p && p.traceParent() != null) {
-      Span span = OrderTraces.start("instrument.place", p.traceParent(), ctx.getSelf().path().name());
+      Span span =
+          OrderTraces.start("instrument.place", p.traceParent(), ctx.getSelf().path().name());
       if (!span.isEmpty()) spans.put(m, span);
     }
     if (inFlight.isEmpty()) {
@@ -101,8 +106,11 @@ final class GroupCommitter {
     // The journal write failed (or the child crashed): nothing in flight or queued was
     // acknowledged. Answer each so clients can retry with the same clientOrderId.
     String reason = "journal unavailable, order not persisted";
-    ctx.getLog().warn("Journal of {} stopped; refusing {} orders", ctx.getSelf().path().name(),
-        inFlight.size() + queue.size());
+    ctx.getLog()
+        .warn(
+            "Journal of {} stopped; refusing {} orders",
+            ctx.getSelf().path().name(),
+            inFlight.size() + queue.size());
     inFlight.forEach(m -> refuse(m, reason));
     queue.forEach(m -> refuse(m, reason));
     finishSpans(inFlight, reason);
@@ -129,10 +137,11 @@ final class GroupCommitter {
   // One write carries several orders: child of the first traced one, linked to the others.
   private Span startWriteSpan(List<Mutation> batch) {
     Span parent = null;
-    var builder = Kamon.internalSpanBuilder("instrument.journal-write", OrderTraces.COMPONENT)
-        .tag("instrument", ctx.getSelf().path().name())
-        .tag("orders", batch.size())
-        .doNotTrackMetrics();
+    var builder =
+        Kamon.internalSpanBuilder("instrument.journal-write", OrderTraces.COMPONENT)
+            .tag("instrument", ctx.getSelf().path().name())
+            .tag("orders", batch.size())
+            .doNotTrackMetrics();
     for (Mutation m : batch) {
       Span s = spans.get(m);
       if (s == null) continue;

@@ -35,8 +35,8 @@ import java.util.concurrent.CompletionStage;
  * <p>Group commit: an event-sourced actor persists one command at a time, which would cap a hot
  * instrument at one journal commit per order. The sharded entity is therefore a small front actor
  * that queues mutations while a write is in flight and hands them to its journaling child as one
- * batch: one atomic multi-event persist, each order still answered with its own outcome. The
- * front is {@link GroupCommitter}, the child {@link InstrumentJournal}.
+ * batch: one atomic multi-event persist, each order still answered with its own outcome. The front
+ * is {@link GroupCommitter}, the child {@link InstrumentJournal}.
  *
  * <p>The messages and events stay nested here: Jackson's manifests are these class names, and
  * journals hold them.
@@ -56,8 +56,8 @@ public final class InstrumentEntity {
   public interface Mutation extends Command {}
 
   /**
-   * @param traceParent the sender's trace context ({@link OrderTraces}), null when not traced;
-   *     a node that predates it sends none, one that does not know it ignores it
+   * @param traceParent the sender's trace context ({@link OrderTraces}), null when not traced; a
+   *     node that predates it sends none, one that does not know it ignores it
    */
   public record Place(OrderRequest request, ActorRef<PlaceReply> replyTo, String traceParent)
       implements Mutation {
@@ -92,7 +92,8 @@ public final class InstrumentEntity {
   /** Nothing was persisted for this order; retrying with the same clientOrderId is safe. */
   public record NotPlaced(String reason) implements PlaceReply {}
 
-  public record CancelReply(CancelResult result, String notDoneReason) implements CborSerializable {}
+  public record CancelReply(CancelResult result, String notDoneReason)
+      implements CborSerializable {}
 
   public record OrderReply(Optional<OrderView> order) implements CborSerializable {}
 
@@ -100,7 +101,8 @@ public final class InstrumentEntity {
       String instrument, List<Level> bids, List<Level> asks, Long lastTradePrice)
       implements CborSerializable {}
 
-  public record PositionReply(String instrument, PositionView position) implements CborSerializable {}
+  public record PositionReply(String instrument, PositionView position)
+      implements CborSerializable {}
 
   public record DigestReply(String instrument, String digest, long accepted, long rejected)
       implements CborSerializable {}
@@ -139,8 +141,8 @@ public final class InstrumentEntity {
 
   /**
    * The engine is mutable for speed. Live, the command handler decides by mutating it (so each
-   * order in a batch sees the ones before it) and the event handler then skips those events;
-   * during recovery the event handler replays them. A failed write stops the actor, and the next
+   * order in a batch sees the ones before it) and the event handler then skips those events; during
+   * recovery the event handler replays them. A failed write stops the actor, and the next
    * incarnation rebuilds the state from the journal, so an unpersisted decision never survives.
    */
   public static final class State {
@@ -227,10 +229,14 @@ public final class InstrumentEntity {
           ActorRef<Command> journal =
               ctx.spawn(
                   new InstrumentJournal(
-                      symbol, spec.get(), settings.snapshotEvery(), settings.retainedCompletedOrders()),
+                      symbol,
+                      spec.get(),
+                      settings.snapshotEvery(),
+                      settings.retainedCompletedOrders()),
                   "journal");
           ctx.watchWith(journal, JournalStopped.INSTANCE);
-          return new GroupCommitter(ctx, journal, settings.maxBatch(), settings.maxQueue(), gate).idle();
+          return new GroupCommitter(ctx, journal, settings.maxBatch(), settings.maxQueue(), gate)
+              .idle();
         });
   }
 }

@@ -61,11 +61,16 @@ final class InstrumentJournal extends EventSourcedBehavior<Command, Event, State
   // Null in a rehearsal: a read-only incarnation holds no orders of this node's.
   private final Gauge openOrders;
 
-  InstrumentJournal(String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders) {
+  InstrumentJournal(
+      String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders) {
     this(symbol, spec, snapshotEvery, retainedCompletedOrders, null);
   }
 
-  InstrumentJournal(String symbol, InstrumentSpec spec, int snapshotEvery, int retainedCompletedOrders,
+  InstrumentJournal(
+      String symbol,
+      InstrumentSpec spec,
+      int snapshotEvery,
+      int retainedCompletedOrders,
       ActorContext<Command> rehearsal) {
     super(InstrumentEntity.persistenceId(symbol));
     this.symbol = symbol;
@@ -111,14 +116,17 @@ final class InstrumentJournal extends EventSourcedBehavior<Command, Event, State
                             : null)))
         .onCommand(
             GetPosition.class,
-            (s, c) ->
-                reply(c.replyTo(), new PositionReply(symbol, s.engine.position(c.account()))))
+            (s, c) -> reply(c.replyTo(), new PositionReply(symbol, s.engine.position(c.account()))))
         .onCommand(
             TakeRehearsalSnapshot.class,
             (st, c) -> {
               if (rehearsal == null) return Effect().unhandled();
-              return reply(c.replyTo(), new RehearsalSnapshot(symbol, lastSequenceNumber(rehearsal),
-                  new EngineSnapshotBytes(st.engine.snapshotBytes())));
+              return reply(
+                  c.replyTo(),
+                  new RehearsalSnapshot(
+                      symbol,
+                      lastSequenceNumber(rehearsal),
+                      new EngineSnapshotBytes(st.engine.snapshotBytes())));
             })
         .onCommand(
             GetDigest.class,
@@ -154,7 +162,8 @@ final class InstrumentJournal extends EventSourcedBehavior<Command, Event, State
         replies.add(() -> p.replyTo().tell(new Placed(o)));
       } else if (m instanceof Cancel c) {
         CancelResult result = state.engine.cancel(c.account(), c.orderId());
-        if (result.status() == CancelResult.Status.CANCELLED) events.add(new OrderCancelled(c.account(), c.orderId(), now));
+        if (result.status() == CancelResult.Status.CANCELLED)
+          events.add(new OrderCancelled(c.account(), c.orderId(), now));
         replies.add(() -> c.replyTo().tell(new CancelReply(result, null)));
       }
     }
@@ -199,7 +208,9 @@ final class InstrumentJournal extends EventSourcedBehavior<Command, Event, State
                   records, spec.referencePrice(), spec.limits(), retainedCompletedOrders));
         }
         throw new IllegalStateException(
-            symbol + ": unknown snapshot type " + (from == null ? "null" : from.getClass().getName()));
+            symbol
+                + ": unknown snapshot type "
+                + (from == null ? "null" : from.getClass().getName()));
       }
     };
   }
@@ -218,15 +229,21 @@ final class InstrumentJournal extends EventSourcedBehavior<Command, Event, State
               if (openOrders != null) openOrders.update(s.engine.openOrders());
               // The digest hashes the whole state: only when asked for, not on every recovery.
               org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InstrumentEntity.class);
-              log.info("Instrument {} recovered: {} accepted, {} rejected",
-                  symbol, s.engine.accepted(), s.engine.rejected());
+              log.info(
+                  "Instrument {} recovered: {} accepted, {} rejected",
+                  symbol,
+                  s.engine.accepted(),
+                  s.engine.rejected());
               if (log.isDebugEnabled())
                 log.debug("Instrument {} state digest {}", symbol, s.engine.stateDigest());
             })
-        .onSignal(akka.actor.typed.PostStop.instance(), s -> {
-          // Zero, not removed: Kamon's Prometheus reporter would keep a removed series' last value.
-          if (openOrders != null) openOrders.update(0);
-        })
+        .onSignal(
+            akka.actor.typed.PostStop.instance(),
+            s -> {
+              // Zero, not removed: Kamon's Prometheus reporter would keep a removed series' last
+              // value.
+              if (openOrders != null) openOrders.update(0);
+            })
         .build();
   }
 }

@@ -18,19 +18,24 @@ import kamon.metric.Metric;
  */
 final class InstrumentMetrics {
   private static final Counter ACCEPTED =
-      Kamon.counter("sq.orders.accepted", "Orders accepted by pre-trade risk and journaled").withoutTags();
+      Kamon.counter("sq.orders.accepted", "Orders accepted by pre-trade risk and journaled")
+          .withoutTags();
   private static final Metric.Counter REJECTED =
-      Kamon.counter("sq.orders.rejected", "Orders rejected by pre-trade risk and journaled, by reason");
+      Kamon.counter(
+          "sq.orders.rejected", "Orders rejected by pre-trade risk and journaled, by reason");
   private static final Counter[] REJECTED_BY_REASON = new Counter[RejectReason.values().length];
   private static final Counter POSITION_LIMIT_BREACHES =
-      Kamon.counter("sq.position.limit.breaches",
-          "Orders refused because they would take an account past its position limit").withoutTags();
+      Kamon.counter(
+              "sq.position.limit.breaches",
+              "Orders refused because they would take an account past its position limit")
+          .withoutTags();
   private static final Metric.Gauge OPEN_ORDERS =
       Kamon.gauge("sq.open.orders", "Orders resting in the book, per instrument held by this node");
 
   static {
     for (RejectReason r : RejectReason.values())
-      REJECTED_BY_REASON[r.ordinal()] = REJECTED.withTag("reason", r.name().toLowerCase(Locale.ROOT));
+      REJECTED_BY_REASON[r.ordinal()] =
+          REJECTED.withTag("reason", r.name().toLowerCase(Locale.ROOT));
   }
 
   private InstrumentMetrics() {}
@@ -47,7 +52,10 @@ final class InstrumentMetrics {
     }
   }
 
-  /** The instrument's open-orders gauge; 0 once the entity left this node (at most one series per instrument). */
+  /**
+   * The instrument's open-orders gauge; 0 once the entity left this node (at most one series per
+   * instrument).
+   */
   static Gauge openOrders(String instrument) {
     return OPEN_ORDERS.withTag("instrument", instrument);
   }

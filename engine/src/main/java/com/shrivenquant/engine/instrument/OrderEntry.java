@@ -53,26 +53,33 @@ public final class OrderEntry {
 
   /**
    * Stops every instrument entity running on this node. After the region's journal changed under
-   * them (fenced tail set aside, replicated events applied) their memory is stale; the next
-   * command recovers each from the journal again.
+   * them (fenced tail set aside, replicated events applied) their memory is stale; the next command
+   * recovers each from the journal again.
    */
   public CompletionStage<Integer> stopLocalEntities(ActorSystem<?> system) {
-    return akka.actor.typed.javadsl.AskPattern.<akka.cluster.sharding.typed.ClusterShardingQuery,
-            akka.cluster.sharding.ShardRegion.CurrentShardRegionState>ask(
-            sharding.shardState(),
-            replyTo -> new akka.cluster.sharding.typed.GetShardRegionState(InstrumentEntity.TYPE_KEY, replyTo),
-            timeout,
-            system.scheduler())
-        .thenApply(state -> {
-          int n = 0;
-          for (akka.cluster.sharding.ShardRegion.ShardState shard : state.getShards()) {
-            for (String id : shard.getEntityIds()) {
-              sharding.entityRefFor(InstrumentEntity.TYPE_KEY, id).tell(InstrumentEntity.Passivate.INSTANCE);
-              n++;
-            }
-          }
-          return n;
-        });
+    return akka.actor.typed.javadsl.AskPattern
+        .<akka.cluster.sharding.typed.ClusterShardingQuery,
+            akka.cluster.sharding.ShardRegion.CurrentShardRegionState>
+            ask(
+                sharding.shardState(),
+                replyTo ->
+                    new akka.cluster.sharding.typed.GetShardRegionState(
+                        InstrumentEntity.TYPE_KEY, replyTo),
+                timeout,
+                system.scheduler())
+        .thenApply(
+            state -> {
+              int n = 0;
+              for (akka.cluster.sharding.ShardRegion.ShardState shard : state.getShards()) {
+                for (String id : shard.getEntityIds()) {
+                  sharding
+                      .entityRefFor(InstrumentEntity.TYPE_KEY, id)
+                      .tell(InstrumentEntity.Passivate.INSTANCE);
+                  n++;
+                }
+              }
+              return n;
+            });
   }
 
   public EngineSettings settings() {
@@ -87,8 +94,11 @@ public final class OrderEntry {
     return place(symbol, request, null);
   }
 
-  /** @param traceParent the caller's trace context ({@link OrderTraces}), null when not traced */
-  public CompletionStage<PlaceReply> place(String symbol, OrderRequest request, String traceParent) {
+  /**
+   * @param traceParent the caller's trace context ({@link OrderTraces}), null when not traced
+   */
+  public CompletionStage<PlaceReply> place(
+      String symbol, OrderRequest request, String traceParent) {
     return settled(ref(symbol).ask(replyTo -> new Place(request, replyTo, traceParent), timeout));
   }
 
@@ -102,8 +112,9 @@ public final class OrderEntry {
 
   public CompletionStage<OrderReply> orderByClientId(
       String symbol, String account, String clientOrderId) {
-    return settled(ref(symbol)
-        .ask(replyTo -> new GetOrderByClientId(account, clientOrderId, replyTo), timeout));
+    return settled(
+        ref(symbol)
+            .ask(replyTo -> new GetOrderByClientId(account, clientOrderId, replyTo), timeout));
   }
 
   public CompletionStage<DepthReply> depth(String symbol, int levels) {
@@ -121,8 +132,8 @@ public final class OrderEntry {
   /**
    * An ask's answer as a plain CompletableFuture completed on the actor system's dispatcher. The
    * ask's own stage (scala-java8-compat) runs every dependent stage "async" on the JDK's default
-   * executor, which on a machine with fewer than 3 cores starts a new thread per task: a thread
-   * per order (measured with JFR: ~1,500 thread starts/s at 2,000 orders/s).
+   * executor, which on a machine with fewer than 3 cores starts a new thread per task: a thread per
+   * order (measured with JFR: ~1,500 thread starts/s at 2,000 orders/s).
    */
   private <T> CompletionStage<T> settled(CompletionStage<T> asked) {
     CompletableFuture<T> answer = new CompletableFuture<>();

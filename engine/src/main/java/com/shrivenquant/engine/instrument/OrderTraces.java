@@ -10,16 +10,17 @@ import kamon.trace.Trace$SamplingDecision$Sample$;
 import scala.Option;
 
 /**
- * An order's trace context as it crosses nodes inside a command: a W3C {@code traceparent}
- * string (Kamon's codec), null when the order is not traced. Spans are made here only for sampled
- * traces, so an unsampled order costs the entity nothing.
+ * An order's trace context as it crosses nodes inside a command: a W3C {@code traceparent} string
+ * (Kamon's codec), null when the order is not traced. Spans are made here only for sampled traces,
+ * so an unsampled order costs the entity nothing.
  */
 public final class OrderTraces {
   static final String COMPONENT = "shrivenquant.engine";
   // Scala objects, reached from Java by their class names.
   public static final Span NONE = Span$Empty$.MODULE$;
   static final Span$Link$Kind FOLLOWS_FROM = Span$Link$Kind$FollowsFrom$.MODULE$;
-  private static final SpanPropagation$W3CTraceContext$ W3C = SpanPropagation$W3CTraceContext$.MODULE$;
+  private static final SpanPropagation$W3CTraceContext$ W3C =
+      SpanPropagation$W3CTraceContext$.MODULE$;
 
   private OrderTraces() {}
 
@@ -40,7 +41,9 @@ public final class OrderTraces {
     return span.trace().samplingDecision() == Trace$SamplingDecision$Sample$.MODULE$;
   }
 
-  /** A command's span inside the entity, child of the sender's; empty unless the trace is sampled. */
+  /**
+   * A command's span inside the entity, child of the sender's; empty unless the trace is sampled.
+   */
   static Span start(String operation, String traceParent, String instrument) {
     Span parent = parent(traceParent);
     if (parent.isEmpty() || !sampled(parent)) return NONE;

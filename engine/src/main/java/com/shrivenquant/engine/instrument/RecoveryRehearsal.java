@@ -26,29 +26,46 @@ final class RecoveryRehearsal {
 
   static CompletionStage<RehearsalSnapshot> run(
       ActorSystem<?> system, EngineSettings settings, String symbol, Duration timeout) {
-    InstrumentSpec spec = settings.instrument(symbol)
-        .orElseThrow(() -> new IllegalArgumentException("unknown instrument " + symbol));
-    Behavior<Rehearsal> rehearsal = Behaviors.setup(ctx -> {
-      ActorRef<Command> journal = ctx.spawn(
-          Behaviors.<Command>setup(own -> new InstrumentJournal(
-              symbol, spec, settings.snapshotEvery(), settings.retainedCompletedOrders(), own)),
-          "journal");
-      ActorRef<RehearsalSnapshot> recovered = ctx.messageAdapter(RehearsalSnapshot.class, Rehearsed::new);
-      List<ActorRef<RehearsalSnapshot>> askers = new ArrayList<>();
-      return Behaviors.receive(Rehearsal.class)
-          .onMessage(Rehearse.class, ask -> {
-            askers.add(ask.replyTo());
-            journal.tell(new TakeRehearsalSnapshot(recovered));
-            return Behaviors.same();
-          })
-          .onMessage(Rehearsed.class, done -> {
-            askers.forEach(a -> a.tell(done.snapshot()));
-            return Behaviors.stopped(); // stops the read-only incarnation with it
-          })
-          .build();
-    });
-    ActorRef<Rehearsal> ref = system.systemActorOf(rehearsal,
-        "recovery-rehearsal-" + symbol + "-" + UUID.randomUUID(), Props.empty());
+    InstrumentSpec spec =
+        settings
+            .instrument(symbol)
+            .orElseThrow(() -> new IllegalArgumentException("unknown instrument " + symbol));
+    Behavior<Rehearsal> rehearsal =
+        Behaviors.setup(
+            ctx -> {
+              ActorRef<Command> journal =
+                  ctx.spawn(
+                      Behaviors.<Command>setup(
+                          own ->
+                              new InstrumentJournal(
+                                  symbol,
+                                  spec,
+                                  settings.snapshotEvery(),
+                                  settings.retainedCompletedOrders(),
+                                  own)),
+                      "journal");
+              ActorRef<RehearsalSnapshot> recovered =
+                  ctx.messageAdapter(RehearsalSnapshot.class, Rehearsed::new);
+              List<ActorRef<RehearsalSnapshot>> askers = new ArrayList<>();
+              return Behaviors.receive(Rehearsal.class)
+                  .onMessage(
+                      Rehearse.class,
+                      ask -> {
+                        askers.add(ask.replyTo());
+                        journal.tell(new TakeRehearsalSnapshot(recovered));
+                        return Behaviors.same();
+                      })
+                  .onMessage(
+                      Rehearsed.class,
+                      done -> {
+                        askers.forEach(a -> a.tell(done.snapshot()));
+                        return Behaviors.stopped(); // stops the read-only incarnation with it
+                      })
+                  .build();
+            });
+    ActorRef<Rehearsal> ref =
+        system.systemActorOf(
+            rehearsal, "recovery-rehearsal-" + symbol + "-" + UUID.randomUUID(), Props.empty());
     return AskPattern.ask(ref, Rehearse::new, timeout, system.scheduler());
   }
 

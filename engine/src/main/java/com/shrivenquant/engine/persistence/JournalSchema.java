@@ -5,7 +5,9 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.configuration.FluentConfiguration;
 
-/** The journal's schema, applied by Flyway when a node starts (and by tests on their own databases). */
+/**
+ * The journal's schema, applied by Flyway when a node starts (and by tests on their own databases).
+ */
 public final class JournalSchema {
   public static final String LOCATION = "classpath:db/migration/journal";
   // Each module keeps its own history table, so modules version their migrations independently.

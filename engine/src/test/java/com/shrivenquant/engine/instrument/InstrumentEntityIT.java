@@ -40,7 +40,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The journaled instrument on a real PostgreSQL: group commit, idempotency across recovery, snapshots. */
+/**
+ * The journaled instrument on a real PostgreSQL: group commit, idempotency across recovery,
+ * snapshots.
+ */
 class InstrumentEntityIT {
   static final RiskLimits LIMITS = new RiskLimits(1_000, 1_000_000_000L, 1_000, 1_000_000, 100_000);
 
@@ -71,14 +74,23 @@ class InstrumentEntityIT {
   static EngineSettings settings(
       String symbol, int maxBatch, int maxQueue, int snapshotEvery, int retained) {
     return new EngineSettings(
-        Duration.ofSeconds(10), maxBatch, maxQueue, snapshotEvery, retained,
+        Duration.ofSeconds(10),
+        maxBatch,
+        maxQueue,
+        snapshotEvery,
+        retained,
         Map.of(symbol, new InstrumentSpec(symbol, 10_000, LIMITS)));
   }
 
   static OrderRequest order(int i) {
     // Alternating sides around one price: many of them trade.
-    return OrderRequest.limit("acct-" + (i % 7), "c-" + i, i % 2 == 0 ? Side.BUY : Side.SELL,
-        10_000 + (i % 5) - 2, 1 + i % 3, i % 11 == 0 ? TimeInForce.IOC : TimeInForce.GTC);
+    return OrderRequest.limit(
+        "acct-" + (i % 7),
+        "c-" + i,
+        i % 2 == 0 ? Side.BUY : Side.SELL,
+        10_000 + (i % 5) - 2,
+        1 + i % 3,
+        i % 11 == 0 ? TimeInForce.IOC : TimeInForce.GTC);
   }
 
   @Test
@@ -96,9 +108,13 @@ class InstrumentEntityIT {
     }
     assertEquals(n, byClientId.size(), "every order answered once, with its own outcome");
     String pid = InstrumentEntity.persistenceId(symbol).id();
-    assertEquals(n, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
+    assertEquals(
+        n, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
     long transactions =
-        rows("select count(distinct xmin::text) from event_journal where persistence_id = '" + pid + "'");
+        rows(
+            "select count(distinct xmin::text) from event_journal where persistence_id = '"
+                + pid
+                + "'");
     System.out.printf("group commit: %d orders in %d journal transactions%n", n, transactions);
     assertTrue(transactions < n / 10, "orders were batched: " + transactions + " transactions");
   }
@@ -107,14 +123,20 @@ class InstrumentEntityIT {
   void withoutGroupCommitEachOrderIsItsOwnTransaction() {
     // The control for the test above: the transaction count does see unbatched writes.
     String symbol = "SINGLE";
-    var entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 1, 50_000, 100_000)));
+    var entity =
+        testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 1, 50_000, 100_000)));
     TestProbe<PlaceReply> probe = testKit.createTestProbe();
     int n = 200;
     for (int i = 0; i < n; i++) entity.tell(new Place(order(i), probe.getRef()));
-    for (int i = 0; i < n; i++) assertInstanceOf(Placed.class, probe.receiveMessage(Duration.ofSeconds(30)));
+    for (int i = 0; i < n; i++)
+      assertInstanceOf(Placed.class, probe.receiveMessage(Duration.ofSeconds(30)));
     String pid = InstrumentEntity.persistenceId(symbol).id();
-    assertEquals(n,
-        rows("select count(distinct xmin::text) from event_journal where persistence_id = '" + pid + "'"));
+    assertEquals(
+        n,
+        rows(
+            "select count(distinct xmin::text) from event_journal where persistence_id = '"
+                + pid
+                + "'"));
   }
 
   @Test
@@ -131,7 +153,8 @@ class InstrumentEntityIT {
     String digest = digest(entity);
     String pid = InstrumentEntity.persistenceId(symbol).id();
     long journal = rows("select count(*) from event_journal where persistence_id = '" + pid + "'");
-    assertTrue(rows("select count(*) from snapshot where persistence_id = '" + pid + "'") > 0,
+    assertTrue(
+        rows("select count(*) from snapshot where persistence_id = '" + pid + "'") > 0,
         "snapshots were taken");
 
     testKit.stop(entity);
@@ -139,9 +162,12 @@ class InstrumentEntityIT {
     assertEquals(digest, digest(recovered), "state after recovery");
     for (int i = 0; i < 400; i += 37) {
       recovered.tell(new Place(order(i), probe.getRef()));
-      assertEquals(first.get(i), probe.receiveMessage(Duration.ofSeconds(10)), "first outcome again");
+      assertEquals(
+          first.get(i), probe.receiveMessage(Duration.ofSeconds(10)), "first outcome again");
     }
-    assertEquals(journal, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"),
+    assertEquals(
+        journal,
+        rows("select count(*) from event_journal where persistence_id = '" + pid + "'"),
         "repeats persisted nothing");
     assertEquals(digest, digest(recovered), "repeats changed nothing");
   }
@@ -155,8 +181,10 @@ class InstrumentEntityIT {
     List<Placed> first = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
       // IOC orders far from the book: each completes (cancelled) at once.
-      entity.tell(new Place(OrderRequest.limit("a", "w-" + i, Side.BUY, 9_500, 1, TimeInForce.IOC),
-          probe.getRef()));
+      entity.tell(
+          new Place(
+              OrderRequest.limit("a", "w-" + i, Side.BUY, 9_500, 1, TimeInForce.IOC),
+              probe.getRef()));
       first.add((Placed) probe.receiveMessage(Duration.ofSeconds(10)));
     }
     String digest = digest(entity);
@@ -166,15 +194,20 @@ class InstrumentEntityIT {
 
     String pid = InstrumentEntity.persistenceId(symbol).id();
     long journal = rows("select count(*) from event_journal where persistence_id = '" + pid + "'");
-    recovered.tell(new Place(OrderRequest.limit("a", "w-199", Side.BUY, 9_500, 1, TimeInForce.IOC),
-        probe.getRef()));
+    recovered.tell(
+        new Place(
+            OrderRequest.limit("a", "w-199", Side.BUY, 9_500, 1, TimeInForce.IOC), probe.getRef()));
     assertEquals(first.get(199), probe.receiveMessage(Duration.ofSeconds(10)), "inside the window");
-    recovered.tell(new Place(OrderRequest.limit("a", "w-0", Side.BUY, 9_500, 1, TimeInForce.IOC),
-        probe.getRef()));
+    recovered.tell(
+        new Place(
+            OrderRequest.limit("a", "w-0", Side.BUY, 9_500, 1, TimeInForce.IOC), probe.getRef()));
     Placed again = (Placed) probe.receiveMessage(Duration.ofSeconds(10));
-    assertTrue(again.outcome().orderId() > first.get(199).outcome().orderId(),
+    assertTrue(
+        again.outcome().orderId() > first.get(199).outcome().orderId(),
         "outside the window the id is a new order");
-    assertEquals(journal + 1, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
+    assertEquals(
+        journal + 1,
+        rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
   }
 
   @Test
@@ -191,7 +224,9 @@ class InstrumentEntityIT {
     }
     String pid = InstrumentEntity.persistenceId(symbol).id();
     assertTrue(placed < 300, "the bounded queue refused some");
-    assertEquals(placed, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"),
+    assertEquals(
+        placed,
+        rows("select count(*) from event_journal where persistence_id = '" + pid + "'"),
         "refused orders persisted nothing");
     // Retrying everything: the placed ones answer from memory, the refused ones now execute.
     for (int i = 0; i < 300; i++) {
@@ -200,17 +235,21 @@ class InstrumentEntityIT {
       if (r instanceof NotPlaced) refused.add(i);
     }
     assertEquals(List.of(), refused, "one at a time, nothing is refused");
-    assertEquals(300, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
+    assertEquals(
+        300, rows("select count(*) from event_journal where persistence_id = '" + pid + "'"));
   }
 
   @Test
   void aMarketOrderReplaysWithItsJournaledProtectionPriceWhenLimitsChanged() {
     String symbol = "MKT";
-    ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 50_000, 100_000)));
+    ActorRef<Command> entity =
+        testKit.spawn(InstrumentEntity.create(symbol, settings(symbol, 50_000, 100_000)));
     TestProbe<PlaceReply> probe = testKit.createTestProbe();
     for (int i = 0; i < 9; i++) {
-      entity.tell(new Place(OrderRequest.limit("mm", "ask-" + i, Side.SELL, 10_000 + 100 * i, 1,
-          TimeInForce.GTC), probe.getRef()));
+      entity.tell(
+          new Place(
+              OrderRequest.limit("mm", "ask-" + i, Side.SELL, 10_000 + 100 * i, 1, TimeInForce.GTC),
+              probe.getRef()));
       probe.receiveMessage(Duration.ofSeconds(10));
     }
     // Band 10%: protection 11,000, so the market buy sweeps all nine levels.
@@ -222,8 +261,14 @@ class InstrumentEntityIT {
 
     // Narrower band now (1%): recomputing the protection price would fill only two levels.
     RiskLimits narrow = new RiskLimits(1_000, 1_000_000_000L, 100, 1_000_000, 100_000);
-    EngineSettings changed = new EngineSettings(Duration.ofSeconds(10), 1000, 50_000, 100_000, 50_000,
-        Map.of(symbol, new InstrumentSpec(symbol, 10_000, narrow)));
+    EngineSettings changed =
+        new EngineSettings(
+            Duration.ofSeconds(10),
+            1000,
+            50_000,
+            100_000,
+            50_000,
+            Map.of(symbol, new InstrumentSpec(symbol, 10_000, narrow)));
     ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, changed));
     assertEquals(digest, digest(recovered), "replay used the journaled protection price");
   }
@@ -240,25 +285,47 @@ class InstrumentEntityIT {
       assertEquals(new Placed(plain.place(order(i))), probe.receiveMessage(Duration.ofSeconds(10)));
     }
     String digest = digest(entity);
-    assertEquals(plain.stateDigest(), digest, "the entity holds what a plain engine given the same orders holds");
+    assertEquals(
+        plain.stateDigest(),
+        digest,
+        "the entity holds what a plain engine given the same orders holds");
 
     String pid = InstrumentEntity.persistenceId(symbol).id();
     long snapshotAt = awaitSnapshot(pid, 300);
-    assertEquals(0, rows("select count(*) from snapshot where persistence_id = '" + pid
-            + "' and snapshot_ser_manifest <> '" + EngineSnapshotBytes.class.getName() + "'"),
+    assertEquals(
+        0,
+        rows(
+            "select count(*) from snapshot where persistence_id = '"
+                + pid
+                + "' and snapshot_ser_manifest <> '"
+                + EngineSnapshotBytes.class.getName()
+                + "'"),
         "every snapshot is in the binary form");
-    long payload = rows("select max(octet_length(snapshot_payload)) from snapshot where persistence_id = '" + pid + "'");
-    System.out.printf("binary snapshot at %d: %d bytes in the snapshot table%n", snapshotAt, payload);
+    long payload =
+        rows(
+            "select max(octet_length(snapshot_payload)) from snapshot where persistence_id = '"
+                + pid
+                + "'");
+    System.out.printf(
+        "binary snapshot at %d: %d bytes in the snapshot table%n", snapshotAt, payload);
     testKit.stop(entity);
     // Only the snapshot can bring back the state before it now.
-    execute("delete from event_journal where persistence_id = '" + pid + "' and sequence_number <= " + snapshotAt);
+    execute(
+        "delete from event_journal where persistence_id = '"
+            + pid
+            + "' and sequence_number <= "
+            + snapshotAt);
 
     ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, settings));
-    assertEquals(digest, digest(recovered), "recovered from the binary snapshot and the events after it");
+    assertEquals(
+        digest, digest(recovered), "recovered from the binary snapshot and the events after it");
     // It goes on like the plain engine: retries within the window, new orders after it.
     for (int i = 340; i < 360; i++) {
       recovered.tell(new Place(order(i), probe.getRef()));
-      assertEquals(new Placed(plain.place(order(i))), probe.receiveMessage(Duration.ofSeconds(10)), "order " + i);
+      assertEquals(
+          new Placed(plain.place(order(i))),
+          probe.receiveMessage(Duration.ofSeconds(10)),
+          "order " + i);
     }
     assertEquals(plain.stateDigest(), digest(recovered));
   }
@@ -267,7 +334,8 @@ class InstrumentEntityIT {
   void aSnapshotInTheOlderRecordFormIsStillRecovered() throws Exception {
     // Databases written before snapshots were binary hold EngineSnapshot records.
     String symbol = "LEGACY";
-    EngineSettings settings = settings(symbol, 1000, 50_000, 100_000, 50_000); // no snapshots of its own
+    EngineSettings settings =
+        settings(symbol, 1000, 50_000, 100_000, 50_000); // no snapshots of its own
     ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings));
     TestProbe<PlaceReply> probe = testKit.createTestProbe();
     InstrumentEngine plain = new InstrumentEngine(symbol, 10_000, LIMITS, 50_000);
@@ -287,8 +355,10 @@ class InstrumentEntityIT {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
     Serializer serializer = serialization.findSerializerFor(old);
     try (var c = postgres.dataSource().getConnection();
-        var insert = c.prepareStatement("insert into snapshot (persistence_id, sequence_number, created,"
-            + " snapshot_ser_id, snapshot_ser_manifest, snapshot_payload) values (?, ?, ?, ?, ?, ?)")) {
+        var insert =
+            c.prepareStatement(
+                "insert into snapshot (persistence_id, sequence_number, created,"
+                    + " snapshot_ser_id, snapshot_ser_manifest, snapshot_payload) values (?, ?, ?, ?, ?, ?)")) {
       insert.setString(1, pid);
       insert.setLong(2, snapshotAt);
       insert.setLong(3, System.currentTimeMillis());
@@ -297,21 +367,32 @@ class InstrumentEntityIT {
       insert.setBytes(6, serializer.toBinary(old));
       insert.executeUpdate();
     }
-    assertEquals(EngineSnapshot.class.getName(),
+    assertEquals(
+        EngineSnapshot.class.getName(),
         text("select snapshot_ser_manifest from snapshot where persistence_id = '" + pid + "'"));
-    execute("delete from event_journal where persistence_id = '" + pid + "' and sequence_number <= " + snapshotAt);
+    execute(
+        "delete from event_journal where persistence_id = '"
+            + pid
+            + "' and sequence_number <= "
+            + snapshotAt);
 
     ActorRef<Command> recovered = testKit.spawn(InstrumentEntity.create(symbol, settings));
-    assertEquals(digest, digest(recovered), "recovered from the record snapshot and the events after it");
+    assertEquals(
+        digest, digest(recovered), "recovered from the record snapshot and the events after it");
   }
 
   /** Waits for a snapshot at or after the sequence number; returns the latest one's. */
   static long awaitSnapshot(String pid, long atLeast) {
     long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
     while (true) {
-      long at = rows("select coalesce(max(sequence_number), 0) from snapshot where persistence_id = '" + pid + "'");
+      long at =
+          rows(
+              "select coalesce(max(sequence_number), 0) from snapshot where persistence_id = '"
+                  + pid
+                  + "'");
       if (at >= atLeast) return at;
-      if (System.nanoTime() > deadline) throw new AssertionError("no snapshot at " + atLeast + " or later, last at " + at);
+      if (System.nanoTime() > deadline)
+        throw new AssertionError("no snapshot at " + atLeast + " or later, last at " + at);
       try {
         Thread.sleep(50);
       } catch (InterruptedException e) {

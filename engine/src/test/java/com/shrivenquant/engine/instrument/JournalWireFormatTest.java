@@ -35,8 +35,12 @@ class JournalWireFormatTest {
   @Test
   void eventsKeepTheirManifestsAndBytes() {
     pin(
-        new OrderAccepted(ORDER, 7, 10_000,
-            List.of(new Fill(5, "maker", 7, "acct", Side.BUY, 9_990, 2)), 1_700_000_000_000L),
+        new OrderAccepted(
+            ORDER,
+            7,
+            10_000,
+            List.of(new Fill(5, "maker", 7, "acct", Side.BUY, 9_990, 2)),
+            1_700_000_000_000L),
         "com.shrivenquant.engine.instrument.InstrumentEntity$OrderAccepted",
         "bf6772657175657374bf676163636f756e7464616363746d636c69656e744f72"
             + "646572496463632d316473696465634255596474797065654c494d4954657072"

@@ -30,17 +30,20 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class PlaceSerializationTest {
   @RegisterExtension static final ActorTestKitExtension testKit = new ActorTestKitExtension();
 
-  static final OrderRequest ORDER = OrderRequest.limit("acct", "c-1", Side.BUY, 10_000, 1, TimeInForce.GTC);
+  static final OrderRequest ORDER =
+      OrderRequest.limit("acct", "c-1", Side.BUY, 10_000, 1, TimeInForce.GTC);
   static final String TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
   /** The command as a node before trace context knew it. */
-  record PlaceWithoutTrace(OrderRequest request, ActorRef<PlaceReply> replyTo) implements CborSerializable {}
+  record PlaceWithoutTrace(OrderRequest request, ActorRef<PlaceReply> replyTo)
+      implements CborSerializable {}
 
   @Test
   void traceContextSurvivesTheWireAndOlderNodesInteroperate() throws Exception {
     Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
-    ObjectMapper cbor = JacksonObjectMapperProvider.get(Adapter.toClassic(testKit.system()))
-        .getOrCreate("jackson-cbor", Optional.empty());
+    ObjectMapper cbor =
+        JacksonObjectMapperProvider.get(Adapter.toClassic(testKit.system()))
+            .getOrCreate("jackson-cbor", Optional.empty());
     ActorRef<PlaceReply> replyTo = testKit.testKit().<PlaceReply>createTestProbe().ref();
     Place sent = new Place(ORDER, replyTo, TRACE);
     Serializer serializer = serialization.findSerializerFor(sent);
@@ -52,14 +55,20 @@ class PlaceSerializationTest {
 
     ObjectNode older = (ObjectNode) cbor.readTree(bytes);
     assertEquals(TRACE, older.remove("traceParent").asText());
-    Place fromOlderNode = (Place) serialization
-        .deserialize(cbor.writeValueAsBytes(older), serializer.identifier(), manifest).get();
+    Place fromOlderNode =
+        (Place)
+            serialization
+                .deserialize(cbor.writeValueAsBytes(older), serializer.identifier(), manifest)
+                .get();
     assertNull(fromOlderNode.traceParent(), "an older node's order arrives untraced");
     assertEquals(ORDER, fromOlderNode.request());
     assertEquals(replyTo, fromOlderNode.replyTo());
 
-    PlaceWithoutTrace atOlderNode = (PlaceWithoutTrace) serialization
-        .deserialize(bytes, serializer.identifier(), PlaceWithoutTrace.class.getName()).get();
+    PlaceWithoutTrace atOlderNode =
+        (PlaceWithoutTrace)
+            serialization
+                .deserialize(bytes, serializer.identifier(), PlaceWithoutTrace.class.getName())
+                .get();
     assertEquals(ORDER, atOlderNode.request(), "an older node ignores the field it does not know");
   }
 }

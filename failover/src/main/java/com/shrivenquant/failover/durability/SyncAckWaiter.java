@@ -35,15 +35,19 @@ public final class SyncAckWaiter implements AutoCloseable {
 
   private record PinnedWait(Waiting w, long head) {}
 
-  public SyncAckWaiter(DataSource regionDb, String publisherId, Duration pollInterval, Duration timeout) {
+  public SyncAckWaiter(
+      DataSource regionDb, String publisherId, Duration pollInterval, Duration timeout) {
     this.position = new PublisherPosition(regionDb, publisherId);
     this.timeout = timeout;
-    this.poller = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "sync-ack-waiter");
-      t.setDaemon(true);
-      return t;
-    });
-    poller.scheduleWithFixedDelay(this::poll, pollInterval.toNanos(), pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+    this.poller =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "sync-ack-waiter");
+              t.setDaemon(true);
+              return t;
+            });
+    poller.scheduleWithFixedDelay(
+        this::poll, pollInterval.toNanos(), pollInterval.toNanos(), TimeUnit.NANOSECONDS);
   }
 
   /** Completes when everything committed so far is durable in the standby's Kafka. */
@@ -77,35 +81,42 @@ public final class SyncAckWaiter implements AutoCloseable {
       return;
     }
     for (Waiting w : registered) pinned.add(new PinnedWait(w, head));
-    pinned.removeIf(p -> {
-      if (published >= p.head()) {
-        p.w().done().complete(null);
-        return true;
-      }
-      return false;
-    });
+    pinned.removeIf(
+        p -> {
+          if (published >= p.head()) {
+            p.w().done().complete(null);
+            return true;
+          }
+          return false;
+        });
     expire();
   }
 
   private void expire() {
     long now = System.nanoTime();
     synchronized (this) {
-      fresh.removeIf(w -> {
-        if (now > w.deadlineNanos()) {
-          w.done().completeExceptionally(new TimeoutException("region database unreachable for " + timeout));
-          return true;
-        }
-        return false;
-      });
+      fresh.removeIf(
+          w -> {
+            if (now > w.deadlineNanos()) {
+              w.done()
+                  .completeExceptionally(
+                      new TimeoutException("region database unreachable for " + timeout));
+              return true;
+            }
+            return false;
+          });
     }
-    pinned.removeIf(p -> {
-      if (now > p.w().deadlineNanos()) {
-        p.w().done().completeExceptionally(new TimeoutException(
-            "not durable in the standby region within " + timeout));
-        return true;
-      }
-      return false;
-    });
+    pinned.removeIf(
+        p -> {
+          if (now > p.w().deadlineNanos()) {
+            p.w()
+                .done()
+                .completeExceptionally(
+                    new TimeoutException("not durable in the standby region within " + timeout));
+            return true;
+          }
+          return false;
+        });
   }
 
   @Override

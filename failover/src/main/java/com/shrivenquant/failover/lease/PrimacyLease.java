@@ -6,8 +6,8 @@ import java.util.OptionalLong;
  * A region-level lease with a fencing epoch, judged by the witness's clock only. Same shape as
  * Akka's {@code akka.coordination.lease.scaladsl.Lease} (acquire, check, release) plus the epoch,
  * so a Kubernetes {@code Lease} backend can sit behind it. Every call is a single atomic
- * compare-and-set at the witness; any failure (timeout, connection) is reported as an exception
- * and never as a success.
+ * compare-and-set at the witness; any failure (timeout, connection) is reported as an exception and
+ * never as a success.
  */
 public interface PrimacyLease extends AutoCloseable {
 
@@ -26,11 +26,11 @@ public interface PrimacyLease extends AutoCloseable {
   OptionalLong handOver(String from, long epoch, String to) throws LeaseUnavailable;
 
   /**
-   * Forced promotion, ordered by an operator: {@code region} takes the lease with
-   * {@code expectedEpoch + 1} even though another region still holds it, fresh. The old holder's
-   * renewals fail from now on, but a node of it that cannot reach the witness keeps accepting
-   * until its fence margin runs out: nobody may accept in the new epoch before
-   * {@link #sinceSeized} reaches the ttl.
+   * Forced promotion, ordered by an operator: {@code region} takes the lease with {@code
+   * expectedEpoch + 1} even though another region still holds it, fresh. The old holder's renewals
+   * fail from now on, but a node of it that cannot reach the witness keeps accepting until its
+   * fence margin runs out: nobody may accept in the new epoch before {@link #sinceSeized} reaches
+   * the ttl.
    */
   OptionalLong seize(String region, long expectedEpoch) throws LeaseUnavailable;
 

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One failover, switchover or failback, as the JSON document that is stored, logged and sent to
- * the webhook. Times are epoch milliseconds of the promoting node's clock.
+ * One failover, switchover or failback, as the JSON document that is stored, logged and sent to the
+ * webhook. Times are epoch milliseconds of the promoting node's clock.
  *
  * @param kind promotion (unplanned), switchover (planned) or failback
  * @param steps in order: name -> completed at (epoch ms)
@@ -28,6 +28,10 @@ public record Incident(
   public record Step(String name, long at, long tookMillis) {}
 
   public long stepAt(String name) {
-    return steps.stream().filter(s -> s.name().equals(name)).mapToLong(Step::at).findFirst().orElse(-1);
+    return steps.stream()
+        .filter(s -> s.name().equals(name))
+        .mapToLong(Step::at)
+        .findFirst()
+        .orElse(-1);
   }
 }

@@ -17,10 +17,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells the world: the incident is stored (queryable), written as one structured log line,
- * counted, audited, and POSTed to the webhook with retries (backoff doubling from
- * {@code notify.first-backoff}). The webhook runs in the background: a slow receiver never holds
- * up trading.
+ * Tells the world: the incident is stored (queryable), written as one structured log line, counted,
+ * audited, and POSTed to the webhook with retries (backoff doubling from {@code
+ * notify.first-backoff}). The webhook runs in the background: a slow receiver never holds up
+ * trading.
  */
 public final class IncidentNotifier {
   private static final Logger incidents = LoggerFactory.getLogger("shrivenquant.incident");
@@ -28,7 +28,8 @@ public final class IncidentNotifier {
 
   private final FailoverSettings settings;
   private final DataSource regionDb;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private final AtomicLong notified = new AtomicLong();
 
   public IncidentNotifier(FailoverSettings settings, DataSource regionDb) {
@@ -45,15 +46,22 @@ public final class IncidentNotifier {
     String document = JSON.writeValueAsString(incident);
     try (Connection c = regionDb.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO failover_incident (epoch, kind, document) VALUES (?, ?, ?::jsonb)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO failover_incident (epoch, kind, document) VALUES (?, ?, ?::jsonb)")) {
         ps.setLong(1, incident.toEpoch());
         ps.setString(2, incident.kind());
         ps.setString(3, document);
         ps.executeUpdate();
       }
-      new AuditLog("region-coordinator:" + settings.region(), incident.kind(),
-          incident.previousRegion() + " -> " + incident.region(), "system", "ok", document).append(c);
+      new AuditLog(
+              "region-coordinator:" + settings.region(),
+              incident.kind(),
+              incident.previousRegion() + " -> " + incident.region(),
+              "system",
+              "ok",
+              document)
+          .append(c);
       c.commit();
     }
     notified.incrementAndGet();
@@ -68,13 +76,14 @@ public final class IncidentNotifier {
     long backoff = settings.notifyFirstBackoff().toMillis();
     for (int attempt = 1; attempt <= settings.notifyAttempts(); attempt++) {
       try {
-        HttpResponse<Void> r = http.send(
-            HttpRequest.newBuilder(URI.create(settings.webhookUrl()))
-                .timeout(Duration.ofSeconds(5))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(document))
-                .build(),
-            HttpResponse.BodyHandlers.discarding());
+        HttpResponse<Void> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create(settings.webhookUrl()))
+                    .timeout(Duration.ofSeconds(5))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(document))
+                    .build(),
+                HttpResponse.BodyHandlers.discarding());
         if (r.statusCode() / 100 == 2) return attempt;
         incidents.warn("Webhook answered {} (attempt {})", r.statusCode(), attempt);
       } catch (Exception e) {
@@ -88,7 +97,9 @@ public final class IncidentNotifier {
       }
       backoff *= 2;
     }
-    incidents.error("Webhook gave up after {} attempts; the incident is stored and logged", settings.notifyAttempts());
+    incidents.error(
+        "Webhook gave up after {} attempts; the incident is stored and logged",
+        settings.notifyAttempts());
     return -1;
   }
 }

@@ -16,8 +16,9 @@ public final class ConsistencyStore {
 
   public static void save(DataSource db, ConsistencyReport report) throws Exception {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO consistency_report (epoch, verdict, document) VALUES (?, ?, ?::jsonb)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO consistency_report (epoch, verdict, document) VALUES (?, ?, ?::jsonb)")) {
       ps.setLong(1, report.epoch());
       ps.setString(2, report.verdict().name());
       ps.setString(3, IncidentNotifier.JSON.writeValueAsString(report));
@@ -32,8 +33,9 @@ public final class ConsistencyStore {
     }
     List<String> out = new ArrayList<>();
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT document::text FROM " + table + " ORDER BY id DESC LIMIT ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT document::text FROM " + table + " ORDER BY id DESC LIMIT ?")) {
       ps.setInt(1, limit);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) out.add(rs.getString(1));

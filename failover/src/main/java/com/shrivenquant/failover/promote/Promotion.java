@@ -17,7 +17,6 @@ import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.PublisherPosition;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,10 +31,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The standby becomes active, in the seed's order: take the lease (epoch + 1) -> drain every
- * record already replicated -> record the prefix it starts from -> ACTIVE (nodes accept orders;
- * entities recover from the replicated journal) -> move client routing -> verify consistency ->
- * notify. Each step's completion time goes into the incident.
+ * The standby becomes active, in the seed's order: take the lease (epoch + 1) -> drain every record
+ * already replicated -> record the prefix it starts from -> ACTIVE (nodes accept orders; entities
+ * recover from the replicated journal) -> move client routing -> verify consistency -> notify. Each
+ * step's completion time goes into the incident.
  */
 public final class Promotion {
   private static final Logger log = LoggerFactory.getLogger(Promotion.class);
@@ -51,7 +50,9 @@ public final class Promotion {
   private java.util.function.LongConsumer startPublisher;
   private long last;
 
-  /** @param lease the coordinator's client of the witness (promotion keeps it renewed) */
+  /**
+   * @param lease the coordinator's client of the witness (promotion keeps it renewed)
+   */
   public Promotion(FailoverContext ctx, PrimacyLease lease) {
     this.ctx = ctx;
     this.settings = ctx.settings();
@@ -64,13 +65,20 @@ public final class Promotion {
    * @param handedOver the old active region already gave this region the lease (switchover)
    * @param applier the running applier of the peer's topic (drained, then stopped)
    */
-  public Result run(String kind, RegionState standby, LeaseState seen, boolean handedOver,
-      StandbyApplier applier, CrossRegionWatcher.Evidence evidence,
-      java.util.function.LongConsumer startPublisher) throws Exception {
+  public Result run(
+      String kind,
+      RegionState standby,
+      LeaseState seen,
+      boolean handedOver,
+      StandbyApplier applier,
+      CrossRegionWatcher.Evidence evidence,
+      java.util.function.LongConsumer startPublisher)
+      throws Exception {
     this.startPublisher = startPublisher;
     long decided = System.currentTimeMillis();
     last = decided;
-    String previous = seen.holder().filter(h -> !h.equals(settings.region())).orElse(settings.peerRegion());
+    String previous =
+        seen.holder().filter(h -> !h.equals(settings.region())).orElse(settings.peerRegion());
     long epoch;
     if (handedOver) {
       epoch = seen.epoch();
@@ -78,44 +86,66 @@ public final class Promotion {
     } else {
       OptionalLong taken = lease.acquire(settings.region(), seen.epoch());
       if (taken.isEmpty()) {
-        log.info("Lease moved before {} could take it (renewed or taken): no promotion", settings.region());
+        log.info(
+            "Lease moved before {} could take it (renewed or taken): no promotion",
+            settings.region());
         return new Result(false, standby.epoch(), Optional.empty());
       }
       epoch = taken.getAsLong();
       step("lease-taken");
     }
-    log.warn("Region {} promoting itself to epoch {} ({}; {} lease age {} ms)", settings.region(),
-        epoch, kind, previous, seen.ageMillis());
+    log.warn(
+        "Region {} promoting itself to epoch {} ({}; {} lease age {} ms)",
+        settings.region(),
+        epoch,
+        kind,
+        previous,
+        seen.ageMillis());
     // Until the nodes renew it as ACTIVE, the promotion keeps the lease itself: drain and entity
     // recovery may take longer than its TTL.
     java.util.concurrent.ScheduledExecutorService keeper = keepLease(epoch);
     try {
       return promoted(kind, seen, epoch, previous, decided, applier, evidence);
     } finally {
-      keeper.schedule(keeper::shutdownNow, 4 * settings.watcherPollInterval().toMillis(), TimeUnit.MILLISECONDS);
+      keeper.schedule(
+          keeper::shutdownNow,
+          4 * settings.watcherPollInterval().toMillis(),
+          TimeUnit.MILLISECONDS);
     }
   }
 
   private java.util.concurrent.ScheduledExecutorService keepLease(long epoch) {
     java.util.concurrent.ScheduledExecutorService keeper =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-          Thread t = new Thread(r, "promotion-lease-keeper");
-          t.setDaemon(true);
-          return t;
-        });
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "promotion-lease-keeper");
+              t.setDaemon(true);
+              return t;
+            });
     long every = settings.lease().renewInterval().toMillis();
-    keeper.scheduleWithFixedDelay(() -> {
-      try {
-        lease.renew(settings.region(), epoch);
-      } catch (PrimacyLease.LeaseUnavailable | RuntimeException e) {
-        log.debug("Renewal during promotion failed: {}", e.toString());
-      }
-    }, every, every, TimeUnit.MILLISECONDS);
+    keeper.scheduleWithFixedDelay(
+        () -> {
+          try {
+            lease.renew(settings.region(), epoch);
+          } catch (PrimacyLease.LeaseUnavailable | RuntimeException e) {
+            log.debug("Renewal during promotion failed: {}", e.toString());
+          }
+        },
+        every,
+        every,
+        TimeUnit.MILLISECONDS);
     return keeper;
   }
 
-  private Result promoted(String kind, LeaseState seen, long epoch, String previous, long decided,
-      StandbyApplier applier, CrossRegionWatcher.Evidence evidence) throws Exception {
+  private Result promoted(
+      String kind,
+      LeaseState seen,
+      long epoch,
+      String previous,
+      long decided,
+      StandbyApplier applier,
+      CrossRegionWatcher.Evidence evidence)
+      throws Exception {
     String drainNote = drain(applier, epoch);
     step("drained");
 
@@ -126,7 +156,11 @@ public final class Promotion {
     // the first order, instead of one by one as orders arrive (intake is still closed).
     String recovery;
     try {
-      int n = ctx.recovery().recover(prefix.keySet()).toCompletableFuture().get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      int n =
+          ctx.recovery()
+              .recover(prefix.keySet())
+              .toCompletableFuture()
+              .get(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS);
       recovery = n + " entities recovered";
     } catch (Exception e) {
       recovery = "entity recovery incomplete: " + e;
@@ -159,12 +193,30 @@ public final class Promotion {
     ev.put("drain", drainNote);
     ev.put("entities", prefix.size());
     ev.put("recovery", recovery);
-    Incident incident = new Incident(kind, settings.region(), previous, seen.epoch(), epoch, decided,
-        ev, List.copyOf(steps), routing, report.verdict(), report.lost().size(),
-        settings.region() + " active in epoch " + epoch + " after " + (System.currentTimeMillis() - decided)
-            + " ms; consistency " + report.verdict() + ", " + (report.peerReadable()
-                ? report.lost().size() + " events of " + previous + " not replicated"
-                : previous + "'s journal not readable: the RPO list comes with its failback"));
+    Incident incident =
+        new Incident(
+            kind,
+            settings.region(),
+            previous,
+            seen.epoch(),
+            epoch,
+            decided,
+            ev,
+            List.copyOf(steps),
+            routing,
+            report.verdict(),
+            report.lost().size(),
+            settings.region()
+                + " active in epoch "
+                + epoch
+                + " after "
+                + (System.currentTimeMillis() - decided)
+                + " ms; consistency "
+                + report.verdict()
+                + ", "
+                + (report.peerReadable()
+                    ? report.lost().size() + " events of " + previous + " not replicated"
+                    : previous + "'s journal not readable: the RPO list comes with its failback"));
     ctx.notifier().notify(incident);
     log.warn("{}", incident.summary());
     return new Result(true, epoch, Optional.of(incident));
@@ -191,21 +243,24 @@ public final class Promotion {
 
   // What this region starts from, stored before it accepts anything: the old primary sets aside
   // everything of its own beyond it. The publisher starts after it (those rows came from the peer).
-  private Map<String, Long> recordPrefix(long epoch, String previous, String kind) throws Exception {
+  private Map<String, Long> recordPrefix(long epoch, String previous, String kind)
+      throws Exception {
     try (Connection c = regionDb.getConnection()) {
       c.setAutoCommit(false);
       Map<String, Long> prefix = JournalDigests.lastSequenceNumbers(c);
       long maxOrdering = PublisherPosition.journalHead(c);
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO promotion (epoch, region, previous, kind) VALUES (?, ?, ?, ?)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO promotion (epoch, region, previous, kind) VALUES (?, ?, ?, ?)")) {
         ps.setLong(1, epoch);
         ps.setString(2, settings.region());
         ps.setString(3, previous);
         ps.setString(4, kind);
         ps.executeUpdate();
       }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO replicated_prefix (epoch, persistence_id, sequence_number) VALUES (?, ?, ?)")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO replicated_prefix (epoch, persistence_id, sequence_number) VALUES (?, ?, ?)")) {
         for (Map.Entry<String, Long> e : prefix.entrySet()) {
           ps.setLong(1, epoch);
           ps.setString(2, e.getKey());
@@ -222,17 +277,33 @@ public final class Promotion {
 
   private ConsistencyReport verify(long epoch, String previous, Map<String, Long> prefix) {
     try {
-      Map<String, Long> published = PublishedLog.lastPublished(settings.bootstrapServers(),
-          settings.topicOf(previous), epoch, Duration.ofSeconds(30));
-      ConsistencyReport report = ConsistencyVerifier.verify(
-          epoch, settings.region(), previous, prefix, published, regionDb, ctx.peerDb());
+      Map<String, Long> published =
+          PublishedLog.lastPublished(
+              settings.bootstrapServers(),
+              settings.topicOf(previous),
+              epoch,
+              Duration.ofSeconds(30));
+      ConsistencyReport report =
+          ConsistencyVerifier.verify(
+              epoch, settings.region(), previous, prefix, published, regionDb, ctx.peerDb());
       ConsistencyStore.save(regionDb, report);
       return report;
     } catch (Exception e) {
       log.error("Consistency verification failed to run", e);
-      ConsistencyReport report = new ConsistencyReport(epoch, settings.region(), previous,
-          ConsistencyReport.Verdict.INCONSISTENT, 0, 0, List.of("verification did not run: " + e),
-          List.of(), false, List.of(), List.of(), 0);
+      ConsistencyReport report =
+          new ConsistencyReport(
+              epoch,
+              settings.region(),
+              previous,
+              ConsistencyReport.Verdict.INCONSISTENT,
+              0,
+              0,
+              List.of("verification did not run: " + e),
+              List.of(),
+              false,
+              List.of(),
+              List.of(),
+              0);
       try {
         ConsistencyStore.save(regionDb, report);
       } catch (Exception ignored) {

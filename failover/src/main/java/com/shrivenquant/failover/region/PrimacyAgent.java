@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs on every node: renews the region's lease while the region is ACTIVE and decides, from this
- * node's own successful renewals only, whether the node may accept orders. The lease belongs to
- * the region, so any live node keeps it; each node fences itself on its own clock when its last
+ * node's own successful renewals only, whether the node may accept orders. The lease belongs to the
+ * region, so any live node keeps it; each node fences itself on its own clock when its last
  * successful renewal *began* more than {@code fence-margin} ago, which is before the witness lets
  * the standby take the lease (see reference.conf for the inequality).
  *
@@ -26,8 +26,12 @@ public final class PrimacyAgent implements AutoCloseable {
 
   /** What the node knows now. {@code accepting} is the only input the order path needs. */
   public record Status(
-      String region, Optional<RegionState> state, boolean accepting, Optional<LeaseState> lastLeaseRead,
-      long lastRenewStartNanos, String reason) {
+      String region,
+      Optional<RegionState> state,
+      boolean accepting,
+      Optional<LeaseState> lastLeaseRead,
+      long lastRenewStartNanos,
+      String reason) {
     public long epoch() {
       return state.map(RegionState::epoch).orElse(0L);
     }
@@ -62,14 +66,22 @@ public final class PrimacyAgent implements AutoCloseable {
     this.store = store;
     this.fenceMarginNanos = settings.lease().fenceMargin().toNanos();
     this.renewIntervalNanos = settings.lease().renewInterval().toNanos();
-    this.status = new Status(settings.region(), Optional.empty(), false, Optional.empty(),
-        Long.MIN_VALUE, "starting: region role not known yet");
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "primacy-agent");
-      t.setDaemon(true);
-      t.setPriority(Thread.MAX_PRIORITY);
-      return t;
-    });
+    this.status =
+        new Status(
+            settings.region(),
+            Optional.empty(),
+            false,
+            Optional.empty(),
+            Long.MIN_VALUE,
+            "starting: region role not known yet");
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "primacy-agent");
+              t.setDaemon(true);
+              t.setPriority(Thread.MAX_PRIORITY);
+              return t;
+            });
   }
 
   public PrimacyAgent start() {
@@ -82,7 +94,12 @@ public final class PrimacyAgent implements AutoCloseable {
     Status s = status;
     // The fence is re-evaluated on every read: a stalled agent thread cannot keep a node open.
     if (s.accepting() && System.nanoTime() - s.lastRenewStartNanos() >= fenceMarginNanos) {
-      return new Status(s.region(), s.state(), false, s.lastLeaseRead(), s.lastRenewStartNanos(),
+      return new Status(
+          s.region(),
+          s.state(),
+          false,
+          s.lastLeaseRead(),
+          s.lastRenewStartNanos(),
           "lease not renewed within the fence margin");
     }
     return s;
@@ -106,13 +123,19 @@ public final class PrimacyAgent implements AutoCloseable {
     try {
       state = store.load();
     } catch (java.sql.SQLException e) {
-      publish(status.state(), false, status.lastLeaseRead(), "region database unreadable: " + e.getMessage());
+      publish(
+          status.state(),
+          false,
+          status.lastLeaseRead(),
+          "region database unreadable: " + e.getMessage());
       return;
     }
     Optional<LeaseState> leaseRead = status.lastLeaseRead();
     long now = System.nanoTime();
     boolean due = now - lastAttempt >= renewIntervalNanos;
-    if (state.isPresent() && state.get().role() == RegionRole.ACTIVE && state.get().epoch() != renewEpoch) {
+    if (state.isPresent()
+        && state.get().role() == RegionRole.ACTIVE
+        && state.get().epoch() != renewEpoch) {
       due = true; // just became active: renew now, not at the next interval
     }
     if (state.isPresent() && state.get().role() == RegionRole.ACTIVE) {
@@ -138,8 +161,13 @@ public final class PrimacyAgent implements AutoCloseable {
           log.debug("Renewal failed: {}", e.getMessage());
         }
       }
-      boolean fresh = lastRenewStart != Long.MIN_VALUE && System.nanoTime() - lastRenewStart < fenceMarginNanos;
-      publish(state, fresh, leaseRead, fresh ? "active, lease fresh" : "active, but lease not renewed within the fence margin");
+      boolean fresh =
+          lastRenewStart != Long.MIN_VALUE && System.nanoTime() - lastRenewStart < fenceMarginNanos;
+      publish(
+          state,
+          fresh,
+          leaseRead,
+          fresh ? "active, lease fresh" : "active, but lease not renewed within the fence margin");
       return;
     }
     renewEpoch = -1;
@@ -152,8 +180,10 @@ public final class PrimacyAgent implements AutoCloseable {
         log.debug("Lease read failed: {}", e.getMessage());
       }
     }
-    String why = state.map(s -> "region is " + s.role() + " in epoch " + s.epoch() + " (" + s.reason() + ")")
-        .orElse("region role not known yet");
+    String why =
+        state
+            .map(s -> "region is " + s.role() + " in epoch " + s.epoch() + " (" + s.reason() + ")")
+            .orElse("region role not known yet");
     publish(state, false, leaseRead, why);
   }
 
@@ -161,14 +191,24 @@ public final class PrimacyAgent implements AutoCloseable {
     return l.holder().map(h -> h + " holds it in epoch " + l.epoch()).orElse("nobody holds it");
   }
 
-  private void publish(Optional<RegionState> state, boolean accepting, Optional<LeaseState> leaseRead, String reason) {
+  private void publish(
+      Optional<RegionState> state,
+      boolean accepting,
+      Optional<LeaseState> leaseRead,
+      String reason) {
     Status previous = status;
-    Status next = new Status(settings.region(), state, accepting, leaseRead, lastRenewStart, reason);
+    Status next =
+        new Status(settings.region(), state, accepting, leaseRead, lastRenewStart, reason);
     status = next;
     boolean changed = previous.accepting() != accepting || !previous.state().equals(state);
     if (changed) {
-      log.info("Region {}: {} epoch {}, accepting orders: {} ({})", settings.region(), next.role(),
-          next.epoch(), accepting, reason);
+      log.info(
+          "Region {}: {} epoch {}, accepting orders: {} ({})",
+          settings.region(),
+          next.role(),
+          next.epoch(),
+          accepting,
+          reason);
       for (Consumer<Status> l : listeners) {
         try {
           l.accept(next);

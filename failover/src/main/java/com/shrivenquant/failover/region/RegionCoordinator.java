@@ -58,12 +58,15 @@ public final class RegionCoordinator implements AutoCloseable {
     this.lease = ctx.leases().get();
     this.store = ctx.store();
     this.policy = RegionPolicy.of(settings);
-    this.watcher = new CrossRegionWatcher(settings, () -> applier == null ? 0 : applier.lastAppliedAtMillis());
-    this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "region-coordinator");
-      t.setDaemon(true);
-      return t;
-    });
+    this.watcher =
+        new CrossRegionWatcher(settings, () -> applier == null ? 0 : applier.lastAppliedAtMillis());
+    this.thread =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "region-coordinator");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   public RegionCoordinator start() {
@@ -82,19 +85,19 @@ public final class RegionCoordinator implements AutoCloseable {
   }
 
   /**
-   * Planned switchover, asked of the ACTIVE region: stop intake, publish everything, hand the
-   * lease to the peer. The peer promotes itself when it sees the lease; this region then resyncs
-   * as its standby. Completes with the epoch handed over.
+   * Planned switchover, asked of the ACTIVE region: stop intake, publish everything, hand the lease
+   * to the peer. The peer promotes itself when it sees the lease; this region then resyncs as its
+   * standby. Completes with the epoch handed over.
    */
   public CompletableFuture<Long> switchover(String requestedBy) {
     return onThread(() -> Switchover.run(this, requestedBy));
   }
 
   /**
-   * Forced promotion, ordered by an operator on the STANDBY region while the watcher has not
-   * fired: take the lease (seize it from a holder that still renews), wait out the ttl so that
-   * every node of the old holder has fenced itself, then promote as usual (drain, recover, ACTIVE,
-   * route, verify, notify). Completes with the new epoch.
+   * Forced promotion, ordered by an operator on the STANDBY region while the watcher has not fired:
+   * take the lease (seize it from a holder that still renews), wait out the ttl so that every node
+   * of the old holder has fenced itself, then promote as usual (drain, recover, ACTIVE, route,
+   * verify, notify). Completes with the new epoch.
    */
   public CompletableFuture<Long> forcePromote(String requestedBy) {
     return onThread(() -> forcedPromotion(requestedBy));
@@ -107,17 +110,20 @@ public final class RegionCoordinator implements AutoCloseable {
    * epoch fenced.
    */
   public CompletableFuture<Long> fence(String requestedBy) {
-    return onThread(() -> {
-      RegionState s = store.load().orElseThrow(() -> new IllegalStateException("region role unknown"));
-      if (s.role() != RegionRole.ACTIVE) {
-        throw new IllegalStateException(settings.region() + " is " + s.role() + ", not ACTIVE: it accepts nothing");
-      }
-      store.save(RegionRole.FENCED, s.epoch(), "fenced by " + requestedBy);
-      log.warn("Region {} fenced in epoch {} by {}", settings.region(), s.epoch(), requestedBy);
-      // Every node reads the role within one poll: answer once they have.
-      Thread.sleep(settings.watcherPollInterval().toMillis() + 50);
-      return s.epoch();
-    });
+    return onThread(
+        () -> {
+          RegionState s =
+              store.load().orElseThrow(() -> new IllegalStateException("region role unknown"));
+          if (s.role() != RegionRole.ACTIVE) {
+            throw new IllegalStateException(
+                settings.region() + " is " + s.role() + ", not ACTIVE: it accepts nothing");
+          }
+          store.save(RegionRole.FENCED, s.epoch(), "fenced by " + requestedBy);
+          log.warn("Region {} fenced in epoch {} by {}", settings.region(), s.epoch(), requestedBy);
+          // Every node reads the role within one poll: answer once they have.
+          Thread.sleep(settings.watcherPollInterval().toMillis() + 50);
+          return s.epoch();
+        });
   }
 
   private interface Step {
@@ -126,35 +132,44 @@ public final class RegionCoordinator implements AutoCloseable {
 
   private CompletableFuture<Long> onThread(Step step) {
     CompletableFuture<Long> result = new CompletableFuture<>();
-    thread.execute(() -> {
-      try {
-        result.complete(step.run());
-      } catch (Exception e) {
-        result.completeExceptionally(e);
-      }
-    });
+    thread.execute(
+        () -> {
+          try {
+            result.complete(step.run());
+          } catch (Exception e) {
+            result.completeExceptionally(e);
+          }
+        });
     return result;
   }
 
   private long forcedPromotion(String requestedBy) throws Exception {
-    RegionState s = store.load().orElseThrow(() -> new IllegalStateException("region role unknown"));
+    RegionState s =
+        store.load().orElseThrow(() -> new IllegalStateException("region role unknown"));
     if (s.role() != RegionRole.STANDBY) {
-      throw new IllegalStateException(settings.region() + " is " + s.role() + ", not STANDBY: only a standby can be promoted");
+      throw new IllegalStateException(
+          settings.region() + " is " + s.role() + ", not STANDBY: only a standby can be promoted");
     }
     LeaseState seen = lease.read();
     if (seen.heldBy(settings.region())) {
-      throw new IllegalStateException(settings.region() + " already holds the lease in epoch " + seen.epoch());
+      throw new IllegalStateException(
+          settings.region() + " already holds the lease in epoch " + seen.epoch());
     }
     // A free or expired lease needs no wait: the witness already judged the old holder fenced.
     OptionalLong taken = lease.acquire(settings.region(), seen.epoch());
     boolean seized = taken.isEmpty();
     if (seized) taken = lease.seize(settings.region(), seen.epoch());
     if (taken.isEmpty()) {
-      throw new IllegalStateException("the lease moved on from epoch " + seen.epoch() + " meanwhile: nothing done");
+      throw new IllegalStateException(
+          "the lease moved on from epoch " + seen.epoch() + " meanwhile: nothing done");
     }
     long epoch = taken.getAsLong();
-    log.warn("Region {} took the lease in epoch {} by force ({}), from {}", settings.region(), epoch,
-        requestedBy, seen.holder().orElse("nobody"));
+    log.warn(
+        "Region {} took the lease in epoch {} by force ({}), from {}",
+        settings.region(),
+        epoch,
+        requestedBy,
+        seen.holder().orElse("nobody"));
     if (seized) outwaitOldHolder(epoch);
     LeaseState ours = lease.read();
     if (!ours.heldBy(settings.region()) || ours.epoch() != epoch) {
@@ -174,11 +189,13 @@ public final class RegionCoordinator implements AutoCloseable {
     while (true) {
       try {
         if (!lease.renew(settings.region(), epoch)) {
-          throw new IllegalStateException("the lease was taken from " + settings.region() + " in epoch " + epoch);
+          throw new IllegalStateException(
+              "the lease was taken from " + settings.region() + " in epoch " + epoch);
         }
         long since = lease.sinceSeized(epoch).orElse(ttl);
         if (since >= ttl) return;
-        Thread.sleep(Math.max(1, Math.min(settings.lease().renewInterval().toMillis(), ttl - since)));
+        Thread.sleep(
+            Math.max(1, Math.min(settings.lease().renewInterval().toMillis(), ttl - since)));
       } catch (PrimacyLease.LeaseUnavailable e) {
         if (System.nanoTime() > giveUp) throw e; // the tick promotes once the witness answers again
         Thread.sleep(settings.lease().renewInterval().toMillis());
@@ -200,11 +217,21 @@ public final class RegionCoordinator implements AutoCloseable {
     StandbyApplier a = applier;
     org.HdrHistogram.Histogram lag = a == null ? null : a.lagSinceLastCall();
     boolean hasLag = lag != null && lag.getTotalCount() > 0;
-    return new ReplicationStatus(settings.region(), state.map(s -> s.role().name()).orElse("UNKNOWN"),
-        state.map(RegionState::epoch).orElse(0L), settings.durability().name().toLowerCase(),
-        publisher != null, head, published, publisher == null ? -1 : Math.max(0, oldestAge),
-        a != null, a == null ? -1 : a.applied(), a == null ? -1 : a.refused(),
-        a == null || a.lastAppliedAtMillis() == 0 ? -1 : System.currentTimeMillis() - a.lastAppliedAtMillis(),
+    return new ReplicationStatus(
+        settings.region(),
+        state.map(s -> s.role().name()).orElse("UNKNOWN"),
+        state.map(RegionState::epoch).orElse(0L),
+        settings.durability().name().toLowerCase(),
+        publisher != null,
+        head,
+        published,
+        publisher == null ? -1 : Math.max(0, oldestAge),
+        a != null,
+        a == null ? -1 : a.applied(),
+        a == null ? -1 : a.refused(),
+        a == null || a.lastAppliedAtMillis() == 0
+            ? -1
+            : System.currentTimeMillis() - a.lastAppliedAtMillis(),
         hasLag ? lag.getTotalCount() : 0,
         hasLag ? lag.getValueAtPercentile(50) / 1000.0 : -1,
         hasLag ? lag.getValueAtPercentile(99) / 1000.0 : -1,
@@ -226,14 +253,17 @@ public final class RegionCoordinator implements AutoCloseable {
     Optional<RegionState> state = store.load();
     LeaseState leaseNow = lease.read();
     // Witness reads only where the decision needs them, as before the policy existed.
-    OptionalLong sinceSeized = policy.needsSeizureAge(state, leaseNow)
-        ? lease.sinceSeized(leaseNow.epoch()) : OptionalLong.empty();
+    OptionalLong sinceSeized =
+        policy.needsSeizureAge(state, leaseNow)
+            ? lease.sinceSeized(leaseNow.epoch())
+            : OptionalLong.empty();
     if (policy.watchesPeer(state, leaseNow)) watcher.probeHealth();
     Decision d = policy.decide(new RegionPolicy.Inputs(state, leaseNow, sinceSeized));
     carryOut(d, state, leaseNow);
   }
 
-  private void carryOut(Decision d, Optional<RegionState> state, LeaseState leaseNow) throws Exception {
+  private void carryOut(Decision d, Optional<RegionState> state, LeaseState leaseNow)
+      throws Exception {
     if (d instanceof RegionPolicy.Bootstrap b) {
       bootstrap(b, leaseNow);
       return;
@@ -251,10 +281,12 @@ public final class RegionCoordinator implements AutoCloseable {
       promote(p.kind().label(), s, leaseNow, p.handedOver());
     } else if (d instanceof RegionPolicy.FollowEpoch f) {
       runAsStandby(s, leaseNow).fenceBelow(f.epoch());
-      store.save(RegionRole.STANDBY, f.epoch(), "standby of " + f.holder() + " in epoch " + f.epoch());
+      store.save(
+          RegionRole.STANDBY, f.epoch(), "standby of " + f.holder() + " in epoch " + f.epoch());
     } else if (d instanceof RegionPolicy.RunApplier) {
       runAsStandby(s, leaseNow);
-    } else if (d instanceof RegionPolicy.Wait w && w.reason() == RegionPolicy.WaitReason.SEIZED_TOO_RECENTLY) {
+    } else if (d instanceof RegionPolicy.Wait w
+        && w.reason() == RegionPolicy.WaitReason.SEIZED_TOO_RECENTLY) {
       runAsStandby(s, leaseNow);
     } else if (d instanceof RegionPolicy.Wait) {
       runNothing();
@@ -278,8 +310,11 @@ public final class RegionCoordinator implements AutoCloseable {
     Optional<Incident> done = Failback.run(ctx, s, leaseNow);
     if (done.isEmpty() && System.currentTimeMillis() - lastWaitLog > 10_000) {
       lastWaitLog = System.currentTimeMillis();
-      log.warn("Region {} fenced in epoch {}; waiting for the new active region's promotion"
-          + " record to set aside its unreplicated tail", settings.region(), s.epoch());
+      log.warn(
+          "Region {} fenced in epoch {}; waiting for the new active region's promotion"
+              + " record to set aside its unreplicated tail",
+          settings.region(),
+          s.epoch());
     }
   }
 
@@ -289,23 +324,36 @@ public final class RegionCoordinator implements AutoCloseable {
         var taken = lease.acquire(settings.region(), b.epoch());
         if (taken.isPresent()) {
           store.save(RegionRole.ACTIVE, taken.getAsLong(), b.reason());
-          log.info("Region {} is the first active region (epoch {})", settings.region(), taken.getAsLong());
+          log.info(
+              "Region {} is the first active region (epoch {})",
+              settings.region(),
+              taken.getAsLong());
         }
       }
-      case STANDBY_OF_HOLDER, STANDBY_WAITING -> store.save(RegionRole.STANDBY, b.epoch(), b.reason());
+      case STANDBY_OF_HOLDER, STANDBY_WAITING ->
+          store.save(RegionRole.STANDBY, b.epoch(), b.reason());
       case STATE_LOST -> store.save(RegionRole.FENCED, b.epoch(), b.reason());
     }
   }
 
-  private void promote(String kind, RegionState s, LeaseState leaseNow, boolean handedOver) throws Exception {
-    Promotion.Result r = new Promotion(ctx, lease)
-        .run(kind, s, leaseNow, handedOver, applier, watcher.evidence(leaseNow), epoch -> {
-          try {
-            ensurePublisher(epoch);
-          } catch (java.sql.SQLException e) {
-            throw new IllegalStateException("could not start the publisher", e);
-          }
-        });
+  private void promote(String kind, RegionState s, LeaseState leaseNow, boolean handedOver)
+      throws Exception {
+    Promotion.Result r =
+        new Promotion(ctx, lease)
+            .run(
+                kind,
+                s,
+                leaseNow,
+                handedOver,
+                applier,
+                watcher.evidence(leaseNow),
+                epoch -> {
+                  try {
+                    ensurePublisher(epoch);
+                  } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException("could not start the publisher", e);
+                  }
+                });
     if (r.promoted()) {
       applier = null;
       ensurePublisher(r.epoch());
@@ -316,11 +364,21 @@ public final class RegionCoordinator implements AutoCloseable {
     if (publisher != null && publisherEpoch == epoch) return;
     stopPublisher();
     publisherEpoch = epoch;
-    publisher = JournalPublisher.start(ctx.system(), ctx.regionDb(),
-        JournalPublisher.Settings.fromConfig(ctx.system().settings().config(), settings.region(),
-            settings.topicOf(settings.region()), settings.bootstrapServers()),
-        () -> publisherEpoch);
-    log.info("Publishing {}'s journal to {} in epoch {}", settings.region(), settings.topicOf(settings.region()), epoch);
+    publisher =
+        JournalPublisher.start(
+            ctx.system(),
+            ctx.regionDb(),
+            JournalPublisher.Settings.fromConfig(
+                ctx.system().settings().config(),
+                settings.region(),
+                settings.topicOf(settings.region()),
+                settings.bootstrapServers()),
+            () -> publisherEpoch);
+    log.info(
+        "Publishing {}'s journal to {} in epoch {}",
+        settings.region(),
+        settings.topicOf(settings.region()),
+        epoch);
   }
 
   void stopPublisher() {
@@ -338,12 +396,22 @@ public final class RegionCoordinator implements AutoCloseable {
 
   private StandbyApplier ensureApplier(long fence) {
     if (applier == null) {
-      applier = StandbyApplier.start(ctx.system(), ctx.regionDb(),
-          new StandbyApplier.Settings(settings.region() + "-applier", settings.topicOf(settings.peerRegion()),
-              settings.bootstrapServers(), 2000, Duration.ofMillis(20)),
+      applier =
+          StandbyApplier.start(
+              ctx.system(),
+              ctx.regionDb(),
+              new StandbyApplier.Settings(
+                  settings.region() + "-applier",
+                  settings.topicOf(settings.peerRegion()),
+                  settings.bootstrapServers(),
+                  2000,
+                  Duration.ofMillis(20)),
+              fence);
+      log.info(
+          "Applying {} into {}'s journal, refusing epochs below {}",
+          settings.topicOf(settings.peerRegion()),
+          settings.region(),
           fence);
-      log.info("Applying {} into {}'s journal, refusing epochs below {}",
-          settings.topicOf(settings.peerRegion()), settings.region(), fence);
     }
     return applier;
   }
@@ -369,8 +437,15 @@ public final class RegionCoordinator implements AutoCloseable {
     try (AdminClient admin = AdminClient.create(p)) {
       for (String region : List.of(settings.region(), settings.peerRegion())) {
         try {
-          admin.createTopics(List.of(new NewTopic(settings.topicOf(region), settings.partitions(),
-              settings.replicationFactor()))).all().get(5, TimeUnit.SECONDS);
+          admin
+              .createTopics(
+                  List.of(
+                      new NewTopic(
+                          settings.topicOf(region),
+                          settings.partitions(),
+                          settings.replicationFactor())))
+              .all()
+              .get(5, TimeUnit.SECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) throw e;
         }

@@ -6,9 +6,9 @@ import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
- * The region coordinator's role decision as a pure function of what it read in one tick: no I/O
- * and no clock (the lease's and the seizure's ages are the witness's readings, passed in). The
- * rules are those of failover/model/primacy.pml; RegionPolicyTest has one test per case.
+ * The region coordinator's role decision as a pure function of what it read in one tick: no I/O and
+ * no clock (the lease's and the seizure's ages are the witness's readings, passed in). The rules
+ * are those of failover/model/primacy.pml; RegionPolicyTest has one test per case.
  */
 public final class RegionPolicy {
 
@@ -17,13 +17,26 @@ public final class RegionPolicy {
    * @param sinceSeizedMillis how long ago (witness clock) the lease was seized in its epoch; read
    *     only when the lease was handed to this region (see {@link #handedToUs}), else empty
    */
-  public record Inputs(Optional<RegionState> state, LeaseState lease, OptionalLong sinceSeizedMillis) {}
+  public record Inputs(
+      Optional<RegionState> state, LeaseState lease, OptionalLong sinceSeizedMillis) {}
 
   /** What the coordinator does this tick. */
   public sealed interface Decision
-      permits Bootstrap, RunPublisher, Fence, RunApplier, FollowEpoch, Promote, Wait, StartFailback {}
+      permits Bootstrap,
+          RunPublisher,
+          Fence,
+          RunApplier,
+          FollowEpoch,
+          Promote,
+          Wait,
+          StartFailback {}
 
-  public enum BootstrapKind { FIRST_ACTIVE, STANDBY_OF_HOLDER, STANDBY_WAITING, STATE_LOST }
+  public enum BootstrapKind {
+    FIRST_ACTIVE,
+    STANDBY_OF_HOLDER,
+    STANDBY_WAITING,
+    STATE_LOST
+  }
 
   /**
    * No stored role yet. FIRST_ACTIVE takes the lease from {@code epoch} (so in epoch + 1); the
@@ -44,7 +57,8 @@ public final class RegionPolicy {
   public record FollowEpoch(long epoch, String holder) implements Decision {}
 
   public enum PromoteKind {
-    SWITCHOVER("switchover"), PROMOTION("promotion");
+    SWITCHOVER("switchover"),
+    PROMOTION("promotion");
 
     private final String label;
 
@@ -88,7 +102,8 @@ public final class RegionPolicy {
   private final long pauseBudgetMillis;
   private final long ttlMillis;
 
-  public RegionPolicy(String region, String initialActiveRegion, long pauseBudgetMillis, long ttlMillis) {
+  public RegionPolicy(
+      String region, String initialActiveRegion, long pauseBudgetMillis, long ttlMillis) {
     this.region = region;
     this.initialActiveRegion = initialActiveRegion;
     this.pauseBudgetMillis = pauseBudgetMillis;
@@ -96,7 +111,10 @@ public final class RegionPolicy {
   }
 
   public static RegionPolicy of(FailoverSettings s) {
-    return new RegionPolicy(s.region(), s.initialActiveRegion(), s.pauseBudget().toMillis(),
+    return new RegionPolicy(
+        s.region(),
+        s.initialActiveRegion(),
+        s.pauseBudget().toMillis(),
         s.lease().ttl().toMillis());
   }
 
@@ -105,39 +123,53 @@ public final class RegionPolicy {
     if (in.state().isEmpty()) return bootstrap(lease);
     RegionState s = in.state().get();
     return switch (s.role()) {
-      case ACTIVE -> lease.heldBy(region) && lease.epoch() == s.epoch()
-          ? new RunPublisher(s.epoch())
-          : new Fence(s.epoch(), lease.holder().orElse("nobody") + " holds the lease in epoch " + lease.epoch());
+      case ACTIVE ->
+          lease.heldBy(region) && lease.epoch() == s.epoch()
+              ? new RunPublisher(s.epoch())
+              : new Fence(
+                  s.epoch(),
+                  lease.holder().orElse("nobody") + " holds the lease in epoch " + lease.epoch());
       case STANDBY -> standby(s, lease, in.sinceSeizedMillis());
-      case FENCED -> lease.epoch() > s.epoch()
-          ? new StartFailback(s.epoch(), lease.epoch())
-          : new Wait(WaitReason.NO_NEWER_EPOCH);
+      case FENCED ->
+          lease.epoch() > s.epoch()
+              ? new StartFailback(s.epoch(), lease.epoch())
+              : new Wait(WaitReason.NO_NEWER_EPOCH);
     };
   }
 
   private Decision standby(RegionState s, LeaseState lease, OptionalLong sinceSeized) {
     if (handedToUs(s, lease)) {
-      if (sinceSeized.isPresent() && sinceSeized.getAsLong() < ttlMillis) return new Wait(WaitReason.SEIZED_TOO_RECENTLY);
+      if (sinceSeized.isPresent() && sinceSeized.getAsLong() < ttlMillis)
+        return new Wait(WaitReason.SEIZED_TOO_RECENTLY);
       return new Promote(PromoteKind.SWITCHOVER, lease.epoch());
     }
     if (activeRegionGone(lease)) return new Promote(PromoteKind.PROMOTION, lease.epoch() + 1);
-    if (lease.epoch() > s.epoch()) return new FollowEpoch(lease.epoch(), lease.holder().orElse("?"));
+    if (lease.epoch() > s.epoch())
+      return new FollowEpoch(lease.epoch(), lease.holder().orElse("?"));
     return new RunApplier();
   }
 
   private Decision bootstrap(LeaseState lease) {
     if (lease.holder().isEmpty() && region.equals(initialActiveRegion)) {
-      return new Bootstrap(BootstrapKind.FIRST_ACTIVE, lease.epoch(), "bootstrap: first active region");
+      return new Bootstrap(
+          BootstrapKind.FIRST_ACTIVE, lease.epoch(), "bootstrap: first active region");
     }
     if (lease.holder().isPresent() && !lease.heldBy(region)) {
-      return new Bootstrap(BootstrapKind.STANDBY_OF_HOLDER, lease.epoch(), "bootstrap: standby of " + lease.holder().get());
+      return new Bootstrap(
+          BootstrapKind.STANDBY_OF_HOLDER,
+          lease.epoch(),
+          "bootstrap: standby of " + lease.holder().get());
     }
     if (lease.holder().isEmpty()) {
-      return new Bootstrap(BootstrapKind.STANDBY_WAITING, lease.epoch(), "bootstrap: standby, waiting for the active region");
+      return new Bootstrap(
+          BootstrapKind.STANDBY_WAITING,
+          lease.epoch(),
+          "bootstrap: standby, waiting for the active region");
     }
     // The witness says this region holds the lease but the region has no memory of it (its
     // database was replaced): it cannot know what it accepted, so it must not accept.
-    return new Bootstrap(BootstrapKind.STATE_LOST, lease.epoch() - 1, "region state lost while holding the lease");
+    return new Bootstrap(
+        BootstrapKind.STATE_LOST, lease.epoch() - 1, "region state lost while holding the lease");
   }
 
   /** STANDBY, and the lease is already this region's in a newer epoch (handed over or seized). */
@@ -152,12 +184,14 @@ public final class RegionPolicy {
 
   /** Whether the watcher looks at the peer this tick: as a standby not yet handed the lease. */
   public boolean watchesPeer(Optional<RegionState> state, LeaseState lease) {
-    return state.isPresent() && state.get().role() == RegionRole.STANDBY && !handedToUs(state.get(), lease);
+    return state.isPresent()
+        && state.get().role() == RegionRole.STANDBY
+        && !handedToUs(state.get(), lease);
   }
 
   /**
-   * The watcher's verdict: the peer's lease expired at the witness and is at least the pause
-   * budget old, so a stall shorter than the pause budget never promotes.
+   * The watcher's verdict: the peer's lease expired at the witness and is at least the pause budget
+   * old, so a stall shorter than the pause budget never promotes.
    */
   public boolean activeRegionGone(LeaseState lease) {
     if (lease.heldBy(region)) return false;

@@ -11,9 +11,9 @@ import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
 /**
- * The region's role and epoch in its own database: how every node of the region knows it, and
- * what a restarted region remembers (a returning old primary finds ACTIVE at an old epoch and
- * fences itself).
+ * The region's role and epoch in its own database: how every node of the region knows it, and what
+ * a restarted region remembers (a returning old primary finds ACTIVE at an old epoch and fences
+ * itself).
  */
 public final class RegionStateStore {
   private final DataSource db;
@@ -26,23 +26,25 @@ public final class RegionStateStore {
 
   /** Failover's tables in the region database (region state, incidents, reports, tail, audit). */
   public static void migrate(DataSource db) {
-    Migrations.migrate(Flyway.configure()
-        .dataSource(db)
-        .locations("classpath:db/migration/failover")
-        .table("flyway_history_failover")
-        .baselineOnMigrate(true)
-        .baselineVersion("0"));
+    Migrations.migrate(
+        Flyway.configure()
+            .dataSource(db)
+            .locations("classpath:db/migration/failover")
+            .table("flyway_history_failover")
+            .baselineOnMigrate(true)
+            .baselineVersion("0"));
   }
 
   public Optional<RegionState> load() throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT role, epoch, reason FROM region_state WHERE region = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement("SELECT role, epoch, reason FROM region_state WHERE region = ?")) {
       ps.setString(1, region);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) return Optional.empty();
-        return Optional.of(new RegionState(
-            region, RegionRole.valueOf(rs.getString(1)), rs.getLong(2), rs.getString(3)));
+        return Optional.of(
+            new RegionState(
+                region, RegionRole.valueOf(rs.getString(1)), rs.getLong(2), rs.getString(3)));
       }
     }
   }
@@ -50,11 +52,12 @@ public final class RegionStateStore {
   /** Writes the new state unless it would move the epoch backwards. */
   public boolean save(RegionRole role, long epoch, String reason) throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO region_state (region, role, epoch, reason, updated_at)"
-                + " VALUES (?, ?, ?, ?, clock_timestamp()) ON CONFLICT (region) DO UPDATE"
-                + " SET role = excluded.role, epoch = excluded.epoch, reason = excluded.reason,"
-                + " updated_at = excluded.updated_at WHERE region_state.epoch <= excluded.epoch")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO region_state (region, role, epoch, reason, updated_at)"
+                    + " VALUES (?, ?, ?, ?, clock_timestamp()) ON CONFLICT (region) DO UPDATE"
+                    + " SET role = excluded.role, epoch = excluded.epoch, reason = excluded.reason,"
+                    + " updated_at = excluded.updated_at WHERE region_state.epoch <= excluded.epoch")) {
       ps.setString(1, region);
       ps.setString(2, role.name());
       ps.setLong(3, epoch);
@@ -69,11 +72,14 @@ public final class RegionStateStore {
    */
   public OptionalLong oldestUnpublishedWrittenAt(long publishedUpTo) throws SQLException {
     try (Connection c = db.getConnection();
-        PreparedStatement q = c.prepareStatement(
-            "SELECT min(write_timestamp) FROM event_journal WHERE ordering > ?")) {
+        PreparedStatement q =
+            c.prepareStatement(
+                "SELECT min(write_timestamp) FROM event_journal WHERE ordering > ?")) {
       q.setLong(1, publishedUpTo);
       try (ResultSet rs = q.executeQuery()) {
-        return rs.next() && rs.getLong(1) > 0 ? OptionalLong.of(rs.getLong(1)) : OptionalLong.empty();
+        return rs.next() && rs.getLong(1) > 0
+            ? OptionalLong.of(rs.getLong(1))
+            : OptionalLong.empty();
       }
     }
   }

@@ -1,11 +1,11 @@
 package com.shrivenquant.failover.region;
 
 /**
- * Replication as the region's coordinator sees it, per stage. Publish stage (this region's
- * journal -> Kafka): the journal head, the publisher's acknowledged position, and how long the
- * oldest unpublished row has waited. Apply stage (the peer's Kafka -> this journal): rows applied
- * and refused since the applier started, when the last batch committed, and the end-to-end lag
- * (write in the active region -> commit here) since the previous status call. -1: not running.
+ * Replication as the region's coordinator sees it, per stage. Publish stage (this region's journal
+ * -> Kafka): the journal head, the publisher's acknowledged position, and how long the oldest
+ * unpublished row has waited. Apply stage (the peer's Kafka -> this journal): rows applied and
+ * refused since the applier started, when the last batch committed, and the end-to-end lag (write
+ * in the active region -> commit here) since the previous status call. -1: not running.
  */
 public record ReplicationStatus(
     String region,
@@ -23,4 +23,5 @@ public record ReplicationStatus(
     long lagSamples,
     double lagP50Millis,
     double lagP99Millis,
-    double lagMaxMillis) implements FailoverSerializable {}
+    double lagMaxMillis)
+    implements FailoverSerializable {}

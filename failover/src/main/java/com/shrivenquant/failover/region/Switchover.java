@@ -9,8 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Planned switchover on the active region: stop intake (FENCED in the current epoch), wait until
  * every journal row is published, hand the lease to the peer. Nothing is lost: the peer drains
- * everything published before it accepts. If a step fails before the handover, the region goes
- * back to ACTIVE and nothing changed.
+ * everything published before it accepts. If a step fails before the handover, the region goes back
+ * to ACTIVE and nothing changed.
  */
 final class Switchover {
   private static final Logger log = LoggerFactory.getLogger(Switchover.class);
@@ -20,12 +20,18 @@ final class Switchover {
   static long run(RegionCoordinator c, String requestedBy) throws Exception {
     long requested = System.nanoTime();
     var settings = c.settings();
-    RegionState s = c.store().load().orElseThrow(() -> new IllegalStateException("region role unknown"));
+    RegionState s =
+        c.store().load().orElseThrow(() -> new IllegalStateException("region role unknown"));
     if (s.role() != RegionRole.ACTIVE) {
-      throw new IllegalStateException(settings.region() + " is " + s.role() + ", not ACTIVE: nothing to hand over");
+      throw new IllegalStateException(
+          settings.region() + " is " + s.role() + ", not ACTIVE: nothing to hand over");
     }
     long epoch = s.epoch();
-    c.store().save(RegionRole.FENCED, epoch, "switchover to " + settings.peerRegion() + " requested by " + requestedBy);
+    c.store()
+        .save(
+            RegionRole.FENCED,
+            epoch,
+            "switchover to " + settings.peerRegion() + " requested by " + requestedBy);
     // Every node sees FENCED within one poll; a write that passed the gate just before may still
     // commit, so the journal head must stop moving before the lease is handed over.
     Thread.sleep(settings.watcherPollInterval().toMillis() + 50);
@@ -33,10 +39,15 @@ final class Switchover {
       c.ensurePublisher(epoch);
       awaitPublished(c);
       OptionalLong handed = c.lease().handOver(settings.region(), epoch, settings.peerRegion());
-      if (handed.isEmpty()) throw new IllegalStateException("the lease is no longer ours in epoch " + epoch);
+      if (handed.isEmpty())
+        throw new IllegalStateException("the lease is no longer ours in epoch " + epoch);
       c.stopPublisher();
-      com.shrivenquant.failover.FailoverMetrics.switchoverHandedOver((System.nanoTime() - requested) / 1_000_000);
-      log.warn("Switchover: {} handed the lease to {} in epoch {}", settings.region(), settings.peerRegion(),
+      com.shrivenquant.failover.FailoverMetrics.switchoverHandedOver(
+          (System.nanoTime() - requested) / 1_000_000);
+      log.warn(
+          "Switchover: {} handed the lease to {} in epoch {}",
+          settings.region(),
+          settings.peerRegion(),
           handed.getAsLong());
       return handed.getAsLong();
     } catch (Exception | Error e) {
@@ -54,7 +65,8 @@ final class Switchover {
     while (true) {
       while (position.load() < head) {
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("journal not published within 10 s (at " + position.load() + " of " + head + ")");
+          throw new IllegalStateException(
+              "journal not published within 10 s (at " + position.load() + " of " + head + ")");
         }
         Thread.sleep(5);
       }

@@ -5,7 +5,9 @@ package com.shrivenquant.failover.routing;
  * and drills, an external-dns record for Kubernetes.
  */
 public interface ClientRouter {
-  /** @return what was done, for the incident */
+  /**
+   * @return what was done, for the incident
+   */
   String route(String activeRegion, long epoch, String orderApiUrl) throws Exception;
 
   ClientRouter NONE = (region, epoch, url) -> "no client router configured";

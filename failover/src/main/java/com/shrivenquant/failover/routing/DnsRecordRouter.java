@@ -22,7 +22,8 @@ public final class DnsRecordRouter implements ClientRouter {
   @Override
   public String route(String activeRegion, long epoch, String orderApiUrl) throws Exception {
     String target = URI.create(orderApiUrl).getHost();
-    String yaml = """
+    String yaml =
+        """
         apiVersion: externaldns.k8s.io/v1alpha1
         kind: DNSEndpoint
         metadata:
@@ -37,7 +38,8 @@ public final class DnsRecordRouter implements ClientRouter {
               recordType: CNAME
               targets:
                 - %s
-        """.formatted(activeRegion, epoch, recordName, target);
+        """
+            .formatted(activeRegion, epoch, recordName, target);
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.writeString(tmp, yaml);
     Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);

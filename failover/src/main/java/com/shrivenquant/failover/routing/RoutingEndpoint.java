@@ -12,7 +12,6 @@ import akka.http.javadsl.model.Uri;
 import akka.http.javadsl.model.headers.RetryAfter;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -25,15 +24,17 @@ import org.slf4j.LoggerFactory;
 /**
  * The local stand-in for client DNS: clients send orders here and it forwards them to the active
  * region's order API; promotion moves it with {@code PUT /routing/active}. An update with an older
- * epoch than the current route is refused (409), so a fenced region can never pull clients back.
- * It runs outside both regions (the drill runs it), as DNS does.
+ * epoch than the current route is refused (409), so a fenced region can never pull clients back. It
+ * runs outside both regions (the drill runs it), as DNS does.
  */
 public final class RoutingEndpoint {
   private static final Logger log = LoggerFactory.getLogger(RoutingEndpoint.class);
   static final ObjectMapper ROUTE_JSON =
       new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
-  /** @param orderApiUrl one or more comma-separated base URLs of the region's nodes */
+  /**
+   * @param orderApiUrl one or more comma-separated base URLs of the region's nodes
+   */
   public record Route(String region, long epoch, String orderApiUrl) {}
 
   private static final long FORWARD_TIMEOUT_MS = 1000;
@@ -50,13 +51,20 @@ public final class RoutingEndpoint {
   public static RoutingEndpoint start(ActorSystem<?> system, String host, int port, Route initial)
       throws Exception {
     RoutingEndpoint endpoint = new RoutingEndpoint(system, initial);
-    endpoint.binding = Http.get(system).newServerAt(host, port)
-        .bind(endpoint::handle).toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    endpoint.binding =
+        Http.get(system)
+            .newServerAt(host, port)
+            .bind(endpoint::handle)
+            .toCompletableFuture()
+            .get(10, java.util.concurrent.TimeUnit.SECONDS);
     return endpoint;
   }
 
   public String url() {
-    return "http://" + binding.localAddress().getHostString() + ":" + binding.localAddress().getPort();
+    return "http://"
+        + binding.localAddress().getHostString()
+        + ":"
+        + binding.localAddress().getPort();
   }
 
   public Route current() {
@@ -75,31 +83,52 @@ public final class RoutingEndpoint {
   }
 
   private CompletionStage<HttpResponse> update(HttpRequest request) {
-    return request.entity().toStrict(5_000, system).thenApply(strict -> {
-      Route proposed;
-      try {
-        proposed = ROUTE_JSON.readValue(strict.getData().toArray(), Route.class);
-      } catch (Exception e) {
-        return error(StatusCodes.BAD_REQUEST, "body must be {region, epoch, orderApiUrl}: " + e.getMessage());
-      }
-      if (proposed.region() == null || proposed.orderApiUrl() == null || proposed.orderApiUrl().isBlank()) {
-        return error(StatusCodes.BAD_REQUEST, "region and orderApiUrl are required");
-      }
-      if (proposed.epoch() < 1) return error(StatusCodes.BAD_REQUEST, "epoch must be >= 1");
-      for (String url : proposed.orderApiUrl().split(",")) {
-        if (!isHttpUrl(url.trim())) {
-          return error(StatusCodes.BAD_REQUEST, "orderApiUrl must be http(s)://host:port URLs, comma-separated: '"
-              + url.trim() + "'");
-        }
-      }
-      Route now = route.updateAndGet(cur -> cur == null || proposed.epoch() >= cur.epoch() ? proposed : cur);
-      if (now != proposed) {
-        return error(StatusCodes.CONFLICT, "epoch " + proposed.epoch() + " is older than the current route's "
-            + route.get().epoch());
-      }
-      log.info("Clients now routed to {} (epoch {}): {}", proposed.region(), proposed.epoch(), proposed.orderApiUrl());
-      return json(StatusCodes.OK, proposed);
-    });
+    return request
+        .entity()
+        .toStrict(5_000, system)
+        .thenApply(
+            strict -> {
+              Route proposed;
+              try {
+                proposed = ROUTE_JSON.readValue(strict.getData().toArray(), Route.class);
+              } catch (Exception e) {
+                return error(
+                    StatusCodes.BAD_REQUEST,
+                    "body must be {region, epoch, orderApiUrl}: " + e.getMessage());
+              }
+              if (proposed.region() == null
+                  || proposed.orderApiUrl() == null
+                  || proposed.orderApiUrl().isBlank()) {
+                return error(StatusCodes.BAD_REQUEST, "region and orderApiUrl are required");
+              }
+              if (proposed.epoch() < 1) return error(StatusCodes.BAD_REQUEST, "epoch must be >= 1");
+              for (String url : proposed.orderApiUrl().split(",")) {
+                if (!isHttpUrl(url.trim())) {
+                  return error(
+                      StatusCodes.BAD_REQUEST,
+                      "orderApiUrl must be http(s)://host:port URLs, comma-separated: '"
+                          + url.trim()
+                          + "'");
+                }
+              }
+              Route now =
+                  route.updateAndGet(
+                      cur -> cur == null || proposed.epoch() >= cur.epoch() ? proposed : cur);
+              if (now != proposed) {
+                return error(
+                    StatusCodes.CONFLICT,
+                    "epoch "
+                        + proposed.epoch()
+                        + " is older than the current route's "
+                        + route.get().epoch());
+              }
+              log.info(
+                  "Clients now routed to {} (epoch {}): {}",
+                  proposed.region(),
+                  proposed.epoch(),
+                  proposed.orderApiUrl());
+              return json(StatusCodes.OK, proposed);
+            });
   }
 
   private static boolean isHttpUrl(String s) {
@@ -123,12 +152,17 @@ public final class RoutingEndpoint {
     HttpRequest out = request.withUri(target).removeHeader("Timeout-Access");
     // A request queued for a dead region must not outlive the next route change: fail it fast
     // (503) and let the client retry, which then goes where the route points now.
-    return Http.get(system).singleRequest(out)
+    return Http.get(system)
+        .singleRequest(out)
         .toCompletableFuture()
         .orTimeout(FORWARD_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-        .thenApply(resp -> resp.addHeader(akka.http.javadsl.model.headers.RawHeader.create(
-            "X-ShrivenQuant-Routed-To", r.region() + ";epoch=" + r.epoch())))
-        .exceptionally(e -> unavailable("active region " + r.region() + " unreachable: " + e.getMessage()));
+        .thenApply(
+            resp ->
+                resp.addHeader(
+                    akka.http.javadsl.model.headers.RawHeader.create(
+                        "X-ShrivenQuant-Routed-To", r.region() + ";epoch=" + r.epoch())))
+        .exceptionally(
+            e -> unavailable("active region " + r.region() + " unreachable: " + e.getMessage()));
   }
 
   private static CompletionStage<HttpResponse> done(HttpResponse r) {
@@ -137,8 +171,11 @@ public final class RoutingEndpoint {
 
   private static HttpResponse json(akka.http.javadsl.model.StatusCode status, Object body) {
     try {
-      return HttpResponse.create().withStatus(status)
-          .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, ROUTE_JSON.writeValueAsBytes(body)));
+      return HttpResponse.create()
+          .withStatus(status)
+          .withEntity(
+              HttpEntities.create(
+                  ContentTypes.APPLICATION_JSON, ROUTE_JSON.writeValueAsBytes(body)));
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -155,5 +192,4 @@ public final class RoutingEndpoint {
   public void stop() {
     if (binding != null) binding.unbind();
   }
-
 }

@@ -3,9 +3,8 @@ package com.shrivenquant.failover.verify;
 import java.util.List;
 
 /**
- * What a promotion verified, kept in the region database and served to operators. {@code lost}
- * is the RPO as a list: every event the old primary wrote that the new active region does not
- * have.
+ * What a promotion verified, kept in the region database and served to operators. {@code lost} is
+ * the RPO as a list: every event the old primary wrote that the new active region does not have.
  */
 public record ConsistencyReport(
     long epoch,

@@ -27,8 +27,14 @@ public final class ConsistencyVerifier {
    * @param published per entity, the last sequence number the old primary published
    */
   public static ConsistencyReport verify(
-      long epoch, String region, String previousRegion, Map<String, Long> prefix,
-      Map<String, Long> published, DataSource mine, Optional<DataSource> peer) throws SQLException {
+      long epoch,
+      String region,
+      String previousRegion,
+      Map<String, Long> prefix,
+      Map<String, Long> published,
+      DataSource mine,
+      Optional<DataSource> peer)
+      throws SQLException {
     long start = System.currentTimeMillis();
     Map<String, JournalDigests.Range> ranges = JournalDigests.ranges(mine);
     List<String> gaps = new ArrayList<>();
@@ -38,10 +44,11 @@ public final class ConsistencyVerifier {
       if (!e.getValue().contiguous()) gaps.add(e.getKey() + " " + e.getValue());
     }
     List<String> missing = new ArrayList<>();
-    published.forEach((pid, seq) -> {
-      long have = prefix.getOrDefault(pid, 0L);
-      if (seq > have) missing.add(pid + ": published up to " + seq + ", applied up to " + have);
-    });
+    published.forEach(
+        (pid, seq) -> {
+          long have = prefix.getOrDefault(pid, 0L);
+          if (seq > have) missing.add(pid + ": published up to " + seq + ", applied up to " + have);
+        });
     boolean peerReadable = false;
     List<LostEvent> lost = List.of();
     List<String> mismatches = new ArrayList<>();
@@ -58,10 +65,22 @@ public final class ConsistencyVerifier {
         log.warn("Peer journal not readable for the consistency check: {}", e.getMessage());
       }
     }
-    Verdict verdict = !gaps.isEmpty() || !missing.isEmpty() || !mismatches.isEmpty()
-        ? Verdict.INCONSISTENT
-        : lost.isEmpty() ? Verdict.CONSISTENT : Verdict.EVENTS_LOST;
-    return new ConsistencyReport(epoch, region, previousRegion, verdict, ranges.size(), events, gaps,
-        missing, peerReadable, lost, mismatches, System.currentTimeMillis() - start);
+    Verdict verdict =
+        !gaps.isEmpty() || !missing.isEmpty() || !mismatches.isEmpty()
+            ? Verdict.INCONSISTENT
+            : lost.isEmpty() ? Verdict.CONSISTENT : Verdict.EVENTS_LOST;
+    return new ConsistencyReport(
+        epoch,
+        region,
+        previousRegion,
+        verdict,
+        ranges.size(),
+        events,
+        gaps,
+        missing,
+        peerReadable,
+        lost,
+        mismatches,
+        System.currentTimeMillis() - start);
   }
 }

@@ -22,11 +22,13 @@ public final class JournalDigests {
   public static Map<String, Range> ranges(DataSource db) throws SQLException {
     Map<String, Range> out = new HashMap<>();
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, count(*), min(sequence_number), max(sequence_number)"
-                + " FROM event_journal GROUP BY persistence_id");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT persistence_id, count(*), min(sequence_number), max(sequence_number)"
+                    + " FROM event_journal GROUP BY persistence_id");
         ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) out.put(rs.getString(1), new Range(rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+      while (rs.next())
+        out.put(rs.getString(1), new Range(rs.getLong(2), rs.getLong(3), rs.getLong(4)));
     }
     return out;
   }
@@ -34,8 +36,9 @@ public final class JournalDigests {
   /** The last sequence number per entity. */
   public static Map<String, Long> lastSequenceNumbers(Connection c) throws SQLException {
     Map<String, Long> out = new HashMap<>();
-    try (PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, max(sequence_number) FROM event_journal GROUP BY persistence_id");
+    try (PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT persistence_id, max(sequence_number) FROM event_journal GROUP BY persistence_id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) out.put(rs.getString(1), rs.getLong(2));
     }
@@ -43,19 +46,21 @@ public final class JournalDigests {
   }
 
   /**
-   * Per entity, an MD5 over its events' (sequence number, serializer, manifest, payload) up to
-   * the given sequence number: equal digests mean byte-identical journals, hence equal state
-   * after replay.
+   * Per entity, an MD5 over its events' (sequence number, serializer, manifest, payload) up to the
+   * given sequence number: equal digests mean byte-identical journals, hence equal state after
+   * replay.
    */
-  public static Map<String, String> digestsUpTo(DataSource db, Map<String, Long> upTo) throws SQLException {
+  public static Map<String, String> digestsUpTo(DataSource db, Map<String, Long> upTo)
+      throws SQLException {
     Map<String, String> out = new HashMap<>();
     if (upTo.isEmpty()) return out;
     try (Connection c = db.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT j.persistence_id, md5(string_agg(j.sequence_number || ':' || j.event_ser_id || ':'"
-              + " || j.event_ser_manifest || ':' || md5(j.event_payload), ',' ORDER BY j.sequence_number))"
-              + " FROM event_journal j JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto)"
-              + " ON j.persistence_id = p.id AND j.sequence_number <= p.upto GROUP BY j.persistence_id")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT j.persistence_id, md5(string_agg(j.sequence_number || ':' || j.event_ser_id || ':'"
+                  + " || j.event_ser_manifest || ':' || md5(j.event_payload), ',' ORDER BY j.sequence_number))"
+                  + " FROM event_journal j JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto)"
+                  + " ON j.persistence_id = p.id AND j.sequence_number <= p.upto GROUP BY j.persistence_id")) {
         bindPrefix(ps, 1, upTo);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) out.put(rs.getString(1), rs.getString(2));
@@ -66,10 +71,11 @@ public final class JournalDigests {
   }
 
   /**
-   * Binds a per-entity prefix as two parameters, {@code ?::text[], ?::bigint[]}, for
-   * {@code unnest(...) AS p(id, upto)}: the whole map in one statement.
+   * Binds a per-entity prefix as two parameters, {@code ?::text[], ?::bigint[]}, for {@code
+   * unnest(...) AS p(id, upto)}: the whole map in one statement.
    */
-  public static void bindPrefix(PreparedStatement ps, int first, Map<String, Long> prefix) throws SQLException {
+  public static void bindPrefix(PreparedStatement ps, int first, Map<String, Long> prefix)
+      throws SQLException {
     String[] ids = prefix.keySet().toArray(String[]::new);
     Long[] seqs = new Long[ids.length];
     for (int i = 0; i < ids.length; i++) seqs[i] = prefix.get(ids[i]);
@@ -83,11 +89,12 @@ public final class JournalDigests {
       throws SQLException {
     List<ConsistencyReport.LostEvent> out = new java.util.ArrayList<>();
     try (Connection c = db.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT j.persistence_id, j.sequence_number, j.write_timestamp FROM event_journal j"
-              + " LEFT JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto) ON j.persistence_id = p.id"
-              + " WHERE p.upto IS NULL OR j.sequence_number > p.upto"
-              + " ORDER BY j.persistence_id, j.sequence_number")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "SELECT j.persistence_id, j.sequence_number, j.write_timestamp FROM event_journal j"
+                  + " LEFT JOIN unnest(?::text[], ?::bigint[]) AS p(id, upto) ON j.persistence_id = p.id"
+                  + " WHERE p.upto IS NULL OR j.sequence_number > p.upto"
+                  + " ORDER BY j.persistence_id, j.sequence_number")) {
         bindPrefix(ps, 1, prefix);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {

@@ -28,14 +28,17 @@ public final class PublishedLog {
     Map<String, Long> out = new HashMap<>();
     try (KafkaConsumer<String, byte[]> c =
         new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> parts = c.partitionsFor(topic, timeout).stream()
-          .map(i -> new TopicPartition(topic, i.partition())).toList();
+      List<TopicPartition> parts =
+          c.partitionsFor(topic, timeout).stream()
+              .map(i -> new TopicPartition(topic, i.partition()))
+              .toList();
       c.assign(parts);
       c.seekToBeginning(parts);
       Map<TopicPartition, Long> end = c.endOffsets(parts, timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
       while (parts.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
-        if (System.nanoTime() > deadline) throw new IllegalStateException("reading " + topic + " took longer than " + timeout);
+        if (System.nanoTime() > deadline)
+          throw new IllegalStateException("reading " + topic + " took longer than " + timeout);
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
           RecordCodec.Received received = RecordCodec.fromRecord(r);
           if (received.epoch() < belowEpoch) {

@@ -15,13 +15,15 @@ import java.util.function.LongSupplier;
 /**
  * The standby region's eyes on the active region: the lease at the witness (which decides), the
  * active nodes' Akka Management health endpoints and the replication stream's last record (the
- * evidence an operator reads in the incident). The verdict itself is
- * {@link com.shrivenquant.failover.region.RegionPolicy#activeRegionGone}, a pure function of the lease.
+ * evidence an operator reads in the incident). The verdict itself is {@link
+ * com.shrivenquant.failover.region.RegionPolicy#activeRegionGone}, a pure function of the lease.
  */
 public final class CrossRegionWatcher {
   /** Why the watcher decided, recorded in the incident. */
   public record Evidence(
-      long leaseAgeMillis, long leaseTtlMillis, Map<String, String> peerHealth,
+      long leaseAgeMillis,
+      long leaseTtlMillis,
+      Map<String, String> peerHealth,
       long millisSinceLastReplicatedRecord) {}
 
   private final FailoverSettings settings;
@@ -38,7 +40,10 @@ public final class CrossRegionWatcher {
 
   public Evidence evidence(LeaseState lease) {
     long last = lastReplicatedAtMillis.getAsLong();
-    return new Evidence(lease.ageMillis(), lease.ttlMillis(), new LinkedHashMap<>(health),
+    return new Evidence(
+        lease.ageMillis(),
+        lease.ttlMillis(),
+        new LinkedHashMap<>(health),
         last <= 0 ? -1 : System.currentTimeMillis() - last);
   }
 
@@ -51,12 +56,19 @@ public final class CrossRegionWatcher {
     if (now - lastProbe < 500) return;
     lastProbe = now;
     for (String base : settings.peerHealthUrls()) {
-      HttpRequest request = HttpRequest.newBuilder(URI.create(base + "/health/alive"))
-          .timeout(Duration.ofMillis(400)).GET().build();
+      HttpRequest request =
+          HttpRequest.newBuilder(URI.create(base + "/health/alive"))
+              .timeout(Duration.ofMillis(400))
+              .GET()
+              .build();
       http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
-          .whenComplete((r, e) -> health.put(base, e != null
-              ? "unreachable at " + now + ": " + e.getClass().getSimpleName()
-              : "HTTP " + r.statusCode() + " at " + now));
+          .whenComplete(
+              (r, e) ->
+                  health.put(
+                      base,
+                      e != null
+                          ? "unreachable at " + now + ": " + e.getClass().getSimpleName()
+                          : "HTTP " + r.statusCode() + " at " + now));
     }
   }
 }

@@ -39,14 +39,23 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Failback of a returning old primary (region-1, fenced in epoch 1) after region-2 was promoted in
- * epoch 2 from a replicated prefix: region-1's events beyond that prefix are set aside in
- * {@code reconciliation_tail} byte for byte, removed from its journal together with snapshots
- * that cover them, and region-1 becomes standby in epoch 2, with an incident and an audit entry.
+ * epoch 2 from a replicated prefix: region-1's events beyond that prefix are set aside in {@code
+ * reconciliation_tail} byte for byte, removed from its journal together with snapshots that cover
+ * them, and region-1 becomes standby in epoch 2, with an incident and an audit entry.
  */
 class FailbackIT {
   static final String[] TABLES = {
-      "event_journal", "event_tag", "snapshot", "region_state", "failover_incident", "consistency_report",
-      "reconciliation_tail", "replicated_prefix", "promotion"};
+    "event_journal",
+    "event_tag",
+    "snapshot",
+    "region_state",
+    "failover_incident",
+    "consistency_report",
+    "reconciliation_tail",
+    "replicated_prefix",
+    "promotion"
+  };
+
   /** audit_log is append-only (not truncated): each test reads only the rows after this id. */
   static long auditMark;
 
@@ -57,7 +66,8 @@ class FailbackIT {
   static DataSource region2;
   static FailoverSettings settings;
 
-  static final RegionState FENCED = new RegionState("region-1", RegionRole.FENCED, 1, "epoch 2 seen at the witness");
+  static final RegionState FENCED =
+      new RegionState("region-1", RegionRole.FENCED, 1, "epoch 2 seen at the witness");
   static final LeaseState LEASE = new LeaseState(Optional.of("region-2"), 2, 150, 2000);
 
   @BeforeAll
@@ -73,34 +83,50 @@ class FailbackIT {
     RegionStateStore.migrate(ds);
   }
 
-  /** Original journal rows by "pid:seq": ordering, writer, timestamp, serializer, manifest, payload. */
-  record Row(long ordering, String writer, long writeTimestamp, int serId, String manifest, byte[] payload) {}
+  /**
+   * Original journal rows by "pid:seq": ordering, writer, timestamp, serializer, manifest, payload.
+   */
+  record Row(
+      long ordering,
+      String writer,
+      long writeTimestamp,
+      int serId,
+      String manifest,
+      byte[] payload) {}
 
   @BeforeEach
   void regions() throws Exception {
     for (DataSource ds : List.of(region1, region2)) {
-      TestJournals.execute(ds, "TRUNCATE " + String.join(", ", TABLES) + " RESTART IDENTITY CASCADE");
+      TestJournals.execute(
+          ds, "TRUNCATE " + String.join(", ", TABLES) + " RESTART IDENTITY CASCADE");
     }
     auditMark = count(region1, "SELECT coalesce(max(id), 0) FROM audit_log");
-    // region-1, the old primary: A:1..10, B:1..5, C:1..3; snapshots A@9, B@4 and C@2; tags on A:2 and A:9.
+    // region-1, the old primary: A:1..10, B:1..5, C:1..3; snapshots A@9, B@4 and C@2; tags on A:2
+    // and A:9.
     TestJournals.events(region1, "region-1", "A", 1, 10);
     TestJournals.events(region1, "region-1", "B", 1, 5);
     TestJournals.events(region1, "region-1", "C", 1, 3);
     TestJournals.snapshot(region1, "A", 9);
     TestJournals.snapshot(region1, "B", 4);
     TestJournals.snapshot(region1, "C", 2);
-    TestJournals.execute(region1, "INSERT INTO event_tag (event_id, tag) SELECT ordering, 'orders'"
-        + " FROM event_journal WHERE persistence_id = 'A' AND sequence_number IN (2, 9)");
+    TestJournals.execute(
+        region1,
+        "INSERT INTO event_tag (event_id, tag) SELECT ordering, 'orders'"
+            + " FROM event_journal WHERE persistence_id = 'A' AND sequence_number IN (2, 9)");
     store1().save(RegionRole.ACTIVE, 1, "initial active region");
     store1().save(RegionRole.FENCED, 1, "epoch 2 seen at the witness");
 
     // region-2, the new active region: it was promoted in epoch 2 from A:8, B:5 (no C).
     TestJournals.events(region2, "region-1", "A", 1, 8);
     TestJournals.events(region2, "region-1", "B", 1, 5);
-    TestJournals.execute(region2, "INSERT INTO promotion (epoch, region, previous, kind)"
-        + " VALUES (2, 'region-2', 'region-1', 'promotion')");
-    TestJournals.execute(region2, "INSERT INTO replicated_prefix (epoch, persistence_id, sequence_number)"
-        + " VALUES (2, 'A', 8), (2, 'B', 5)");
+    TestJournals.execute(
+        region2,
+        "INSERT INTO promotion (epoch, region, previous, kind)"
+            + " VALUES (2, 'region-2', 'region-1', 'promotion')");
+    TestJournals.execute(
+        region2,
+        "INSERT INTO replicated_prefix (epoch, persistence_id, sequence_number)"
+            + " VALUES (2, 'A', 8), (2, 'B', 5)");
     new RegionStateStore(region2, "region-2").save(RegionRole.ACTIVE, 2, "promoted");
   }
 
@@ -113,13 +139,20 @@ class FailbackIT {
 
     List<String> tail = concat(ids("A", 9, 10), ids("C", 1, 3));
     // The tail: exactly A:9,10 and C:1..3, of fenced epoch 1, byte for byte.
-    assertEquals(tail, strings(region1, "SELECT persistence_id || ':' || sequence_number FROM reconciliation_tail"
-        + " ORDER BY persistence_id, sequence_number"));
-    assertEquals(List.of("1"), strings(region1, "SELECT DISTINCT fenced_epoch::text FROM reconciliation_tail"));
+    assertEquals(
+        tail,
+        strings(
+            region1,
+            "SELECT persistence_id || ':' || sequence_number FROM reconciliation_tail"
+                + " ORDER BY persistence_id, sequence_number"));
+    assertEquals(
+        List.of("1"),
+        strings(region1, "SELECT DISTINCT fenced_epoch::text FROM reconciliation_tail"));
     try (Connection c = region1.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, sequence_number, ordering_was, writer, write_timestamp, event_ser_id,"
-                + " event_ser_manifest, event_payload FROM reconciliation_tail");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT persistence_id, sequence_number, ordering_was, writer, write_timestamp, event_ser_id,"
+                    + " event_ser_manifest, event_payload FROM reconciliation_tail");
         ResultSet rs = ps.executeQuery()) {
       int n = 0;
       while (rs.next()) {
@@ -131,7 +164,8 @@ class FailbackIT {
         assertEquals(original.serId(), rs.getInt(6), id);
         assertEquals(original.manifest(), rs.getString(7), id);
         assertArrayEquals(original.payload(), rs.getBytes(8), id);
-        assertArrayEquals(TestJournals.payload("region-1", rs.getString(1), rs.getLong(2)), rs.getBytes(8), id);
+        assertArrayEquals(
+            TestJournals.payload("region-1", rs.getString(1), rs.getLong(2)), rs.getBytes(8), id);
         n++;
       }
       assertEquals(5, n);
@@ -139,8 +173,12 @@ class FailbackIT {
 
     // The journal keeps exactly the replicated prefix; its tags follow the events.
     assertEquals(concat(ids("A", 1, 8), ids("B", 1, 5)), eventIds(region1));
-    assertEquals(List.of("A:2"), strings(region1, "SELECT j.persistence_id || ':' || j.sequence_number"
-        + " FROM event_tag t JOIN event_journal j ON j.ordering = t.event_id"));
+    assertEquals(
+        List.of("A:2"),
+        strings(
+            region1,
+            "SELECT j.persistence_id || ':' || j.sequence_number"
+                + " FROM event_tag t JOIN event_journal j ON j.ordering = t.event_id"));
     assertEquals(1, count(region1, "SELECT count(*) FROM event_tag"));
     // The remaining events are untouched.
     Map<String, Row> after = rows(region1);
@@ -150,8 +188,10 @@ class FailbackIT {
     }
     // A snapshot beyond the prefix would bring the tail back on recovery: A@9 and C@2 (C is not
     // in the prefix at all) are gone. B@4 is inside it: kept.
-    assertEquals(List.of("B:4"), strings(region1,
-        "SELECT persistence_id || ':' || sequence_number FROM snapshot ORDER BY 1"));
+    assertEquals(
+        List.of("B:4"),
+        strings(
+            region1, "SELECT persistence_id || ':' || sequence_number FROM snapshot ORDER BY 1"));
 
     RegionState now = store1().load().orElseThrow();
     assertEquals(RegionRole.STANDBY, now.role());
@@ -168,7 +208,8 @@ class FailbackIT {
     assertEquals(5, incident.eventsLost());
     assertEquals(ConsistencyReport.Verdict.EVENTS_LOST, incident.verdict());
     assertEquals(2L, incident.evidence().get("promotionEpoch"));
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             new LostEvent("A", 9, TestJournals.writeTimestamp("A", 9)),
             new LostEvent("A", 10, TestJournals.writeTimestamp("A", 10)),
             new LostEvent("C", 1, TestJournals.writeTimestamp("C", 1)),
@@ -176,12 +217,25 @@ class FailbackIT {
             new LostEvent("C", 3, TestJournals.writeTimestamp("C", 3))),
         incident.evidence().get("setAside"));
 
-    assertEquals(List.of("failback|2|5|1"), strings(region1, "SELECT kind || '|' || epoch || '|'"
-        + " || (document->>'eventsLost') || '|' || (document->>'fromEpoch') FROM failover_incident"));
-    assertEquals(List.of("region-coordinator:region-1|failback|region-2 -> region-1|ok"), strings(region1,
-        "SELECT actor || '|' || action || '|' || target || '|' || outcome FROM audit_log WHERE id > " + auditMark));
-    assertEquals(List.of("5"), strings(region1, "SELECT jsonb_array_length(detail->'evidence'->'setAside')::text"
-        + " FROM audit_log WHERE id > " + auditMark));
+    assertEquals(
+        List.of("failback|2|5|1"),
+        strings(
+            region1,
+            "SELECT kind || '|' || epoch || '|'"
+                + " || (document->>'eventsLost') || '|' || (document->>'fromEpoch') FROM failover_incident"));
+    assertEquals(
+        List.of("region-coordinator:region-1|failback|region-2 -> region-1|ok"),
+        strings(
+            region1,
+            "SELECT actor || '|' || action || '|' || target || '|' || outcome FROM audit_log WHERE id > "
+                + auditMark));
+    assertEquals(
+        List.of("5"),
+        strings(
+            region1,
+            "SELECT jsonb_array_length(detail->'evidence'->'setAside')::text"
+                + " FROM audit_log WHERE id > "
+                + auditMark));
 
     // The new active region is only read.
     assertEquals(region2Events, count(region2, "SELECT count(*) FROM event_journal"));
@@ -204,8 +258,10 @@ class FailbackIT {
   void withoutANewerPromotionInThePeerNothingHappens() throws Exception {
     // region-2 has a promotion record, but only of an epoch that is not newer than region-1's.
     TestJournals.execute(region2, "TRUNCATE promotion, replicated_prefix");
-    TestJournals.execute(region2, "INSERT INTO promotion (epoch, region, previous, kind)"
-        + " VALUES (1, 'region-2', NULL, 'promotion')");
+    TestJournals.execute(
+        region2,
+        "INSERT INTO promotion (epoch, region, previous, kind)"
+            + " VALUES (1, 'region-2', NULL, 'promotion')");
     assertUntouchedAfter(Optional.of(region2));
 
     TestJournals.execute(region2, "TRUNCATE promotion, replicated_prefix");
@@ -229,8 +285,10 @@ class FailbackIT {
     assertEquals(concat(ids("A", 1, 10), ids("B", 1, 5), ids("C", 1, 3)), eventIds(region1));
     Map<String, Row> after = rows(region1);
     before.forEach((id, row) -> assertArrayEquals(row.payload(), after.get(id).payload(), id));
-    assertEquals(List.of("A:9", "B:4", "C:2"), strings(region1,
-        "SELECT persistence_id || ':' || sequence_number FROM snapshot ORDER BY 1"));
+    assertEquals(
+        List.of("A:9", "B:4", "C:2"),
+        strings(
+            region1, "SELECT persistence_id || ':' || sequence_number FROM snapshot ORDER BY 1"));
     assertEquals(2, count(region1, "SELECT count(*) FROM event_tag"));
     assertEquals(0, count(region1, "SELECT count(*) FROM reconciliation_tail"));
     assertEquals(0, count(region1, "SELECT count(*) FROM failover_incident"));
@@ -252,13 +310,21 @@ class FailbackIT {
   private static Map<String, Row> rows(DataSource db) throws SQLException {
     Map<String, Row> out = new LinkedHashMap<>();
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT persistence_id, sequence_number, ordering, writer, write_timestamp, event_ser_id,"
-                + " event_ser_manifest, event_payload FROM event_journal ORDER BY ordering");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT persistence_id, sequence_number, ordering, writer, write_timestamp, event_ser_id,"
+                    + " event_ser_manifest, event_payload FROM event_journal ORDER BY ordering");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
-        out.put(rs.getString(1) + ":" + rs.getLong(2), new Row(rs.getLong(3), rs.getString(4), rs.getLong(5),
-            rs.getInt(6), rs.getString(7), rs.getBytes(8)));
+        out.put(
+            rs.getString(1) + ":" + rs.getLong(2),
+            new Row(
+                rs.getLong(3),
+                rs.getString(4),
+                rs.getLong(5),
+                rs.getInt(6),
+                rs.getString(7),
+                rs.getBytes(8)));
       }
     }
     return out;

@@ -41,7 +41,7 @@ class JdbcPrimacyLeaseIT {
   static final Duration CALL_TIMEOUT = Duration.ofMillis(500);
 
   @RegisterExtension
-  static final PostgresExtension witness = new PostgresExtension("witness", ds -> { });
+  static final PostgresExtension witness = new PostgresExtension("witness", ds -> {});
 
   private final List<JdbcPrimacyLease> opened = new ArrayList<>();
 
@@ -55,7 +55,8 @@ class JdbcPrimacyLeaseIT {
 
   @BeforeEach
   void freshLease() {
-    witness.execute("UPDATE primacy_lease SET holder = NULL, epoch = 0, renewed_at = clock_timestamp()");
+    witness.execute(
+        "UPDATE primacy_lease SET holder = NULL, epoch = 0, renewed_at = clock_timestamp()");
     witness.execute("TRUNCATE primacy_lease_history");
   }
 
@@ -184,22 +185,27 @@ class JdbcPrimacyLeaseIT {
     LeaseState handed = lease.read();
     assertEquals(Optional.of("region-2"), handed.holder());
     assertEquals(2, handed.epoch());
-    assertTrue(handed.ageMillis() < 5_000, "the new holder starts with a fresh lease: " + handed.ageMillis());
+    assertTrue(
+        handed.ageMillis() < 5_000,
+        "the new holder starts with a fresh lease: " + handed.ageMillis());
     assertFalse(lease.renew("region-1", 1));
     assertFalse(lease.renew("region-1", 2));
     assertTrue(lease.renew("region-2", 2));
-    assertEquals(OptionalLong.empty(), lease.handOver("region-1", 1, "region-2"), "no longer the holder");
+    assertEquals(
+        OptionalLong.empty(), lease.handOver("region-1", 1, "region-2"), "no longer the holder");
   }
 
   @Test
-  void seizeTakesAFreshLeaseFromItsHolderOnlyAtTheExpectedEpochAndIsTimedAtTheWitness() throws Exception {
+  void seizeTakesAFreshLeaseFromItsHolderOnlyAtTheExpectedEpochAndIsTimedAtTheWitness()
+      throws Exception {
     JdbcPrimacyLease lease = lease(LONG_TTL);
     assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
     assertEquals(OptionalLong.empty(), lease.acquire("region-2", 1), "fresh: acquire refuses");
     assertEquals(OptionalLong.empty(), lease.sinceSeized(1), "epoch 1 was acquired, not seized");
 
     assertEquals(OptionalLong.empty(), lease.seize("region-2", 0), "stale expected epoch");
-    assertEquals(OptionalLong.empty(), lease.seize("region-1", 1), "the holder cannot seize its own lease");
+    assertEquals(
+        OptionalLong.empty(), lease.seize("region-1", 1), "the holder cannot seize its own lease");
     assertEquals(OptionalLong.of(2), lease.seize("region-2", 1));
     LeaseState seized = lease.read();
     assertEquals(Optional.of("region-2"), seized.holder());
@@ -209,7 +215,8 @@ class JdbcPrimacyLeaseIT {
 
     long since = lease.sinceSeized(2).orElseThrow();
     assertTrue(since >= 0 && since < 5_000, "just seized: " + since);
-    witness.execute("UPDATE primacy_lease_history SET taken_at = taken_at - interval '7 seconds' WHERE epoch = 2");
+    witness.execute(
+        "UPDATE primacy_lease_history SET taken_at = taken_at - interval '7 seconds' WHERE epoch = 2");
     assertTrue(lease.sinceSeized(2).orElseThrow() >= 7_000, "measured by the witness's clock");
     assertEquals(List.of("region-1|1|null|acquire", "region-2|2|region-1|seize"), history());
   }
@@ -225,7 +232,8 @@ class JdbcPrimacyLeaseIT {
     ageLeaseBy(LONG_TTL.plusSeconds(1));
     lease.acquire("region-1", 2);
 
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             "region-1|1|null|acquire",
             "region-2|2|region-1|handover from region-1",
             "region-1|3|region-2|acquire"),
@@ -249,10 +257,12 @@ class JdbcPrimacyLeaseIT {
         for (int i = 0; i < racers; i++) {
           JdbcPrimacyLease l = leases.get(i);
           String region = "racer-" + i;
-          results.add(pool.submit(() -> {
-            start.await(10, TimeUnit.SECONDS);
-            return l.acquire(region, expected);
-          }));
+          results.add(
+              pool.submit(
+                  () -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return l.acquire(region, expected);
+                  }));
         }
         List<Integer> winners = new ArrayList<>();
         for (int i = 0; i < racers; i++) {
@@ -279,8 +289,11 @@ class JdbcPrimacyLeaseIT {
   void aSilentWitnessMakesReadAndRenewFailWithinTheCallTimeoutAndTheyWorkAgainAfterRestore()
       throws Exception {
     try (TcpProxy link = TcpProxy.start("witness-link", "127.0.0.1", witness.port())) {
-      FailoverSettings.Jdbc viaProxy = new FailoverSettings.Jdbc(
-          "jdbc:postgresql://127.0.0.1:" + link.port() + "/witness", witness.user(), witness.password());
+      FailoverSettings.Jdbc viaProxy =
+          new FailoverSettings.Jdbc(
+              "jdbc:postgresql://127.0.0.1:" + link.port() + "/witness",
+              witness.user(),
+              witness.password());
       JdbcPrimacyLease lease = new JdbcPrimacyLease(viaProxy, LONG_TTL, CALL_TIMEOUT);
       opened.add(lease);
       assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
@@ -294,19 +307,22 @@ class JdbcPrimacyLeaseIT {
       // The connection was abandoned: this one needs a new connection, which hangs in its login.
       long renewAgainMillis = timeFailure(() -> lease.renew("region-1", 1));
       long acquireMillis = timeFailure(() -> lease.acquire("region-2", 1));
-      System.out.printf("witness blackholed: read failed after %d ms, renew %d ms, renew on a new"
+      System.out.printf(
+          "witness blackholed: read failed after %d ms, renew %d ms, renew on a new"
               + " connection %d ms, acquire %d ms (call-timeout %d ms)%n",
           readMillis, renewMillis, renewAgainMillis, acquireMillis, CALL_TIMEOUT.toMillis());
       for (long took : List.of(readMillis, renewMillis, renewAgainMillis, acquireMillis)) {
         assertTrue(took < limit, "took " + took + " ms, not < 3 x call-timeout");
-        assertTrue(took >= CALL_TIMEOUT.toMillis() - 50,
+        assertTrue(
+            took >= CALL_TIMEOUT.toMillis() - 50,
             "silence can only be noticed by the deadline, yet it failed after " + took + " ms");
       }
 
       link.restore();
       long restored = System.nanoTime();
       LeaseState after = lease.read();
-      System.out.printf("after restore: read answered in %d ms%n",
+      System.out.printf(
+          "after restore: read answered in %d ms%n",
           TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restored));
       assertEquals(Optional.of("region-1"), after.holder());
       assertEquals(1, after.epoch(), "the acquire during the partition did not happen");
@@ -317,8 +333,11 @@ class JdbcPrimacyLeaseIT {
   @Test
   void aRefusingWitnessFailsFastAndNeverReportsSuccess() throws Exception {
     try (TcpProxy link = TcpProxy.start("witness-link", "127.0.0.1", witness.port())) {
-      FailoverSettings.Jdbc viaProxy = new FailoverSettings.Jdbc(
-          "jdbc:postgresql://127.0.0.1:" + link.port() + "/witness", witness.user(), witness.password());
+      FailoverSettings.Jdbc viaProxy =
+          new FailoverSettings.Jdbc(
+              "jdbc:postgresql://127.0.0.1:" + link.port() + "/witness",
+              witness.user(),
+              witness.password());
       JdbcPrimacyLease lease = new JdbcPrimacyLease(viaProxy, LONG_TTL, CALL_TIMEOUT);
       opened.add(lease);
       assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
@@ -352,19 +371,23 @@ class JdbcPrimacyLeaseIT {
 
   /** Moves the last renewal into the past at the witness: what elapsed witness time would do. */
   private static void ageLeaseBy(Duration d) {
-    witness.execute("UPDATE primacy_lease SET renewed_at = clock_timestamp() - interval '"
-        + d.toMillis() + " milliseconds'");
+    witness.execute(
+        "UPDATE primacy_lease SET renewed_at = clock_timestamp() - interval '"
+            + d.toMillis()
+            + " milliseconds'");
   }
 
   private static List<String> history() throws SQLException {
     List<String> out = new ArrayList<>();
     try (Connection c = witness.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT name, holder, epoch, previous, how FROM primacy_lease_history ORDER BY id");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT name, holder, epoch, previous, how FROM primacy_lease_history ORDER BY id");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         assertEquals(JdbcPrimacyLease.LEASE_NAME, rs.getString(1));
-        out.add(rs.getString(2) + "|" + rs.getLong(3) + "|" + rs.getString(4) + "|" + rs.getString(5));
+        out.add(
+            rs.getString(2) + "|" + rs.getLong(3) + "|" + rs.getString(4) + "|" + rs.getString(5));
       }
     }
     return out;

@@ -30,9 +30,11 @@ class PrimacyModelTest {
   static final String PREFIX = "shrivenquant.failover.";
   static final Pattern DEFINE = Pattern.compile("(?m)^#define\\s+(\\w+)\\s+(\\d+)\\b");
   static final Pattern EVENT =
-      Pattern.compile("^\\s*(Tick:|Send|Apply|Reply|Lose|Crash|Restart|Acquire\\w+|Region\\w+|Partition|Stall\\w*) .*$");
+      Pattern.compile(
+          "^\\s*(Tick:|Send|Apply|Reply|Lose|Crash|Restart|Acquire\\w+|Region\\w+|Partition|Stall\\w*) .*$");
   static final Pattern BOTH_ACCEPTING =
-      Pattern.compile("region-1 role 1 e\\d+ age \\d+ acc 1 \\| region-2 role 1 e\\d+ age \\d+ acc 1");
+      Pattern.compile(
+          "region-1 role 1 e\\d+ age \\d+ acc 1 \\| region-2 role 1 e\\d+ age \\d+ acc 1");
 
   // ---- constants ---------------------------------------------------------------------------
 
@@ -64,16 +66,33 @@ class PrimacyModelTest {
             "watcher.pause-budget", "PAUSE_BUDGET");
     for (Map.Entry<String, String> e : byName.entrySet()) {
       long ms = c.getDuration(PREFIX + e.getKey()).toMillis();
-      assertEquals(0, ms % tick, e.getKey() + " = " + ms + " ms is not a whole number of " + tick + " ms ticks");
-      assertEquals(ms / tick, d.get(e.getValue()),
-          "primacy.pml #define " + e.getValue() + " must be " + e.getKey() + " / TICK_MS = " + ms + " / " + tick);
-      System.out.printf("model constant %-13s = %3d ticks = %s%s (%d ms)%n",
+      assertEquals(
+          0,
+          ms % tick,
+          e.getKey() + " = " + ms + " ms is not a whole number of " + tick + " ms ticks");
+      assertEquals(
+          ms / tick,
+          d.get(e.getValue()),
+          "primacy.pml #define "
+              + e.getValue()
+              + " must be "
+              + e.getKey()
+              + " / TICK_MS = "
+              + ms
+              + " / "
+              + tick);
+      System.out.printf(
+          "model constant %-13s = %3d ticks = %s%s (%d ms)%n",
           e.getValue(), d.get(e.getValue()), PREFIX, e.getKey(), ms);
     }
     double rho = c.getDouble(PREFIX + "lease.max-clock-drift");
-    assertEquals(rho * 1000, d.get("RHO_PERMILLE"), 1e-9,
+    assertEquals(
+        rho * 1000,
+        d.get("RHO_PERMILLE"),
+        1e-9,
         "primacy.pml #define RHO_PERMILLE must be lease.max-clock-drift * 1000");
-    System.out.printf("model constant RHO_PERMILLE  = %3d = %slease.max-clock-drift (%s) * 1000%n",
+    System.out.printf(
+        "model constant RHO_PERMILLE  = %3d = %slease.max-clock-drift (%s) * 1000%n",
         d.get("RHO_PERMILLE"), PREFIX, rho);
   }
 
@@ -86,11 +105,20 @@ class PrimacyModelTest {
     double pause = c.getDuration(PREFIX + "watcher.pause-budget").toMillis();
     double rho = c.getDouble(PREFIX + "lease.max-clock-drift");
     assertTrue(rho >= 0 && rho < 1, "max-clock-drift " + rho);
-    assertTrue(fence * (1 + rho) < ttl * (1 - rho),
-        "fence-margin * (1 + rho) = " + fence * (1 + rho) + " ms must be < ttl * (1 - rho) = " + ttl * (1 - rho) + " ms");
-    assertTrue(renew < fence, "renew-interval " + renew + " ms must be < fence-margin " + fence + " ms");
-    assertTrue(pause <= ttl - renew, "pause-budget " + pause + " ms must be <= ttl - renew-interval " + (ttl - renew) + " ms");
-    System.out.printf("fence-margin*(1+rho) = %.0f ms < ttl*(1-rho) = %.0f ms (slack %.0f ms)%n",
+    assertTrue(
+        fence * (1 + rho) < ttl * (1 - rho),
+        "fence-margin * (1 + rho) = "
+            + fence * (1 + rho)
+            + " ms must be < ttl * (1 - rho) = "
+            + ttl * (1 - rho)
+            + " ms");
+    assertTrue(
+        renew < fence, "renew-interval " + renew + " ms must be < fence-margin " + fence + " ms");
+    assertTrue(
+        pause <= ttl - renew,
+        "pause-budget " + pause + " ms must be <= ttl - renew-interval " + (ttl - renew) + " ms");
+    System.out.printf(
+        "fence-margin*(1+rho) = %.0f ms < ttl*(1-rho) = %.0f ms (slack %.0f ms)%n",
         fence * (1 + rho), ttl * (1 - rho), ttl * (1 - rho) - fence * (1 + rho));
   }
 
@@ -115,29 +143,39 @@ class PrimacyModelTest {
 
   @Test
   void stallShorterThanPauseBudgetNeverFailsOver() throws Exception {
-    verify("pause-budget", List.of("-DPAUSE"), List.of("-DSAFETY"), List.of("-m2000000")).assertPasses();
+    verify("pause-budget", List.of("-DPAUSE"), List.of("-DSAFETY"), List.of("-m2000000"))
+        .assertPasses();
   }
 
   // ---- the check can fail ------------------------------------------------------------------
 
   @Test
   void brokenFenceFromReplyArrivalIsCaught() throws Exception {
-    Pan r = verify("broken-fence", List.of("-DBROKEN_FENCE"), List.of("-DSAFETY", "-DBFS"), List.of());
+    Pan r =
+        verify("broken-fence", List.of("-DBROKEN_FENCE"), List.of("-DSAFETY", "-DBFS"), List.of());
     r.assertFails("assertion violated");
-    String violated = r.out.lines().filter(l -> l.contains("assertion violated")).findFirst().orElseThrow();
-    assertTrue(violated.contains("age[0]<=") && violated.contains("age[1]<=") && !violated.contains("owner["),
+    String violated =
+        r.out.lines().filter(l -> l.contains("assertion violated")).findFirst().orElseThrow();
+    assertTrue(
+        violated.contains("age[0]<=")
+            && violated.contains("age[1]<=")
+            && !violated.contains("owner["),
         "expected the one-accepting-region assertion: " + violated);
     List<String> trail = r.counterexample();
-    assertTrue(BOTH_ACCEPTING.matcher(trail.get(trail.size() - 1)).find(),
+    assertTrue(
+        BOTH_ACCEPTING.matcher(trail.get(trail.size() - 1)).find(),
         "counterexample must end with both regions accepting: " + trail);
   }
 
   @Test
   void brokenMarginAsLongAsTheTtlIsCaught() throws Exception {
-    Pan r = verify("broken-margin", List.of("-DBROKEN_MARGIN"), List.of("-DSAFETY", "-DBFS"), List.of());
+    Pan r =
+        verify(
+            "broken-margin", List.of("-DBROKEN_MARGIN"), List.of("-DSAFETY", "-DBFS"), List.of());
     r.assertFails("assertion violated");
     List<String> trail = r.counterexample();
-    assertTrue(BOTH_ACCEPTING.matcher(trail.get(trail.size() - 1)).find(),
+    assertTrue(
+        BOTH_ACCEPTING.matcher(trail.get(trail.size() - 1)).find(),
         "counterexample must end with both regions accepting: " + trail);
   }
 
@@ -151,13 +189,21 @@ class PrimacyModelTest {
   @Test
   void stallLongerThanPauseBudgetCanFailOver() throws Exception {
     long pause = modelDefines().get("PAUSE_BUDGET");
-    verify("long-stall", List.of("-DPAUSE", "-DSTALL_TICKS=" + (pause + 1)), List.of("-DSAFETY"), List.of("-m2000000"))
+    verify(
+            "long-stall",
+            List.of("-DPAUSE", "-DSTALL_TICKS=" + (pause + 1)),
+            List.of("-DSAFETY"),
+            List.of("-m2000000"))
         .assertFails("assertion violated");
   }
 
   @Test
   void livenessNeedsBoundedLoss() throws Exception {
-    verify("unbounded-loss", List.of("-DLIVE", "-DUNBOUNDED_LOSS"), List.of(), List.of("-a", "-m2000000"))
+    verify(
+            "unbounded-loss",
+            List.of("-DLIVE", "-DUNBOUNDED_LOSS"),
+            List.of(),
+            List.of("-a", "-m2000000"))
         .assertFails("acceptance cycle");
   }
 
@@ -193,16 +239,21 @@ class PrimacyModelTest {
       assertEquals(0, errors, name + ": SPIN found a violation (trail in " + dir + "):\n" + out);
       assertFalse(out.contains("max search depth too small"), name + ": search truncated:\n" + out);
       assertFalse(out.contains("Search not completed"), name + ": search not completed:\n" + out);
-      assertFalse(out.contains("MEMLIM") || out.contains("out of memory"), name + ": ran out of memory:\n" + out);
+      assertFalse(
+          out.contains("MEMLIM") || out.contains("out of memory"),
+          name + ": ran out of memory:\n" + out);
       assertTrue(out.contains("Full statespace search"), out);
     }
 
     void assertChecked(String regex) {
-      assertTrue(Pattern.compile(regex).matcher(out).find(), name + ": pan did not check /" + regex + "/:\n" + out);
+      assertTrue(
+          Pattern.compile(regex).matcher(out).find(),
+          name + ": pan did not check /" + regex + "/:\n" + out);
     }
 
     void assertFails(String what) {
-      assertTrue(errors > 0, name + ": SPIN found no violation, the check would not catch this:\n" + out);
+      assertTrue(
+          errors > 0, name + ": SPIN found no violation, the check would not catch this:\n" + out);
       assertTrue(out.contains(what), name + ": expected '" + what + "':\n" + out);
     }
 
@@ -218,10 +269,13 @@ class PrimacyModelTest {
         if (m.matches()) events.add(line.strip());
       }
       assertFalse(events.isEmpty(), "no events in the replay:\n" + replay);
-      System.out.println("[" + name + "] counterexample (" + events.size() + " events; 1 tick = TICK_MS):");
+      System.out.println(
+          "[" + name + "] counterexample (" + events.size() + " events; 1 tick = TICK_MS):");
       for (int i = 0; i < events.size(); i++) {
         int j = i;
-        while (j + 1 < events.size() && events.get(i).startsWith("Tick") && events.get(j + 1).startsWith("Tick")) j++;
+        while (j + 1 < events.size()
+            && events.get(i).startsWith("Tick")
+            && events.get(j + 1).startsWith("Tick")) j++;
         System.out.println("    " + (j > i ? (j - i + 1) + " x " + events.get(j) : events.get(i)));
         i = j;
       }
@@ -229,11 +283,13 @@ class PrimacyModelTest {
     }
   }
 
-  static Pan verify(String name, List<String> spinFlags, List<String> gccFlags, List<String> panFlags)
+  static Pan verify(
+      String name, List<String> spinFlags, List<String> gccFlags, List<String> panFlags)
       throws IOException {
     Path target = Files.createDirectories(moduleDir().resolve("target"));
     try (var old = Files.newDirectoryStream(target, "primacy-" + name + "-*")) {
-      for (Path p : old) deleteTree(p); // keep only the newest run of each check (trails, pan output)
+      for (Path p : old)
+        deleteTree(p); // keep only the newest run of each check (trails, pan output)
     }
     Path dir = Files.createTempDirectory(target, "primacy-" + name + "-");
     Files.copy(model(), dir.resolve("primacy.pml"));
@@ -257,8 +313,18 @@ class PrimacyModelTest {
     System.out.printf(
         "[%s] spin -a %s; gcc %s; ./pan %s -> errors: %d, %d states stored, %d transitions, depth %d, "
             + "pan %.2f s, %.0f MB (spin+gcc %.1f s, pan wall %.1f s)%n",
-        name, String.join(" ", spinFlags), String.join(" ", gccFlags), String.join(" ", panFlags), r.errors,
-        r.states, r.transitions, r.depth, r.seconds, r.memoryMb, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        name,
+        String.join(" ", spinFlags),
+        String.join(" ", gccFlags),
+        String.join(" ", panFlags),
+        r.errors,
+        r.states,
+        r.transitions,
+        r.depth,
+        r.seconds,
+        r.memoryMb,
+        (t1 - t0) / 1e9,
+        (t2 - t1) / 1e9);
     return r;
   }
 
@@ -272,13 +338,19 @@ class PrimacyModelTest {
     try {
       Path out = workingDir.resolve("stdout.txt");
       Path err = workingDir.resolve("stderr.txt");
-      Process p = new ProcessBuilder(command).directory(workingDir.toFile())
-          .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .directory(workingDir.toFile())
+              .redirectOutput(out.toFile())
+              .redirectError(err.toFile())
+              .start();
       if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         p.destroyForcibly().waitFor();
         throw new IllegalStateException("timed out after " + timeoutSeconds + " s: " + command);
       }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+      return new Result(
+          p.exitValue(),
+          Files.readString(out, StandardCharsets.UTF_8),
           Files.readString(err, StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new IllegalStateException("cannot run " + command + ": " + e, e);
@@ -296,8 +368,11 @@ class PrimacyModelTest {
       Path candidate = Path.of(d, name);
       if (Files.isExecutable(candidate)) return candidate.toString();
     }
-    throw new IllegalStateException(name + " not found on PATH (nor " + envOverride
-        + "): .ci/run installs spin when missing, see failover/model/README.md");
+    throw new IllegalStateException(
+        name
+            + " not found on PATH (nor "
+            + envOverride
+            + "): .ci/run installs spin when missing, see failover/model/README.md");
   }
 
   static Path moduleDir() {
@@ -311,7 +386,8 @@ class PrimacyModelTest {
 
   static void deleteTree(Path root) throws IOException {
     try (var paths = Files.walk(root)) {
-      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList())
+        Files.deleteIfExists(p);
     }
   }
 

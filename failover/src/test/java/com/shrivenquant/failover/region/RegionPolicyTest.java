@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * One test per rule of failover/model/primacy.pml that concerns the coordinator's role decision
- * (named after the model's case; the comment cites the pml line or README section), plus the
- * code's cases the model abstracts (bootstrap, seize, handover, epoch following).
+ * (named after the model's case; the comment cites the pml line or README section), plus the code's
+ * cases the model abstracts (bootstrap, seize, handover, epoch following).
  */
 class RegionPolicyTest {
   // reference.conf: lease.ttl 2000 ms (pml:26 TTL 20 ticks), watcher.pause-budget 1500 ms (pml:29).
@@ -58,13 +58,17 @@ class RegionPolicyTest {
   @Test
   void renewable_activeHolderKeepsPublishing() {
     // pml:197 RENEWABLE: holder == region && epoch == e, so the region stays ACTIVE in e.
-    assertEquals(new RunPublisher(1), decide(REGION_1, state(R1, RegionRole.ACTIVE, 1), lease(R1, 1, 300)));
+    assertEquals(
+        new RunPublisher(1), decide(REGION_1, state(R1, RegionRole.ACTIVE, 1), lease(R1, 1, 300)));
   }
 
   @Test
   void renewable_evenAfterExpiry_activeHolderKeepsPublishing() {
-    // pml:196 "succeeds iff holder == region && epoch == e (even if expired)": the nodes fence on their margin, not the coordinator.
-    assertEquals(new RunPublisher(1), decide(REGION_1, state(R1, RegionRole.ACTIVE, 1), lease(R1, 1, TTL + 500)));
+    // pml:196 "succeeds iff holder == region && epoch == e (even if expired)": the nodes fence on
+    // their margin, not the coordinator.
+    assertEquals(
+        new RunPublisher(1),
+        decide(REGION_1, state(R1, RegionRole.ACTIVE, 1), lease(R1, 1, TTL + 500)));
   }
 
   @Test
@@ -85,8 +89,10 @@ class RegionPolicyTest {
 
   @Test
   void canPoll_freshLease_standbyKeepsApplying() {
-    // pml:245 CAN_POLL needs wAge >= EXP_MAY (the lease may have expired): a fresh lease is never taken.
-    assertEquals(new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R1, 1, 200)));
+    // pml:245 CAN_POLL needs wAge >= EXP_MAY (the lease may have expired): a fresh lease is never
+    // taken.
+    assertEquals(
+        new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R1, 1, 200)));
   }
 
   @Test
@@ -99,8 +105,11 @@ class RegionPolicyTest {
 
   @Test
   void pause_stallShorterThanPauseBudget_noPromotion() {
-    // pml:476-479 noFalseFailover (-DPAUSE): a stall below pause-budget never lets the standby take the lease.
-    assertEquals(new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R1, 1, PAUSE - 1)));
+    // pml:476-479 noFalseFailover (-DPAUSE): a stall below pause-budget never lets the standby take
+    // the lease.
+    assertEquals(
+        new RunApplier(),
+        decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R1, 1, PAUSE - 1)));
     // Also when the witness already calls it expired (a lease written with a shorter ttl).
     LeaseState shortTtl = new LeaseState(Optional.of(R1), 1, PAUSE - 1, PAUSE / 2);
     assertEquals(new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 1), shortTtl));
@@ -108,15 +117,20 @@ class RegionPolicyTest {
 
   @Test
   void expMay_pastPauseButNotExpiredAtWitness_noPromotion() {
-    // pml:61 EXP_MAY, pml:250 ACQ_OK: only the witness's "expired" counts, the pause budget alone does not.
-    assertEquals(new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R1, 1, TTL)));
+    // pml:61 EXP_MAY, pml:250 ACQ_OK: only the witness's "expired" counts, the pause budget alone
+    // does not.
+    assertEquals(
+        new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R1, 1, TTL)));
   }
 
   @Test
   void live_deadActiveRegionIsReplaced() {
-    // pml:500 ltl live: once region-1 stops renewing, every later witness reading makes region-2 promote.
+    // pml:500 ltl live: once region-1 stops renewing, every later witness reading makes region-2
+    // promote.
     for (long age = TTL + 1; age <= 3 * TTL; age += 100) {
-      assertEquals(new Promote(PromoteKind.PROMOTION, 5), decide(REGION_2, state(R2, RegionRole.STANDBY, 4), lease(R1, 4, age)));
+      assertEquals(
+          new Promote(PromoteKind.PROMOTION, 5),
+          decide(REGION_2, state(R2, RegionRole.STANDBY, 4), lease(R1, 4, age)));
     }
   }
 
@@ -129,49 +143,64 @@ class RegionPolicyTest {
 
   @Test
   void acqOkNobody_standbyNeverTakesAFreeLeaseAfterBootstrap() {
-    // pml:250 allows holder == NOBODY, which the model never reaches (pml:99 holder starts R1); the code takes a free lease only at bootstrap.
-    assertEquals(new RunApplier(), decide(REGION_2, state(R2, RegionRole.STANDBY, 0), lease(null, 0, TTL * 3)));
+    // pml:250 allows holder == NOBODY, which the model never reaches (pml:99 holder starts R1); the
+    // code takes a free lease only at bootstrap.
+    assertEquals(
+        new RunApplier(),
+        decide(REGION_2, state(R2, RegionRole.STANDBY, 0), lease(null, 0, TTL * 3)));
   }
 
   @Test
   void canonStandbyHasNoEpoch_standbyFollowsTheNewerEpoch() {
-    // pml:350 a non-active region holds no epoch of its own; the code records the holder's and its applier refuses older ones.
-    assertEquals(new FollowEpoch(3, R1), decide(REGION_2, state(R2, RegionRole.STANDBY, 2), lease(R1, 3, 100)));
+    // pml:350 a non-active region holds no epoch of its own; the code records the holder's and its
+    // applier refuses older ones.
+    assertEquals(
+        new FollowEpoch(3, R1),
+        decide(REGION_2, state(R2, RegionRole.STANDBY, 2), lease(R1, 3, 100)));
   }
 
   // ---- fenced: resync (failback)
 
   @Test
   void canResync_fencedFailsBackOnceANewerEpochExists() {
-    // pml:276 CAN_RESYNC: FENCED -> STANDBY (resync abstracted, README:21); the code needs the newer epoch's promotion record.
-    assertEquals(new StartFailback(1, 2), decide(REGION_1, state(R1, RegionRole.FENCED, 1), lease(R2, 2, 100)));
+    // pml:276 CAN_RESYNC: FENCED -> STANDBY (resync abstracted, README:21); the code needs the
+    // newer epoch's promotion record.
+    assertEquals(
+        new StartFailback(1, 2),
+        decide(REGION_1, state(R1, RegionRole.FENCED, 1), lease(R2, 2, 100)));
   }
 
   @Test
   void canResync_fencedInItsOwnEpoch_waitsForThePeerToPromote() {
-    // pml:276 CAN_RESYNC abstracts the wait: an operator's fence stays FENCED until the standby takes epoch + 1.
-    assertEquals(new Wait(WaitReason.NO_NEWER_EPOCH), decide(REGION_1, state(R1, RegionRole.FENCED, 1), lease(R1, 1, TTL + 10)));
+    // pml:276 CAN_RESYNC abstracts the wait: an operator's fence stays FENCED until the standby
+    // takes epoch + 1.
+    assertEquals(
+        new Wait(WaitReason.NO_NEWER_EPOCH),
+        decide(REGION_1, state(R1, RegionRole.FENCED, 1), lease(R1, 1, TTL + 10)));
   }
 
   // ---- seize and handover (README:60-63: not modelled)
 
   @Test
   void seize_tooRecently_waitsOneTtl() {
-    // README:61-62 seize: intake opens only once one TTL has passed at the witness since the seizure.
+    // README:61-62 seize: intake opens only once one TTL has passed at the witness since the
+    // seizure.
     Decision d = decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R2, 2, 50), TTL - 1);
     assertEquals(new Wait(WaitReason.SEIZED_TOO_RECENTLY), d);
   }
 
   @Test
   void seize_afterOneTtl_promotesInTheSeizedEpoch() {
-    // README:61-62 seize: "one TTL has passed since the seizure" (same inequality as acquire after expiry).
+    // README:61-62 seize: "one TTL has passed since the seizure" (same inequality as acquire after
+    // expiry).
     Decision d = decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R2, 2, 50), TTL);
     assertEquals(new Promote(PromoteKind.SWITCHOVER, 2), d);
   }
 
   @Test
   void handOver_promotesAtOnceInTheHandedEpoch() {
-    // README:60 handOver (planned switchover): the lease is this region's already, no acquire, no wait.
+    // README:60 handOver (planned switchover): the lease is this region's already, no acquire, no
+    // wait.
     Decision d = decide(REGION_2, state(R2, RegionRole.STANDBY, 1), lease(R2, 2, 50));
     assertEquals(new Promote(PromoteKind.SWITCHOVER, 2), d);
     assertTrue(((Promote) d).handedOver());
@@ -179,7 +208,8 @@ class RegionPolicyTest {
 
   @Test
   void handOver_witnessReadsOnlyWhenNeeded() {
-    // pml:245-246: the watcher polls only as a standby; the seizure's age is read only when handed the lease.
+    // pml:245-246: the watcher polls only as a standby; the seizure's age is read only when handed
+    // the lease.
     LeaseState handed = lease(R2, 2, 50);
     LeaseState peers = lease(R1, 1, 50);
     assertTrue(REGION_2.needsSeizureAge(state(R2, RegionRole.STANDBY, 1), handed));
@@ -203,20 +233,26 @@ class RegionPolicyTest {
   void init_otherRegionBecomesStandbyOfTheHolder() {
     // pml:438 role[R2] = STANDBY.
     Decision d = decide(REGION_2, Optional.empty(), lease(R1, 1, 100));
-    assertEquals(new Bootstrap(BootstrapKind.STANDBY_OF_HOLDER, 1, "bootstrap: standby of region-1"), d);
+    assertEquals(
+        new Bootstrap(BootstrapKind.STANDBY_OF_HOLDER, 1, "bootstrap: standby of region-1"), d);
   }
 
   @Test
   void init_otherRegionWaitsAsStandbyWhileTheLeaseIsFree() {
     // pml:438 role[R2] = STANDBY, also before region-1 took the lease.
     Decision d = decide(REGION_2, Optional.empty(), lease(null, 0, 0));
-    assertEquals(new Bootstrap(BootstrapKind.STANDBY_WAITING, 0, "bootstrap: standby, waiting for the active region"), d);
+    assertEquals(
+        new Bootstrap(
+            BootstrapKind.STANDBY_WAITING, 0, "bootstrap: standby, waiting for the active region"),
+        d);
   }
 
   @Test
   void ownEpoch_stateLostWhileHoldingTheLease_fences() {
-    // pml:492 acceptOnlyInOwnEpoch: a region that forgot what it accepted in epoch e must not accept in it.
+    // pml:492 acceptOnlyInOwnEpoch: a region that forgot what it accepted in epoch e must not
+    // accept in it.
     Decision d = decide(REGION_1, Optional.empty(), lease(R1, 4, 100));
-    assertEquals(new Bootstrap(BootstrapKind.STATE_LOST, 3, "region state lost while holding the lease"), d);
+    assertEquals(
+        new Bootstrap(BootstrapKind.STATE_LOST, 3, "region state lost while holding the lease"), d);
   }
 }

@@ -45,10 +45,12 @@ import org.junit.jupiter.api.Test;
 class RoutingEndpointIT {
   static final ObjectMapper JSON = new ObjectMapper();
   static final byte[] ORDER =
-      "{\"symbol\":\"ÄBC\",\"side\":\"buy\",\"qty\":10,\"clientOrderId\":\"c-1\"}".getBytes(StandardCharsets.UTF_8);
+      "{\"symbol\":\"ÄBC\",\"side\":\"buy\",\"qty\":10,\"clientOrderId\":\"c-1\"}"
+          .getBytes(StandardCharsets.UTF_8);
 
   static ActorSystem<Void> system;
-  static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  static final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private Upstream a;
   private Upstream b;
@@ -56,9 +58,12 @@ class RoutingEndpointIT {
 
   @BeforeAll
   static void actorSystem() {
-    system = ActorSystem.create(Behaviors.empty(), "RoutingEndpointIT",
-        ConfigFactory.parseString("akka.actor.provider = local\nakka.loglevel = WARNING")
-            .withFallback(ConfigFactory.load()));
+    system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "RoutingEndpointIT",
+            ConfigFactory.parseString("akka.actor.provider = local\nakka.loglevel = WARNING")
+                .withFallback(ConfigFactory.load()));
   }
 
   @AfterAll
@@ -87,16 +92,20 @@ class RoutingEndpointIT {
     assertEquals(503, none.statusCode(), "no route yet");
     assertEquals("1", none.headers().firstValue("Retry-After").orElse(null));
 
-    HttpResponse<String> put = putRoute("{\"region\":\"region-A\",\"epoch\":2,\"orderApiUrl\":\"" + a.url() + "\"}");
+    HttpResponse<String> put =
+        putRoute("{\"region\":\"region-A\",\"epoch\":2,\"orderApiUrl\":\"" + a.url() + "\"}");
     assertEquals(200, put.statusCode(), put.body());
     assertRoute("region-A", 2, a.url());
 
-    HttpResponse<String> placed = send(HttpRequest.newBuilder(uri("/api/v1/orders?account=7&side=buy"))
-        .header("Content-Type", "application/json")
-        .header("X-Request-Id", "r-42")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(ORDER)));
+    HttpResponse<String> placed =
+        send(
+            HttpRequest.newBuilder(uri("/api/v1/orders?account=7&side=buy"))
+                .header("Content-Type", "application/json")
+                .header("X-Request-Id", "r-42")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(ORDER)));
     assertEquals(201, placed.statusCode(), placed.body());
-    assertEquals("region-A;epoch=2", placed.headers().firstValue("X-ShrivenQuant-Routed-To").orElse(null));
+    assertEquals(
+        "region-A;epoch=2", placed.headers().firstValue("X-ShrivenQuant-Routed-To").orElse(null));
     assertEquals("accepted by region-A", placed.body(), "the upstream's answer comes back");
     Received got = a.next();
     assertEquals("POST", got.method());
@@ -131,15 +140,18 @@ class RoutingEndpointIT {
   @Test
   void aMalformedUpdateIsRefusedWith400AndChangesNothing() throws Exception {
     assertEquals(200, putRoute(route("region-A", 2, a.url())).statusCode());
-    List<String> malformed = List.of(
-        "not json",
-        "",
-        "{\"region\":\"region-B\",\"epoch\":9}",
-        "{\"epoch\":9,\"orderApiUrl\":\"" + b.url() + "\"}",
-        "{\"region\":\"region-B\",\"epoch\":9,\"orderApiUrl\":\"  \"}",
-        "{\"region\":\"region-B\",\"epoch\":\"nine\",\"orderApiUrl\":\"" + b.url() + "\"}",
-        "{\"region\":\"region-B\",\"epoch\":9,\"orderApiUrl\":\"" + b.url() + "\",\"extra\":true}",
-        "[\"region-B\",9,\"" + b.url() + "\"]");
+    List<String> malformed =
+        List.of(
+            "not json",
+            "",
+            "{\"region\":\"region-B\",\"epoch\":9}",
+            "{\"epoch\":9,\"orderApiUrl\":\"" + b.url() + "\"}",
+            "{\"region\":\"region-B\",\"epoch\":9,\"orderApiUrl\":\"  \"}",
+            "{\"region\":\"region-B\",\"epoch\":\"nine\",\"orderApiUrl\":\"" + b.url() + "\"}",
+            "{\"region\":\"region-B\",\"epoch\":9,\"orderApiUrl\":\""
+                + b.url()
+                + "\",\"extra\":true}",
+            "[\"region-B\",9,\"" + b.url() + "\"]");
     for (String body : malformed) {
       HttpResponse<String> r = putRoute(body);
       assertEquals(400, r.statusCode(), "PUT " + body + " -> " + r.body());
@@ -172,7 +184,8 @@ class RoutingEndpointIT {
     assertEquals(200, putRoute(route("region-B", 3, b.url())).statusCode());
     HttpResponse<String> moved = order("/api/v1/orders");
     assertEquals(201, moved.statusCode(), moved.body());
-    assertEquals("region-B;epoch=3", moved.headers().firstValue("X-ShrivenQuant-Routed-To").orElse(null));
+    assertEquals(
+        "region-B;epoch=3", moved.headers().firstValue("X-ShrivenQuant-Routed-To").orElse(null));
     assertEquals("accepted by region-B", moved.body());
     Received got = b.next();
     assertEquals("/api/v1/orders", got.path());
@@ -201,7 +214,6 @@ class RoutingEndpointIT {
     }
   }
 
-
   /**
    * A route whose orderApiUrl is not a URL would send every order to a 400 and, at a high epoch,
    * lock out the real promotion's route: it is refused and the route kept.
@@ -222,21 +234,32 @@ class RoutingEndpointIT {
   }
 
   private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
-    return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    return http.send(
+        request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private HttpResponse<String> order(String path) throws Exception {
-    return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(ORDER)));
+    return send(
+        HttpRequest.newBuilder(uri(path))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(ORDER)));
   }
 
   private HttpResponse<String> putRoute(String body) throws Exception {
-    return send(HttpRequest.newBuilder(uri("/routing/active")).header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString(body)));
+    return send(
+        HttpRequest.newBuilder(uri("/routing/active"))
+            .header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(body)));
   }
 
   private static String route(String region, long epoch, String url) {
-    return "{\"region\":\"" + region + "\",\"epoch\":" + epoch + ",\"orderApiUrl\":\"" + url + "\"}";
+    return "{\"region\":\""
+        + region
+        + "\",\"epoch\":"
+        + epoch
+        + ",\"orderApiUrl\":\""
+        + url
+        + "\"}";
   }
 
   private void assertRoute(String region, long epoch, String url) throws Exception {
@@ -249,7 +272,13 @@ class RoutingEndpointIT {
     assertEquals(new RoutingEndpoint.Route(region, epoch, url), endpoint.current());
   }
 
-  record Received(String method, String path, String query, String contentType, String requestId, byte[] body) {}
+  record Received(
+      String method,
+      String path,
+      String query,
+      String contentType,
+      String requestId,
+      byte[] body) {}
 
   /** A region's order API: records each request and answers 201 (POST) or 200. */
   static final class Upstream {
@@ -265,18 +294,29 @@ class RoutingEndpointIT {
     }
 
     static Upstream start(String region) throws IOException {
-      Upstream u = new Upstream(region, HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0));
-      u.server.createContext("/", exchange -> {
-        byte[] body = exchange.getRequestBody().readAllBytes();
-        u.received.add(new Received(exchange.getRequestMethod(), exchange.getRequestURI().getRawPath(),
-            exchange.getRequestURI().getRawQuery(), exchange.getRequestHeaders().getFirst("Content-Type"),
-            exchange.getRequestHeaders().getFirst("X-Request-Id"), body));
-        byte[] answer = ("accepted by " + region).getBytes(StandardCharsets.UTF_8);
-        exchange.sendResponseHeaders(exchange.getRequestMethod().equals("POST") ? 201 : 200, answer.length);
-        try (OutputStream out = exchange.getResponseBody()) {
-          out.write(answer);
-        }
-      });
+      Upstream u =
+          new Upstream(
+              region,
+              HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0));
+      u.server.createContext(
+          "/",
+          exchange -> {
+            byte[] body = exchange.getRequestBody().readAllBytes();
+            u.received.add(
+                new Received(
+                    exchange.getRequestMethod(),
+                    exchange.getRequestURI().getRawPath(),
+                    exchange.getRequestURI().getRawQuery(),
+                    exchange.getRequestHeaders().getFirst("Content-Type"),
+                    exchange.getRequestHeaders().getFirst("X-Request-Id"),
+                    body));
+            byte[] answer = ("accepted by " + region).getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(
+                exchange.getRequestMethod().equals("POST") ? 201 : 200, answer.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(answer);
+            }
+          });
       u.server.setExecutor(u.executor);
       u.server.start();
       return u;
@@ -329,13 +369,16 @@ class RoutingEndpointIT {
           synchronized (sockets) {
             sockets.add(socket);
           }
-          Thread reader = new Thread(() -> {
-            try (InputStream in = socket.getInputStream()) {
-              in.transferTo(OutputStream.nullOutputStream());
-            } catch (IOException ignored) {
-              // closed
-            }
-          }, "silent-reader");
+          Thread reader =
+              new Thread(
+                  () -> {
+                    try (InputStream in = socket.getInputStream()) {
+                      in.transferTo(OutputStream.nullOutputStream());
+                    } catch (IOException ignored) {
+                      // closed
+                    }
+                  },
+                  "silent-reader");
           reader.setDaemon(true);
           reader.start();
         } catch (IOException e) {

@@ -21,12 +21,13 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * The consistency check after a promotion, on real journals: region-2 ("mine", just promoted)
- * against region-1 ("peer", the old primary). Each verdict from a setup that calls for it, and
- * the report naming exactly what is wrong.
+ * against region-1 ("peer", the old primary). Each verdict from a setup that calls for it, and the
+ * report naming exactly what is wrong.
  */
 class ConsistencyVerifierIT {
   @RegisterExtension
-  static final PostgresExtension postgres = new PostgresExtension("region_2", JournalSchema::migrate);
+  static final PostgresExtension postgres =
+      new PostgresExtension("region_2", JournalSchema::migrate);
 
   static DataSource mine;
   static DataSource peer;
@@ -53,9 +54,11 @@ class ConsistencyVerifierIT {
     }
   }
 
-  private static ConsistencyReport verify(Map<String, Long> prefix, Map<String, Long> published,
-      Optional<DataSource> peerDb) throws Exception {
-    ConsistencyReport r = ConsistencyVerifier.verify(2, "region-2", "region-1", prefix, published, mine, peerDb);
+  private static ConsistencyReport verify(
+      Map<String, Long> prefix, Map<String, Long> published, Optional<DataSource> peerDb)
+      throws Exception {
+    ConsistencyReport r =
+        ConsistencyVerifier.verify(2, "region-2", "region-1", prefix, published, mine, peerDb);
     assertEquals(2, r.epoch());
     assertEquals("region-2", r.region());
     assertEquals("region-1", r.previousRegion());
@@ -65,7 +68,8 @@ class ConsistencyVerifierIT {
   @Test
   void identicalJournalsAreConsistent() throws Exception {
     identical();
-    ConsistencyReport r = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
+    ConsistencyReport r =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
     assertEquals(Verdict.CONSISTENT, r.verdict(), r.toString());
     assertTrue(r.peerReadable());
     assertEquals(2, r.entitiesChecked());
@@ -81,9 +85,11 @@ class ConsistencyVerifierIT {
     identical();
     TestJournals.events(peer, "region-1", "A", 6, 7); // written, never replicated
     TestJournals.events(peer, "region-1", "C", 1, 2); // an entity region-2 never heard of
-    ConsistencyReport r = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
+    ConsistencyReport r =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
     assertEquals(Verdict.EVENTS_LOST, r.verdict(), r.toString());
-    assertEquals(List.of(
+    assertEquals(
+        List.of(
             new LostEvent("A", 6, TestJournals.writeTimestamp("A", 6)),
             new LostEvent("A", 7, TestJournals.writeTimestamp("A", 7)),
             new LostEvent("C", 1, TestJournals.writeTimestamp("C", 1)),
@@ -98,9 +104,11 @@ class ConsistencyVerifierIT {
   @Test
   void aGapInTheJournalIsInconsistent() throws Exception {
     identical();
-    TestJournals.execute(mine, "DELETE FROM event_journal WHERE persistence_id = 'A' AND sequence_number = 3");
+    TestJournals.execute(
+        mine, "DELETE FROM event_journal WHERE persistence_id = 'A' AND sequence_number = 3");
     // Without the peer: the gap alone decides.
-    ConsistencyReport alone = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.empty());
+    ConsistencyReport alone =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.empty());
     assertEquals(Verdict.INCONSISTENT, alone.verdict(), alone.toString());
     assertEquals(1, alone.gaps().size(), alone.gaps().toString());
     assertTrue(alone.gaps().get(0).startsWith("A "), alone.gaps().toString());
@@ -109,7 +117,8 @@ class ConsistencyVerifierIT {
     assertEquals(7, alone.eventsChecked());
 
     // With the peer: the common part of A differs too.
-    ConsistencyReport withPeer = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
+    ConsistencyReport withPeer =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
     assertEquals(Verdict.INCONSISTENT, withPeer.verdict());
     assertEquals(List.of("A"), withPeer.digestMismatches());
   }
@@ -117,9 +126,12 @@ class ConsistencyVerifierIT {
   @Test
   void aByteDifferenceInTheCommonPartIsInconsistentAndNamesTheEntity() throws Exception {
     identical();
-    TestJournals.execute(mine, "UPDATE event_journal SET event_payload = set_byte(event_payload, 0, 66)"
-        + " WHERE persistence_id = 'B' AND sequence_number = 2");
-    ConsistencyReport r = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
+    TestJournals.execute(
+        mine,
+        "UPDATE event_journal SET event_payload = set_byte(event_payload, 0, 66)"
+            + " WHERE persistence_id = 'B' AND sequence_number = 2");
+    ConsistencyReport r =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
     assertEquals(Verdict.INCONSISTENT, r.verdict(), r.toString());
     assertEquals(List.of("B"), r.digestMismatches());
     assertEquals(List.of(), r.gaps());
@@ -130,9 +142,12 @@ class ConsistencyVerifierIT {
   @Test
   void aDifferentManifestInTheCommonPartIsInconsistent() throws Exception {
     identical();
-    TestJournals.execute(peer, "UPDATE event_journal SET event_ser_manifest = 'Other'"
-        + " WHERE persistence_id = 'A' AND sequence_number = 5");
-    ConsistencyReport r = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
+    TestJournals.execute(
+        peer,
+        "UPDATE event_journal SET event_ser_manifest = 'Other'"
+            + " WHERE persistence_id = 'A' AND sequence_number = 5");
+    ConsistencyReport r =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(peer));
     assertEquals(Verdict.INCONSISTENT, r.verdict(), r.toString());
     assertEquals(List.of("A"), r.digestMismatches());
   }
@@ -140,14 +155,16 @@ class ConsistencyVerifierIT {
   @Test
   void aPublishedEventThatWasNotAppliedIsInconsistent() throws Exception {
     identical();
-    ConsistencyReport r = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 7L, "B", 3L), Optional.of(peer));
+    ConsistencyReport r =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 7L, "B", 3L), Optional.of(peer));
     assertEquals(Verdict.INCONSISTENT, r.verdict(), r.toString());
     assertEquals(List.of("A: published up to 7, applied up to 5"), r.publishedButMissing());
     assertEquals(List.of(), r.gaps());
     assertEquals(List.of(), r.digestMismatches());
 
     // An entity published but entirely absent here.
-    ConsistencyReport absent = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "D", 1L), Optional.empty());
+    ConsistencyReport absent =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "D", 1L), Optional.empty());
     assertEquals(Verdict.INCONSISTENT, absent.verdict());
     assertEquals(List.of("D: published up to 1, applied up to 0"), absent.publishedButMissing());
   }
@@ -159,7 +176,8 @@ class ConsistencyVerifierIT {
     unreachable.setUrl("jdbc:postgresql://127.0.0.1:" + postgres.port() + "/no_such_database");
     unreachable.setUser("nobody");
     unreachable.setPassword("nobody");
-    ConsistencyReport r = verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(unreachable));
+    ConsistencyReport r =
+        verify(Map.of("A", 5L, "B", 3L), Map.of("A", 5L, "B", 3L), Optional.of(unreachable));
     assertFalse(r.peerReadable());
     assertEquals(List.of(), r.lost());
   }

@@ -42,7 +42,9 @@ public final class LocalClusterLayout {
     List<Integer> ports = FreePorts.freePorts(count * 4);
     List<NodePorts> nodes = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      nodes.add(new NodePorts(ports.get(4 * i), ports.get(4 * i + 1), ports.get(4 * i + 2), ports.get(4 * i + 3)));
+      nodes.add(
+          new NodePorts(
+              ports.get(4 * i), ports.get(4 * i + 1), ports.get(4 * i + 2), ports.get(4 * i + 3)));
     }
     return new LocalClusterLayout(nodes, journal);
   }
@@ -108,14 +110,16 @@ public final class LocalClusterLayout {
     props.put("akka-persistence-jdbc.shared-databases.slick.db.password", journal.password());
     // One region on its own: no witness, no peer (the drill's regions turn failover on).
     props.put("shrivenquant.failover.enabled", "false");
-    props.put("shrivenquant.operator-api.tokens", TokenStore.line("local-admin", OperatorRole.ADMIN, operatorToken));
+    props.put(
+        "shrivenquant.operator-api.tokens",
+        TokenStore.line("local-admin", OperatorRole.ADMIN, operatorToken));
     props.putAll(extra);
     return props;
   }
 
   /**
-   * The same settings as a Config for a node inside this JVM, layered like a child JVM's -D
-   * options over application.conf; such a node must not exit the JVM when it stops.
+   * The same settings as a Config for a node inside this JVM, layered like a child JVM's -D options
+   * over application.conf; such a node must not exit the JVM when it stops.
    */
   public Config config(int i) {
     ConfigFactory.invalidateCaches();

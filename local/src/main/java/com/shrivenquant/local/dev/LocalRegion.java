@@ -1,7 +1,7 @@
 package com.shrivenquant.local.dev;
 
-import com.shrivenquant.local.NodeProcess;
 import com.shrivenquant.engine.persistence.JournalSchema;
+import com.shrivenquant.local.NodeProcess;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.nio.file.Path;
@@ -11,8 +11,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One region on this machine: an embedded PostgreSQL (durable: fsync and synchronous commit on)
- * and N nodes as real child processes forming one cluster. Used by dev mode and the benchmarks.
+ * One region on this machine: an embedded PostgreSQL (durable: fsync and synchronous commit on) and
+ * N nodes as real child processes forming one cluster. Used by dev mode and the benchmarks.
  */
 public final class LocalRegion implements AutoCloseable {
   private final LocalPostgres postgres;
@@ -20,7 +20,8 @@ public final class LocalRegion implements AutoCloseable {
   private final LocalClusterLayout layout;
   private final List<ChildJvm> nodes = new ArrayList<>();
 
-  private LocalRegion(LocalPostgres postgres, LocalPostgres.Database database, LocalClusterLayout layout) {
+  private LocalRegion(
+      LocalPostgres postgres, LocalPostgres.Database database, LocalClusterLayout layout) {
     this.postgres = postgres;
     this.database = database;
     this.layout = layout;
@@ -28,7 +29,11 @@ public final class LocalRegion implements AutoCloseable {
 
   /** Starts PostgreSQL and the nodes and waits until every node is ready. */
   public static LocalRegion start(
-      String name, int nodeCount, Path workDir, List<String> nodeJvmOptions, Map<String, String> settings)
+      String name,
+      int nodeCount,
+      Path workDir,
+      List<String> nodeJvmOptions,
+      Map<String, String> settings)
       throws InterruptedException {
     Path logs = workDir.resolve("logs");
     LocalPostgres postgres =

@@ -21,8 +21,8 @@ import org.HdrHistogram.Recorder;
 
 /**
  * An open-loop order flow: orders are due at a fixed arrival rate and each order's latency is
- * measured from the time it was due, not from when it was sent, so a stalled server cannot hide
- * its stall by slowing the client down (no coordinated omission).
+ * measured from the time it was due, not from when it was sent, so a stalled server cannot hide its
+ * stall by slowing the client down (no coordinated omission).
  */
 public final class OrderLoad implements AutoCloseable {
 
@@ -74,7 +74,8 @@ public final class OrderLoad implements AutoCloseable {
       BlockingQueue<Due> queue = new ArrayBlockingQueue<>(perNodeQueue);
       queues.add(queue);
       for (int c = 0; c < options.connectionsPerNode(); c++) {
-        threads.add(daemon(new Connection(node, queue)::run, "order-load-" + node.getPort() + "-" + c));
+        threads.add(
+            daemon(new Connection(node, queue)::run, "order-load-" + node.getPort() + "-" + c));
       }
     }
     threads.add(daemon(this::pace, "order-load-pacer"));
@@ -97,8 +98,12 @@ public final class OrderLoad implements AutoCloseable {
     long[] now = counters();
     Interval i =
         new Interval(
-            now[0] - last[0], now[1] - last[1], now[2] - last[2], now[3] - last[3],
-            now[4] - last[4], sinceSample);
+            now[0] - last[0],
+            now[1] - last[1],
+            now[2] - last[2],
+            now[3] - last[3],
+            now[4] - last[4],
+            sinceSample);
     sinceSample = new Histogram(3);
     last = now;
     return i;
@@ -158,7 +163,8 @@ public final class OrderLoad implements AutoCloseable {
       due.incrementAndGet();
       BlockingQueue<Due> queue = queues.get((int) (i % queues.size()));
       if (!queue.offer(new Due(dueAt, body(i, random)))) {
-        dropped.incrementAndGet(); // the server is too far behind; count, do not queue without bound
+        dropped
+            .incrementAndGet(); // the server is too far behind; count, do not queue without bound
       }
     }
   }
@@ -170,16 +176,29 @@ public final class OrderLoad implements AutoCloseable {
     long offset = random.nextLong(-20, 21) * Math.max(1, options.referencePrice() / 1000);
     long price = options.referencePrice() + offset;
     boolean ioc = random.nextInt(10) == 0;
-    return ("{\"instrument\":\"" + symbol + "\",\"account\":\"acct-" + random.nextInt(options.accounts())
-            + "\",\"clientOrderId\":\"" + runId + "-" + i + "\",\"side\":\"" + (buy ? "BUY" : "SELL")
-            + "\",\"type\":\"LIMIT\",\"price\":" + price + ",\"quantity\":" + (1 + random.nextInt(10))
-            + ",\"timeInForce\":\"" + (ioc ? "IOC" : "GTC") + "\"}")
+    return ("{\"instrument\":\""
+            + symbol
+            + "\",\"account\":\"acct-"
+            + random.nextInt(options.accounts())
+            + "\",\"clientOrderId\":\""
+            + runId
+            + "-"
+            + i
+            + "\",\"side\":\""
+            + (buy ? "BUY" : "SELL")
+            + "\",\"type\":\"LIMIT\",\"price\":"
+            + price
+            + ",\"quantity\":"
+            + (1 + random.nextInt(10))
+            + ",\"timeInForce\":\""
+            + (ioc ? "IOC" : "GTC")
+            + "\"}")
         .getBytes(StandardCharsets.UTF_8);
   }
 
   /**
-   * One keep-alive HTTP/1.1 connection with one request in flight: a fixed number of them per
-   * node keeps a slow server from being buried under new connections.
+   * One keep-alive HTTP/1.1 connection with one request in flight: a fixed number of them per node
+   * keeps a slow server from being buried under new connections.
    */
   private final class Connection {
     private final URI node;
@@ -193,7 +212,10 @@ public final class OrderLoad implements AutoCloseable {
       this.node = node;
       this.queue = queue;
       this.head =
-          ("POST /api/v1/orders HTTP/1.1\r\nHost: " + node.getHost() + ":" + node.getPort()
+          ("POST /api/v1/orders HTTP/1.1\r\nHost: "
+                  + node.getHost()
+                  + ":"
+                  + node.getPort()
                   + "\r\nContent-Type: application/json\r\nContent-Length: ")
               .getBytes(StandardCharsets.US_ASCII);
     }

@@ -15,17 +15,26 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The drill's traders: a few clients sending orders through the routing endpoint at a steady
- * pace. A client that gets no answer or a non-200 retries the *same* clientOrderId until it gets
- * one (as a real client must), so an order is never knowingly placed twice. Every acknowledgement
- * is recorded with the region and epoch that gave it: the drill's own record of what it was told.
+ * The drill's traders: a few clients sending orders through the routing endpoint at a steady pace.
+ * A client that gets no answer or a non-200 retries the *same* clientOrderId until it gets one (as
+ * a real client must), so an order is never knowingly placed twice. Every acknowledgement is
+ * recorded with the region and epoch that gave it: the drill's own record of what it was told.
  */
 final class DrillClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** One acknowledged order (HTTP 200 with an outcome). Times are epoch ms. */
-  record Ack(String account, String clientOrderId, String instrument, long orderId, String status,
-      String region, long epoch, long firstSentAt, long ackedAt, int attempts) {}
+  record Ack(
+      String account,
+      String clientOrderId,
+      String instrument,
+      long orderId,
+      String status,
+      String region,
+      long epoch,
+      long firstSentAt,
+      long ackedAt,
+      int attempts) {}
 
   private final String routerUrl;
   private final List<String> instruments;
@@ -33,12 +42,16 @@ final class DrillClient implements AutoCloseable {
   private final List<Thread> threads = new ArrayList<>();
   private final ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
   private final AtomicLong failedAttempts = new AtomicLong();
-  private final HttpClient http = HttpClient.newBuilder()
-      .version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(1)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(1))
+          .build();
   private final String runId;
   private volatile boolean running = true;
 
-  DrillClient(String routerUrl, List<String> instruments, int clients, double totalRate, String runId) {
+  DrillClient(
+      String routerUrl, List<String> instruments, int clients, double totalRate, String runId) {
     this.routerUrl = routerUrl;
     this.instruments = instruments;
     this.ratePerClient = totalRate / clients;
@@ -64,10 +77,23 @@ final class DrillClient implements AutoCloseable {
       String instrument = instruments.get((int) ((n + id) % instruments.size()));
       // Sell to rest, then buy it back IOC: positions stay near flat and the book stays small.
       boolean sell = n % 2 == 0;
-      String body = "{\"instrument\":\"" + instrument + "\",\"account\":\"" + account
-          + "\",\"clientOrderId\":\"" + runId + "-" + id + "-" + n + "\",\"side\":\""
-          + (sell ? "SELL" : "BUY") + "\",\"type\":\"LIMIT\",\"price\":10001,\"quantity\":1"
-          + ",\"timeInForce\":\"" + (sell ? "GTC" : "IOC") + "\"}";
+      String body =
+          "{\"instrument\":\""
+              + instrument
+              + "\",\"account\":\""
+              + account
+              + "\",\"clientOrderId\":\""
+              + runId
+              + "-"
+              + id
+              + "-"
+              + n
+              + "\",\"side\":\""
+              + (sell ? "SELL" : "BUY")
+              + "\",\"type\":\"LIMIT\",\"price\":10001,\"quantity\":1"
+              + ",\"timeInForce\":\""
+              + (sell ? "GTC" : "IOC")
+              + "\"}";
       place(account, runId + "-" + id + "-" + n, instrument, body);
       next += intervalNanos;
       long sleep = next - System.nanoTime();
@@ -85,23 +111,36 @@ final class DrillClient implements AutoCloseable {
 
   private void place(String account, String clientOrderId, String instrument, String body) {
     long first = System.currentTimeMillis();
-    HttpRequest request = HttpRequest.newBuilder(URI.create(routerUrl + "/api/v1/orders"))
-        .timeout(Duration.ofSeconds(3))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(routerUrl + "/api/v1/orders"))
+            .timeout(Duration.ofSeconds(3))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
     for (int attempt = 1; ; attempt++) {
       try {
         HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           JsonNode ack = JSON.readTree(r.body());
-          String[] regionEpoch = r.headers().firstValue("X-ShrivenQuant-Region").orElse("?;epoch=0").split(";epoch=");
-          acks.add(new Ack(account, clientOrderId, instrument, ack.path("orderId").asLong(),
-              ack.path("status").asText(), regionEpoch[0], Long.parseLong(regionEpoch[1]), first,
-              System.currentTimeMillis(), attempt));
+          String[] regionEpoch =
+              r.headers().firstValue("X-ShrivenQuant-Region").orElse("?;epoch=0").split(";epoch=");
+          acks.add(
+              new Ack(
+                  account,
+                  clientOrderId,
+                  instrument,
+                  ack.path("orderId").asLong(),
+                  ack.path("status").asText(),
+                  regionEpoch[0],
+                  Long.parseLong(regionEpoch[1]),
+                  first,
+                  System.currentTimeMillis(),
+                  attempt));
           return;
         }
         if (r.statusCode() / 100 == 4) {
-          throw new IllegalStateException("drill order refused as bad input: " + r.statusCode() + " " + r.body());
+          throw new IllegalStateException(
+              "drill order refused as bad input: " + r.statusCode() + " " + r.body());
         }
       } catch (java.io.IOException e) {
         // no answer: retry the same clientOrderId
@@ -132,7 +171,8 @@ final class DrillClient implements AutoCloseable {
 
   /** The first ack at or after {@code since} from {@code region}. */
   Optional<Ack> firstAckFrom(String region, long since) {
-    return acks.stream().filter(a -> a.region().equals(region) && a.ackedAt() >= since)
+    return acks.stream()
+        .filter(a -> a.region().equals(region) && a.ackedAt() >= since)
         .min(Comparator.comparingLong(Ack::ackedAt));
   }
 

@@ -1,14 +1,14 @@
 package com.shrivenquant.local.drill;
 
-import com.shrivenquant.local.NodeProcess;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.javadsl.Behaviors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.engine.persistence.JournalSchema;
 import com.shrivenquant.failover.routing.RoutingEndpoint;
 import com.shrivenquant.failover.verify.JournalDigests;
+import com.shrivenquant.local.NodeProcess;
+import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.FreePorts;
 import com.shrivenquant.testkit.infra.KafkaBroker;
@@ -34,9 +34,9 @@ import java.util.stream.Collectors;
 /**
  * Everything a drill runs on, on this machine: three PostgreSQL servers (region 1, region 2, the
  * witness), a Kafka broker (the standby region's), the routing endpoint clients use, a webhook
- * receiver, and both regions as real node processes. Region 1's links to the witness and to
- * region 2's database (and region 2's to region 1's) go through fault-injecting proxies, so a
- * drill can cut region 1 off instead of killing it.
+ * receiver, and both regions as real node processes. Region 1's links to the witness and to region
+ * 2's database (and region 2's to region 1's) go through fault-injecting proxies, so a drill can
+ * cut region 1 off instead of killing it.
  */
 public final class DrillEnvironment implements AutoCloseable {
   static final String R1 = "region-1";
@@ -51,7 +51,8 @@ public final class DrillEnvironment implements AutoCloseable {
     final LocalClusterLayout layout;
     final List<ChildJvm> nodes = new ArrayList<>();
 
-    Region(String name, LocalPostgres postgres, LocalPostgres.Database db, LocalClusterLayout layout) {
+    Region(
+        String name, LocalPostgres postgres, LocalPostgres.Database db, LocalClusterLayout layout) {
       this.name = name;
       this.postgres = postgres;
       this.db = db;
@@ -65,11 +66,12 @@ public final class DrillEnvironment implements AutoCloseable {
     void start() {
       nodes.clear();
       for (int i = 0; i < layout.size(); i++) {
-        nodes.add(NodeProcess.builder(name + "-node-" + (i + 1))
-            .jvmOptions(nodeJvmOptions.toArray(String[]::new))
-            .systemProperties(layout.systemProperties(i))
-            .logDirectory(logs)
-            .start());
+        nodes.add(
+            NodeProcess.builder(name + "-node-" + (i + 1))
+                .jvmOptions(nodeJvmOptions.toArray(String[]::new))
+                .systemProperties(layout.systemProperties(i))
+                .logDirectory(logs)
+                .start());
       }
     }
 
@@ -123,7 +125,9 @@ public final class DrillEnvironment implements AutoCloseable {
         boolean all = true;
         for (int i = 0; i < layout.size(); i++) {
           JsonNode s = nodeStatus(i);
-          if (s == null || !role.equals(s.path("role").asText()) || s.path("accepting").asBoolean() != accepting) {
+          if (s == null
+              || !role.equals(s.path("role").asText())
+              || s.path("accepting").asBoolean() != accepting) {
             all = false;
             last = s == null ? "node " + i + " not answering" : s.toString();
             break;
@@ -132,7 +136,8 @@ public final class DrillEnvironment implements AutoCloseable {
         if (all) return;
         Thread.sleep(100);
       }
-      throw new IllegalStateException(name + " did not become " + role + " within " + timeout + "; last: " + last);
+      throw new IllegalStateException(
+          name + " did not become " + role + " within " + timeout + "; last: " + last);
     }
 
     JsonNode nodeStatus(int i) {
@@ -147,11 +152,16 @@ public final class DrillEnvironment implements AutoCloseable {
     }
 
     String post(String path) throws IOException, InterruptedException {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(0).resolve(path))
-              .header("Authorization", "Bearer " + layout.operatorToken())
-              .timeout(Duration.ofSeconds(40)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-          HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(layout.managementBase(0).resolve(path))
+                  .header("Authorization", "Bearer " + layout.operatorToken())
+                  .timeout(Duration.ofSeconds(40))
+                  .POST(HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200)
+        throw new IllegalStateException(path + " answered " + r.statusCode() + ": " + r.body());
       return r.body();
     }
 
@@ -168,9 +178,13 @@ public final class DrillEnvironment implements AutoCloseable {
     private JsonNode getFrom(int i, String path) throws IOException, InterruptedException {
       // IOException only from the body parse below; transport failures mean "no answer".
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(layout.managementBase(i).resolve(path))
-            .header("Authorization", "Bearer " + layout.operatorToken())
-            .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r =
+            http.send(
+                HttpRequest.newBuilder(layout.managementBase(i).resolve(path))
+                    .header("Authorization", "Bearer " + layout.operatorToken())
+                    .timeout(Duration.ofSeconds(5))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
         return r.statusCode() == 200 ? JSON.readTree(r.body()) : null;
       } catch (IOException e) {
         return null; // that node is down or stalled: a drill kills and stops nodes
@@ -186,21 +200,25 @@ public final class DrillEnvironment implements AutoCloseable {
   private final Path workDir;
   private final Path logs;
   private final List<String> nodeJvmOptions;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   final LocalPostgres witness;
   final KafkaBroker kafka;
   final ActorSystem<Void> local;
   final RoutingEndpoint router;
   final Region region1;
   final Region region2;
+
   /** Region 1 -> witness, region 1 -> region 2's database, region 2 -> region 1's database. */
   final TcpProxy witnessFromR1;
+
   final TcpProxy r2DbFromR1;
   final TcpProxy r1DbFromR2;
   private final HttpServer webhook;
   final List<String> webhookDeliveries = new CopyOnWriteArrayList<>();
 
-  private DrillEnvironment(Path workDir, List<String> nodeJvmOptions, String durability, int instruments)
+  private DrillEnvironment(
+      Path workDir, List<String> nodeJvmOptions, String durability, int instruments)
       throws Exception {
     this.workDir = workDir;
     this.logs = workDir.resolve("logs");
@@ -209,12 +227,26 @@ public final class DrillEnvironment implements AutoCloseable {
     try {
       witness = LocalPostgres.builder().name("witness").durable(true).logDirectory(logs).start();
       started.add(witness);
-      LocalPostgres pg1 = LocalPostgres.builder().name("region-1-postgres").durable(true).logDirectory(logs).start();
+      LocalPostgres pg1 =
+          LocalPostgres.builder()
+              .name("region-1-postgres")
+              .durable(true)
+              .logDirectory(logs)
+              .start();
       started.add(pg1);
-      LocalPostgres pg2 = LocalPostgres.builder().name("region-2-postgres").durable(true).logDirectory(logs).start();
+      LocalPostgres pg2 =
+          LocalPostgres.builder()
+              .name("region-2-postgres")
+              .durable(true)
+              .logDirectory(logs)
+              .start();
       started.add(pg2);
-      kafka = KafkaBroker.builder().name("kafka").logDirectory(logs)
-          .jvmOptions("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1").start();
+      kafka =
+          KafkaBroker.builder()
+              .name("kafka")
+              .logDirectory(logs)
+              .jvmOptions("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
+              .start();
       started.add(kafka);
       LocalPostgres.Database witnessDb = witness.createDatabase("witness");
       LocalPostgres.Database db1 = pg1.createDatabase("shrivenquant");
@@ -229,37 +261,71 @@ public final class DrillEnvironment implements AutoCloseable {
       started.add(r2DbFromR1);
       started.add(r1DbFromR2);
 
-      local = ActorSystem.create(Behaviors.empty(), "drill",
-          ConfigFactory.parseString("akka.actor.provider = local\nakka.loglevel = WARNING\n"
-              + "akka.http.host-connection-pool.max-connections = 64\n"
-              + "akka.http.host-connection-pool.max-open-requests = 1024\n"
-              // A dead region's nodes refuse connections: retry them soon, not after 2 minutes.
-              + "akka.http.host-connection-pool.base-connection-backoff = 20ms\n"
-              + "akka.http.host-connection-pool.max-connection-backoff = 200ms")
-              .withFallback(ConfigFactory.defaultReference()));
+      local =
+          ActorSystem.create(
+              Behaviors.empty(),
+              "drill",
+              ConfigFactory.parseString(
+                      "akka.actor.provider = local\nakka.loglevel = WARNING\n"
+                          + "akka.http.host-connection-pool.max-connections = 64\n"
+                          + "akka.http.host-connection-pool.max-open-requests = 1024\n"
+                          // A dead region's nodes refuse connections: retry them soon, not after 2
+                          // minutes.
+                          + "akka.http.host-connection-pool.base-connection-backoff = 20ms\n"
+                          + "akka.http.host-connection-pool.max-connection-backoff = 200ms")
+                  .withFallback(ConfigFactory.defaultReference()));
       int routerPort = FreePorts.freePort();
       webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-      webhook.createContext("/incidents", exchange -> {
-        webhookDeliveries.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-        exchange.sendResponseHeaders(204, -1);
-        exchange.close();
-      });
+      webhook.createContext(
+          "/incidents",
+          exchange -> {
+            webhookDeliveries.add(
+                new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(204, -1);
+            exchange.close();
+          });
       webhook.start();
       String webhookUrl = "http://127.0.0.1:" + webhook.getAddress().getPort() + "/incidents";
       String routerUrl = "http://127.0.0.1:" + routerPort;
 
-      LocalClusterLayout l1 = LocalClusterLayout.allocate(2, new LocalClusterLayout.Journal(db1.jdbcUrl(), db1.user(), db1.password()));
-      LocalClusterLayout l2 = LocalClusterLayout.allocate(2, new LocalClusterLayout.Journal(db2.jdbcUrl(), db2.user(), db2.password()));
+      LocalClusterLayout l1 =
+          LocalClusterLayout.allocate(
+              2, new LocalClusterLayout.Journal(db1.jdbcUrl(), db1.user(), db1.password()));
+      LocalClusterLayout l2 =
+          LocalClusterLayout.allocate(
+              2, new LocalClusterLayout.Journal(db2.jdbcUrl(), db2.user(), db2.password()));
       region1 = new Region(R1, pg1, db1, l1);
       region2 = new Region(R2, pg2, db2, l2);
-      configure(l1, R1, R2, "jdbc:postgresql://127.0.0.1:" + witnessFromR1.port() + "/witness",
-          "jdbc:postgresql://127.0.0.1:" + r2DbFromR1.port() + "/shrivenquant", l2, region1, routerUrl,
-          webhookUrl, durability, instruments);
-      configure(l2, R2, R1, witnessDb.jdbcUrl(),
-          "jdbc:postgresql://127.0.0.1:" + r1DbFromR2.port() + "/shrivenquant", l1, region2, routerUrl,
-          webhookUrl, durability, instruments);
-      router = RoutingEndpoint.start(local, "127.0.0.1", routerPort,
-          new RoutingEndpoint.Route(R1, 1, region1.orderApiUrls()));
+      configure(
+          l1,
+          R1,
+          R2,
+          "jdbc:postgresql://127.0.0.1:" + witnessFromR1.port() + "/witness",
+          "jdbc:postgresql://127.0.0.1:" + r2DbFromR1.port() + "/shrivenquant",
+          l2,
+          region1,
+          routerUrl,
+          webhookUrl,
+          durability,
+          instruments);
+      configure(
+          l2,
+          R2,
+          R1,
+          witnessDb.jdbcUrl(),
+          "jdbc:postgresql://127.0.0.1:" + r1DbFromR2.port() + "/shrivenquant",
+          l1,
+          region2,
+          routerUrl,
+          webhookUrl,
+          durability,
+          instruments);
+      router =
+          RoutingEndpoint.start(
+              local,
+              "127.0.0.1",
+              routerPort,
+              new RoutingEndpoint.Route(R1, 1, region1.orderApiUrls()));
     } catch (Exception | Error e) {
       for (int i = started.size() - 1; i >= 0; i--) {
         try {
@@ -272,18 +338,31 @@ public final class DrillEnvironment implements AutoCloseable {
     }
   }
 
-  private void configure(LocalClusterLayout l, String region, String peer, String witnessUrl,
-      String peerJournalUrl, LocalClusterLayout peerLayout, Region self, String routerUrl,
-      String webhookUrl, String durability, int instruments) {
+  private void configure(
+      LocalClusterLayout l,
+      String region,
+      String peer,
+      String witnessUrl,
+      String peerJournalUrl,
+      LocalClusterLayout peerLayout,
+      Region self,
+      String routerUrl,
+      String webhookUrl,
+      String durability,
+      int instruments) {
     l.with("shrivenquant.node.region", region)
         .with("shrivenquant.failover.enabled", "true")
         .with("shrivenquant.failover.peer-region", peer)
         .with("shrivenquant.failover.initial-active-region", R1)
         .with("shrivenquant.failover.lease.witness.jdbc-url", witnessUrl)
         .with("shrivenquant.failover.peer-journal.jdbc-url", peerJournalUrl)
-        .with("shrivenquant.failover.watcher.peer-health-urls", peerLayout.size() == 0 ? ""
-            : java.util.stream.IntStream.range(0, peerLayout.size())
-                .mapToObj(i -> peerLayout.managementBase(i).toString()).collect(Collectors.joining(",")))
+        .with(
+            "shrivenquant.failover.watcher.peer-health-urls",
+            peerLayout.size() == 0
+                ? ""
+                : java.util.stream.IntStream.range(0, peerLayout.size())
+                    .mapToObj(i -> peerLayout.managementBase(i).toString())
+                    .collect(Collectors.joining(",")))
         .with("shrivenquant.failover.replication.bootstrap-servers", kafka.bootstrapServers())
         .with("shrivenquant.failover.replication.durability", durability)
         .with("shrivenquant.failover.routing.kind", "http")
@@ -293,8 +372,9 @@ public final class DrillEnvironment implements AutoCloseable {
         .with("shrivenquant.engine.synthetic-instruments.count", Integer.toString(instruments));
   }
 
-  public static DrillEnvironment start(Path workDir, List<String> nodeJvmOptions, String durability,
-      int instruments) throws Exception {
+  public static DrillEnvironment start(
+      Path workDir, List<String> nodeJvmOptions, String durability, int instruments)
+      throws Exception {
     DrillEnvironment env = new DrillEnvironment(workDir, nodeJvmOptions, durability, instruments);
     try {
       env.region1.start();
@@ -323,14 +403,16 @@ public final class DrillEnvironment implements AutoCloseable {
     Map<String, JournalDigests.Range> a = JournalDigests.ranges(region1.db.dataSource());
     Map<String, JournalDigests.Range> b = JournalDigests.ranges(region2.db.dataSource());
     if (!a.equals(b)) return false;
-    Map<String, Long> upTo = a.entrySet().stream()
-        .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().max()));
+    Map<String, Long> upTo =
+        a.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().max()));
     return JournalDigests.digestsUpTo(region1.db.dataSource(), upTo)
         .equals(JournalDigests.digestsUpTo(region2.db.dataSource(), upTo));
   }
 
   long pauseBudgetMs() {
-    return com.shrivenquant.failover.FailoverSettings.fromConfig(ConfigFactory.load(), R1).pauseBudget().toMillis();
+    return com.shrivenquant.failover.FailoverSettings.fromConfig(ConfigFactory.load(), R1)
+        .pauseBudget()
+        .toMillis();
   }
 
   /** The order API of region 1's nodes (benchmarks load them directly, without the router). */

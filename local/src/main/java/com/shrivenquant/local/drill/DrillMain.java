@@ -16,12 +16,19 @@ import java.util.function.ToLongFunction;
  * 1's return as standby and a planned switchover back), and prints a report.
  *
  * <p>Options: {@code --drills N} (default 1), {@code --mode async|sync}, {@code --fault
- * kill|partition}, {@code --rate ORDERS_PER_S} (default 100), {@code --json}, {@code --work-dir DIR}.
+ * kill|partition}, {@code --rate ORDERS_PER_S} (default 100), {@code --json}, {@code --work-dir
+ * DIR}.
  */
 public final class DrillMain {
   private static final long START = System.nanoTime();
 
-  record Options(int drills, String mode, DrillRun.Fault fault, double rate, boolean json, Path workDir,
+  record Options(
+      int drills,
+      String mode,
+      DrillRun.Fault fault,
+      double rate,
+      boolean json,
+      Path workDir,
       int warmup) {
     static Options parse(String[] args) throws Exception {
       int drills = 1;
@@ -40,12 +47,16 @@ public final class DrillMain {
           case "--json" -> json = true;
           case "--work-dir" -> workDir = Path.of(args[++i]);
           case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-          default -> throw new IllegalArgumentException("unknown option " + args[i]
-              + " (--drills N, --mode async|sync, --fault kill|partition, --rate R, --warmup S, --json,"
-              + " --work-dir DIR)");
+          default ->
+              throw new IllegalArgumentException(
+                  "unknown option "
+                      + args[i]
+                      + " (--drills N, --mode async|sync, --fault kill|partition, --rate R, --warmup S, --json,"
+                      + " --work-dir DIR)");
         }
       }
-      if (!mode.equals("async") && !mode.equals("sync")) throw new IllegalArgumentException("--mode async|sync");
+      if (!mode.equals("async") && !mode.equals("sync"))
+        throw new IllegalArgumentException("--mode async|sync");
       if (drills < 1) throw new IllegalArgumentException("--drills must be >= 1");
       if (workDir == null) workDir = Files.createTempDirectory("shrivenquant-drill-");
       return new Options(drills, mode, fault, rate, json, workDir, warmup);
@@ -67,27 +78,43 @@ public final class DrillMain {
     System.out.println();
     System.out.println(table(results));
     if (o.json()) {
-      System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-          .writeValueAsString(Map.of("drills", results, "summary", summary(results))));
+      System.out.println(
+          new ObjectMapper()
+              .enable(SerializationFeature.INDENT_OUTPUT)
+              .writeValueAsString(Map.of("drills", results, "summary", summary(results))));
     }
     System.exit(allHeld(results, o.mode()) ? 0 : 1);
   }
 
-  static List<DrillRun.Result> run(Options o, java.util.function.Consumer<String> progress) throws Exception {
-    progress.accept("starting 3 PostgreSQL servers (region-1, region-2, witness), a Kafka broker, the routing"
-        + " endpoint and 2 nodes per region (logs in " + o.workDir().resolve("logs") + ") ...");
+  static List<DrillRun.Result> run(Options o, java.util.function.Consumer<String> progress)
+      throws Exception {
+    progress.accept(
+        "starting 3 PostgreSQL servers (region-1, region-2, witness), a Kafka broker, the routing"
+            + " endpoint and 2 nodes per region (logs in "
+            + o.workDir().resolve("logs")
+            + ") ...");
     List<DrillRun.Result> results = new ArrayList<>();
-    try (DrillEnvironment env = DrillEnvironment.start(o.workDir(),
-        // C1 only: on 2 shared cores, C2's compile bursts in six JVMs cost more than they win
-        // within a drill's minutes (measured: first promotions 1.6 s with C2, 0.3 s without).
-        List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), o.mode(), 5)) {
-      progress.accept("region-1 ACTIVE, region-2 STANDBY; clients use " + env.routerUrl() + " (mode " + o.mode() + ")");
+    try (DrillEnvironment env =
+        DrillEnvironment.start(
+            o.workDir(),
+            // C1 only: on 2 shared cores, C2's compile bursts in six JVMs cost more than they win
+            // within a drill's minutes (measured: first promotions 1.6 s with C2, 0.3 s without).
+            List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
+            o.mode(),
+            5)) {
+      progress.accept(
+          "region-1 ACTIVE, region-2 STANDBY; clients use "
+              + env.routerUrl()
+              + " (mode "
+              + o.mode()
+              + ")");
       List<String> instruments = List.of("ACME", "SYM000", "SYM001", "SYM002", "SYM003", "SYM004");
       DrillRun drill = new DrillRun(env, progress, instruments, o.rate(), o.mode());
       if (o.warmup() > 0) {
         // Freshly started JVMs are not what a region that has run for hours looks like.
         progress.accept("warm-up: " + o.warmup() + " s of order flow before the first drill");
-        try (DrillClient warm = new DrillClient(env.routerUrl(), instruments, 4, o.rate(), "warmup").start()) {
+        try (DrillClient warm =
+            new DrillClient(env.routerUrl(), instruments, 4, o.rate(), "warmup").start()) {
           Thread.sleep(o.warmup() * 1000L);
           warm.stopAndAwait(java.time.Duration.ofSeconds(20));
         }
@@ -100,30 +127,84 @@ public final class DrillMain {
   }
 
   static boolean allHeld(List<DrillRun.Result> results, String mode) {
-    return results.stream().allMatch(r -> r.rtoMs() >= 0 && !r.falseFailover() && r.executedTwice() == 0 && r.switchoverTwice() == 0
-        && r.switchoverLost() == 0 && r.journalsEqual() && r.regionsNeverOverlapped()
-        && (!mode.equals("sync") || r.lost() == 0));
+    return results.stream()
+        .allMatch(
+            r ->
+                r.rtoMs() >= 0
+                    && !r.falseFailover()
+                    && r.executedTwice() == 0
+                    && r.switchoverTwice() == 0
+                    && r.switchoverLost() == 0
+                    && r.journalsEqual()
+                    && r.regionsNeverOverlapped()
+                    && (!mode.equals("sync") || r.lost() == 0));
   }
 
   static String table(List<DrillRun.Result> results) {
     StringBuilder b = new StringBuilder();
-    b.append(String.format("%-5s %-9s %-5s %9s %9s %7s %5s %-11s %6s %5s %5s %7s %9s %5s %5s %9s %6s %6s %8s%n",
-        "drill", "fault", "mode", "detect ms", "promo ms", "RTO ms", "RPO", "verdict", "acked", "lost", "twice",
-        "webhook", "failback", "tail", "equal", "switch ms", "s.lost", "s.twice", "pause ok"));
+    b.append(
+        String.format(
+            "%-5s %-9s %-5s %9s %9s %7s %5s %-11s %6s %5s %5s %7s %9s %5s %5s %9s %6s %6s %8s%n",
+            "drill",
+            "fault",
+            "mode",
+            "detect ms",
+            "promo ms",
+            "RTO ms",
+            "RPO",
+            "verdict",
+            "acked",
+            "lost",
+            "twice",
+            "webhook",
+            "failback",
+            "tail",
+            "equal",
+            "switch ms",
+            "s.lost",
+            "s.twice",
+            "pause ok"));
     for (DrillRun.Result r : results) {
-      b.append(String.format("%-5d %-9s %-5s %9d %9d %7d %5d %-11s %6d %5d %5d %7s %9d %5d %5s %9d %6d %6d %8s%n",
-          r.drill(), r.fault(), r.mode(), r.detectionMs(), r.promotionMs(), r.rtoMs(), r.rpoEvents(), r.verdict(),
-          r.acknowledged(), r.lost(), r.executedTwice(), r.webhookReceived() ? "yes" : "NO", r.failbackMs(),
-          r.tailSetAside(), r.journalsEqual() ? "yes" : "NO", r.switchoverUnavailableMs(), r.switchoverLost(),
-          r.switchoverTwice(), r.falseFailover() ? "FALSE" : "yes"));
+      b.append(
+          String.format(
+              "%-5d %-9s %-5s %9d %9d %7d %5d %-11s %6d %5d %5d %7s %9d %5d %5s %9d %6d %6d %8s%n",
+              r.drill(),
+              r.fault(),
+              r.mode(),
+              r.detectionMs(),
+              r.promotionMs(),
+              r.rtoMs(),
+              r.rpoEvents(),
+              r.verdict(),
+              r.acknowledged(),
+              r.lost(),
+              r.executedTwice(),
+              r.webhookReceived() ? "yes" : "NO",
+              r.failbackMs(),
+              r.tailSetAside(),
+              r.journalsEqual() ? "yes" : "NO",
+              r.switchoverUnavailableMs(),
+              r.switchoverLost(),
+              r.switchoverTwice(),
+              r.falseFailover() ? "FALSE" : "yes"));
     }
     Map<String, Object> s = summary(results);
-    b.append(String.format("%nRTO ms p50 %s p99 %s max %s | detection p50 %s | promotion p50 %s | switchover"
-            + " unavailability p50 %s max %s | lost %s | executed twice %s | regions overlapping: %s"
-            + " | false failovers: %s%n",
-        s.get("rtoP50"), s.get("rtoP99"), s.get("rtoMax"), s.get("detectionP50"), s.get("promotionP50"),
-        s.get("switchoverP50"), s.get("switchoverMax"), s.get("lost"), s.get("executedTwice"), s.get("overlaps"),
-        s.get("falseFailovers")));
+    b.append(
+        String.format(
+            "%nRTO ms p50 %s p99 %s max %s | detection p50 %s | promotion p50 %s | switchover"
+                + " unavailability p50 %s max %s | lost %s | executed twice %s | regions overlapping: %s"
+                + " | false failovers: %s%n",
+            s.get("rtoP50"),
+            s.get("rtoP99"),
+            s.get("rtoMax"),
+            s.get("detectionP50"),
+            s.get("promotionP50"),
+            s.get("switchoverP50"),
+            s.get("switchoverMax"),
+            s.get("lost"),
+            s.get("executedTwice"),
+            s.get("overlaps"),
+            s.get("falseFailovers")));
     return b.toString();
   }
 
@@ -138,7 +219,9 @@ public final class DrillMain {
     s.put("switchoverP50", pct(results, DrillRun.Result::switchoverUnavailableMs, 50));
     s.put("switchoverMax", pct(results, DrillRun.Result::switchoverUnavailableMs, 100));
     s.put("lost", results.stream().mapToInt(DrillRun.Result::lost).sum());
-    s.put("executedTwice", results.stream().mapToInt(r -> r.executedTwice() + r.switchoverTwice()).sum());
+    s.put(
+        "executedTwice",
+        results.stream().mapToInt(r -> r.executedTwice() + r.switchoverTwice()).sum());
     s.put("overlaps", results.stream().filter(r -> !r.regionsNeverOverlapped()).count());
     s.put("falseFailovers", results.stream().filter(DrillRun.Result::falseFailover).count());
     return s;

@@ -11,26 +11,46 @@ import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
- * One unplanned failover drill and its way back, on a running {@link DrillEnvironment}:
- * load -> fault on region 1 (kill -9 of every node process, or a partition from the witness and
- * region 2) -> region 2 promotes -> load continues there -> region 1 returns as standby (tail set
- * aside, journal resynced) -> planned switchover back to region 1 under load.
+ * One unplanned failover drill and its way back, on a running {@link DrillEnvironment}: load ->
+ * fault on region 1 (kill -9 of every node process, or a partition from the witness and region 2)
+ * -> region 2 promotes -> load continues there -> region 1 returns as standby (tail set aside,
+ * journal resynced) -> planned switchover back to region 1 under load.
  */
 final class DrillRun {
-  enum Fault { KILL, PARTITION }
+  enum Fault {
+    KILL,
+    PARTITION
+  }
 
   /** Everything measured in one drill; times in ms, -1 when not reached. */
   record Result(
-      int drill, String fault, String mode,
-      long detectionMs, long promotionMs, long rtoMs,
-      int rpoEvents, String verdict,
-      int acknowledged, int lost, int executedTwice,
+      int drill,
+      String fault,
+      String mode,
+      long detectionMs,
+      long promotionMs,
+      long rtoMs,
+      int rpoEvents,
+      String verdict,
+      int acknowledged,
+      int lost,
+      int executedTwice,
       boolean webhookReceived,
-      long failbackMs, int tailSetAside, boolean journalsEqual,
-      long switchoverUnavailableMs, int switchoverAcknowledged, int switchoverLost, int switchoverTwice,
-      long lastRegion1WriteMs, long firstRegion2WriteMs, long pauseMs, boolean falseFailover) {
+      long failbackMs,
+      int tailSetAside,
+      boolean journalsEqual,
+      long switchoverUnavailableMs,
+      int switchoverAcknowledged,
+      int switchoverLost,
+      int switchoverTwice,
+      long lastRegion1WriteMs,
+      long firstRegion2WriteMs,
+      long pauseMs,
+      boolean falseFailover) {
 
-    /** Never two regions writing orders at once: region 1's last write precedes region 2's first. */
+    /**
+     * Never two regions writing orders at once: region 1's last write precedes region 2's first.
+     */
     boolean regionsNeverOverlapped() {
       return lastRegion1WriteMs < firstRegion2WriteMs;
     }
@@ -42,7 +62,12 @@ final class DrillRun {
   private final double rate;
   private final String mode;
 
-  DrillRun(DrillEnvironment env, Consumer<String> progress, List<String> instruments, double rate, String mode) {
+  DrillRun(
+      DrillEnvironment env,
+      Consumer<String> progress,
+      List<String> instruments,
+      double rate,
+      String mode) {
     this.env = env;
     this.progress = progress;
     this.instruments = instruments;
@@ -54,31 +79,45 @@ final class DrillRun {
     return run(n, fault, env -> {});
   }
 
-  /** @param afterFault runs right after the fault is injected (tests use it to shape the race) */
+  /**
+   * @param afterFault runs right after the fault is injected (tests use it to shape the race)
+   */
   Result run(int n, Fault fault, Consumer<DrillEnvironment> afterFault) throws Exception {
     DrillEnvironment.Region r1 = env.region1;
     DrillEnvironment.Region r2 = env.region2;
     long epochBefore = r1.status().path("epoch").asLong();
     int webhooksBefore = env.webhookDeliveries.size();
 
-    DrillClient client = new DrillClient(env.routerUrl(), instruments, 4, rate, "d" + n + "-" + System.currentTimeMillis()).start();
+    DrillClient client =
+        new DrillClient(
+                env.routerUrl(), instruments, 4, rate, "d" + n + "-" + System.currentTimeMillis())
+            .start();
     Thread.sleep(4000);
     // A stall shorter than the pause budget (SIGSTOP of every region-1 process) must not fail over.
     long pause = Math.max(100, env.pauseBudgetMs() - 300);
     r1.pause(Duration.ofMillis(pause));
     Thread.sleep(3000);
     JsonNode afterPause = r2.status();
-    boolean falseFailover = afterPause == null || !"STANDBY".equals(afterPause.path("role").asText())
-        || afterPause.path("epoch").asLong() != epochBefore;
-    progress.accept(String.format("drill %d: region-1 stopped (SIGSTOP) for %d ms, below the %d ms pause"
-        + " budget: %s", n, pause, env.pauseBudgetMs(), falseFailover ? "FALSE FAILOVER" : "no failover"));
+    boolean falseFailover =
+        afterPause == null
+            || !"STANDBY".equals(afterPause.path("role").asText())
+            || afterPause.path("epoch").asLong() != epochBefore;
+    progress.accept(
+        String.format(
+            "drill %d: region-1 stopped (SIGSTOP) for %d ms, below the %d ms pause" + " budget: %s",
+            n, pause, env.pauseBudgetMs(), falseFailover ? "FALSE FAILOVER" : "no failover"));
     if (falseFailover) {
       client.stopAndAwait(Duration.ofSeconds(20));
-      throw new IllegalStateException("false failover after a " + pause + " ms pause: " + afterPause);
+      throw new IllegalStateException(
+          "false failover after a " + pause + " ms pause: " + afterPause);
     }
     Thread.sleep(4000); // a standby that has been following for a while, as in production
-    progress.accept(String.format("drill %d: %d orders acknowledged by region-1 so far; %s of region 1 now",
-        n, client.acks().size(), fault == Fault.KILL ? "kill -9 of every node process" : "partition"));
+    progress.accept(
+        String.format(
+            "drill %d: %d orders acknowledged by region-1 so far; %s of region 1 now",
+            n,
+            client.acks().size(),
+            fault == Fault.KILL ? "kill -9 of every node process" : "partition"));
 
     long t0 = System.currentTimeMillis();
     if (fault == Fault.KILL) {
@@ -97,7 +136,8 @@ final class DrillRun {
       first = client.firstAckFrom(DrillEnvironment.R2, t0);
     }
     long rto = first.map(a -> a.ackedAt() - t0).orElse(-1L);
-    progress.accept(String.format("drill %d: first order accepted by region-2 %d ms after the fault", n, rto));
+    progress.accept(
+        String.format("drill %d: first order accepted by region-2 %d ms after the fault", n, rto));
     Thread.sleep(2000);
     client.stopAndAwait(Duration.ofSeconds(20));
 
@@ -107,12 +147,25 @@ final class DrillRun {
     JournalAudit.Result audit = JournalAudit.check(env.local, r2.db.dataSource(), client.acks());
     long lastR1 = maxWrite(r1.db.dataSource());
     long firstR2 = firstOwnWrite(r2.db.dataSource(), r1.db.dataSource());
-    boolean webhook = env.webhookDeliveries.stream().skip(webhooksBefore)
-        .anyMatch(d -> d.contains("\"kind\":\"promotion\"") && d.contains("\"toEpoch\":" + incident.path("toEpoch").asLong()));
-    progress.accept(String.format("drill %d: promotion: detected %d ms after the fault, active %d ms later;"
-            + " consistency %s, %d events of region-1 not replicated; %d acknowledged, %d lost, %d executed twice",
-        n, decidedAt - t0, activeAt - decidedAt, incident.path("verdict").asText(),
-        incident.path("eventsLost").asInt(), audit.acknowledged(), audit.lost(), audit.executedTwice()));
+    boolean webhook =
+        env.webhookDeliveries.stream()
+            .skip(webhooksBefore)
+            .anyMatch(
+                d ->
+                    d.contains("\"kind\":\"promotion\"")
+                        && d.contains("\"toEpoch\":" + incident.path("toEpoch").asLong()));
+    progress.accept(
+        String.format(
+            "drill %d: promotion: detected %d ms after the fault, active %d ms later;"
+                + " consistency %s, %d events of region-1 not replicated; %d acknowledged, %d lost, %d executed twice",
+            n,
+            decidedAt - t0,
+            activeAt - decidedAt,
+            incident.path("verdict").asText(),
+            incident.path("eventsLost").asInt(),
+            audit.acknowledged(),
+            audit.lost(),
+            audit.executedTwice()));
 
     // Region 1 comes back: fenced by the newer epoch, sets aside its tail, resyncs as standby.
     long back = System.currentTimeMillis();
@@ -134,11 +187,17 @@ final class DrillRun {
     long failback = System.currentTimeMillis() - back;
     JsonNode failbackIncident = awaitIncident(r1, "failback", epochBefore);
     int tail = failbackIncident.path("eventsLost").asInt();
-    progress.accept(String.format("drill %d: region-1 is standby again after %d ms; %d events set aside for"
-        + " reconciliation; journals equal: %s", n, failback, tail, equal));
+    progress.accept(
+        String.format(
+            "drill %d: region-1 is standby again after %d ms; %d events set aside for"
+                + " reconciliation; journals equal: %s",
+            n, failback, tail, equal));
 
     // Planned switchover back to region 1, under load.
-    DrillClient after = new DrillClient(env.routerUrl(), instruments, 4, rate, "s" + n + "-" + System.currentTimeMillis()).start();
+    DrillClient after =
+        new DrillClient(
+                env.routerUrl(), instruments, 4, rate, "s" + n + "-" + System.currentTimeMillis())
+            .start();
     Thread.sleep(6000);
     long ts = System.currentTimeMillis();
     r2.post("/failover/switchover");
@@ -153,8 +212,12 @@ final class DrillRun {
     long unavailable = -1;
     if (firstBack.isPresent()) {
       long firstR1 = firstBack.get().ackedAt();
-      long lastR2 = after.acks().stream().filter(a -> a.region().equals(DrillEnvironment.R2) && a.ackedAt() <= firstR1)
-          .mapToLong(DrillClient.Ack::ackedAt).max().orElse(ts);
+      long lastR2 =
+          after.acks().stream()
+              .filter(a -> a.region().equals(DrillEnvironment.R2) && a.ackedAt() <= firstR1)
+              .mapToLong(DrillClient.Ack::ackedAt)
+              .max()
+              .orElse(ts);
       unavailable = firstR1 - lastR2;
     }
     r1.awaitRole("ACTIVE", true, Duration.ofSeconds(30));
@@ -162,18 +225,40 @@ final class DrillRun {
     // Both sides' acknowledgements must be in region 1's journal once region 2's tail (none in a
     // switchover) has been published and applied.
     JournalAudit.Result switched = auditWhenApplied(r1.db.dataSource(), after.acks());
-    progress.accept(String.format("drill %d: switchover back to region-1: clients saw %d ms without acks;"
-            + " %d acknowledged, %d lost, %d executed twice", n, unavailable, switched.acknowledged(),
-        switched.lost(), switched.executedTwice()));
+    progress.accept(
+        String.format(
+            "drill %d: switchover back to region-1: clients saw %d ms without acks;"
+                + " %d acknowledged, %d lost, %d executed twice",
+            n, unavailable, switched.acknowledged(), switched.lost(), switched.executedTwice()));
 
-    return new Result(n, fault.name().toLowerCase(), mode, decidedAt - t0, activeAt - decidedAt, rto,
-        incident.path("eventsLost").asInt(), incident.path("verdict").asText(), audit.acknowledged(),
-        audit.lost(), audit.executedTwice(), webhook, failback, tail, equal, unavailable,
-        switched.acknowledged(), switched.lost(), switched.executedTwice(), lastR1, firstR2, pause,
+    return new Result(
+        n,
+        fault.name().toLowerCase(),
+        mode,
+        decidedAt - t0,
+        activeAt - decidedAt,
+        rto,
+        incident.path("eventsLost").asInt(),
+        incident.path("verdict").asText(),
+        audit.acknowledged(),
+        audit.lost(),
+        audit.executedTwice(),
+        webhook,
+        failback,
+        tail,
+        equal,
+        unavailable,
+        switched.acknowledged(),
+        switched.lost(),
+        switched.executedTwice(),
+        lastR1,
+        firstR2,
+        pause,
         falseFailover);
   }
 
-  private JournalAudit.Result auditWhenApplied(DataSource db, List<DrillClient.Ack> acks) throws Exception {
+  private JournalAudit.Result auditWhenApplied(DataSource db, List<DrillClient.Ack> acks)
+      throws Exception {
     long deadline = System.currentTimeMillis() + 30_000;
     JournalAudit.Result r;
     do {
@@ -184,15 +269,18 @@ final class DrillRun {
     return r;
   }
 
-  private static JsonNode awaitIncident(DrillEnvironment.Region region, String kind, long afterEpoch) throws Exception {
+  private static JsonNode awaitIncident(
+      DrillEnvironment.Region region, String kind, long afterEpoch) throws Exception {
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {
       for (JsonNode i : region.incidents()) {
-        if (kind.equals(i.path("kind").asText()) && i.path("toEpoch").asLong() > afterEpoch) return i;
+        if (kind.equals(i.path("kind").asText()) && i.path("toEpoch").asLong() > afterEpoch)
+          return i;
       }
       Thread.sleep(200);
     }
-    throw new IllegalStateException("no " + kind + " incident in " + region.name + " after epoch " + afterEpoch);
+    throw new IllegalStateException(
+        "no " + kind + " incident in " + region.name + " after epoch " + afterEpoch);
   }
 
   private static long stepAt(JsonNode incident, String name) {
@@ -204,7 +292,8 @@ final class DrillRun {
 
   private static long maxWrite(DataSource db) throws Exception {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(write_timestamp), 0) FROM event_journal");
+        PreparedStatement ps =
+            c.prepareStatement("SELECT coalesce(max(write_timestamp), 0) FROM event_journal");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
@@ -222,7 +311,9 @@ final class DrillRun {
     }
     long first = Long.MAX_VALUE;
     try (Connection c = region2.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT writer, min(write_timestamp) FROM event_journal GROUP BY writer");
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT writer, min(write_timestamp) FROM event_journal GROUP BY writer");
         ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         if (!r1Writers.contains(rs.getString(1))) first = Math.min(first, rs.getLong(2));

@@ -3,17 +3,17 @@ package com.shrivenquant.replication.apply;
 import akka.Done;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.DispatcherSelector;
+import akka.japi.Pair;
 import akka.kafka.ConsumerSettings;
 import akka.kafka.Subscriptions;
 import akka.kafka.javadsl.Consumer;
 import akka.stream.KillSwitches;
 import akka.stream.RestartSettings;
 import akka.stream.UniqueKillSwitch;
-import akka.stream.javadsl.RestartSource;
-import akka.stream.javadsl.Source;
 import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.RestartSource;
 import akka.stream.javadsl.Sink;
-import akka.japi.Pair;
+import akka.stream.javadsl.Source;
 import com.shrivenquant.replication.journal.JournalRow;
 import com.shrivenquant.replication.journal.RecordCodec;
 import java.sql.Connection;
@@ -32,23 +32,23 @@ import java.util.concurrent.atomic.AtomicLong;
 import javax.sql.DataSource;
 import kamon.Kamon;
 import kamon.metric.MeasurementUnit;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.HdrHistogram.Histogram;
-import org.HdrHistogram.Recorder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Standby region: consumes the active region's journal records and writes them into this
- * region's own journal, so an entity started here recovers exactly the state it had there. Each
- * partition's next offset is stored in the same transaction as the rows it covers (exactly once
- * across crashes); a row already present (a re-publish) is not written again. Records written
- * under an epoch older than the current one are refused and reported, never applied: the hook
- * failover fences with.
+ * Standby region: consumes the active region's journal records and writes them into this region's
+ * own journal, so an entity started here recovers exactly the state it had there. Each partition's
+ * next offset is stored in the same transaction as the rows it covers (exactly once across
+ * crashes); a row already present (a re-publish) is not written again. Records written under an
+ * epoch older than the current one are refused and reported, never applied: the hook failover
+ * fences with.
  */
 public final class StandbyApplier {
   private static final Logger log = LoggerFactory.getLogger(StandbyApplier.class);
@@ -67,16 +67,20 @@ public final class StandbyApplier {
   private final Recorder lag = new Recorder(3);
   private final Histogram lagTotal = new Histogram(3);
   // The same figures for Prometheus (the Recorder above serves the operator route's interval).
-  private static final kamon.metric.Histogram LAG_METRIC = Kamon.histogram("sq.replication.lag",
-          "Journal write in the active region to commit in this standby region, per record",
-          MeasurementUnit.time().microseconds())
-      .withoutTags();
+  private static final kamon.metric.Histogram LAG_METRIC =
+      Kamon.histogram(
+              "sq.replication.lag",
+              "Journal write in the active region to commit in this standby region, per record",
+              MeasurementUnit.time().microseconds())
+          .withoutTags();
   private final DataSource journal;
   private final ConsumerSettings<String, byte[]> consumerSettings;
   private final String topic;
 
   private StandbyApplier(
-      AtomicLong epoch, DataSource journal, ConsumerSettings<String, byte[]> consumerSettings,
+      AtomicLong epoch,
+      DataSource journal,
+      ConsumerSettings<String, byte[]> consumerSettings,
       String topic) {
     this.currentEpoch = epoch;
     this.journal = journal;
@@ -107,25 +111,32 @@ public final class StandbyApplier {
                 RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2),
                 // The positions are read inside the stream: if the database is down, that is a
                 // stream failure, retried with backoff (a factory that throws would end it).
-                () -> Source.completionStageSource(
-                    CompletableFuture.supplyAsync(
-                        () -> {
-                          Map<TopicPartition, Long> from = offsets(journal, applier.partitions());
-                          log.info("Applying {} from {}", settings.topic(), from);
-                          return Consumer.plainSource(consumer, Subscriptions.assignmentWithOffset(from))
-                              .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
-                              .mapAsync(1, batch -> CompletableFuture.supplyAsync(
-                                  () -> applier.apply(journal, batch), blocking));
-                        },
-                        blocking)))
+                () ->
+                    Source.completionStageSource(
+                        CompletableFuture.supplyAsync(
+                            () -> {
+                              Map<TopicPartition, Long> from =
+                                  offsets(journal, applier.partitions());
+                              log.info("Applying {} from {}", settings.topic(), from);
+                              return Consumer.plainSource(
+                                      consumer, Subscriptions.assignmentWithOffset(from))
+                                  .groupedWithin(settings.maxBatch(), settings.maxBatchWait())
+                                  .mapAsync(
+                                      1,
+                                      batch ->
+                                          CompletableFuture.supplyAsync(
+                                              () -> applier.apply(journal, batch), blocking));
+                            },
+                            blocking)))
             .viaMat(KillSwitches.single(), Keep.right())
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
     applier.killSwitch = running.first();
     applier.done = running.second();
-    applier.done.whenComplete((d, e) -> {
-      if (e != null) log.error("Applier stopped for good", e);
-    });
+    applier.done.whenComplete(
+        (d, e) -> {
+          if (e != null) log.error("Applier stopped for good", e);
+        });
     return applier;
   }
 
@@ -164,24 +175,26 @@ public final class StandbyApplier {
    * promotion waits for before the standby accepts orders.
    */
   public CompletionStage<Done> drain(Duration timeout) {
-    return CompletableFuture.supplyAsync(() -> {
-      Map<TopicPartition, Long> end = endOffsets();
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (true) {
-        Map<TopicPartition, Long> applied = offsets(journal, end.keySet());
-        boolean caughtUp = end.entrySet().stream()
-            .allMatch(e -> applied.get(e.getKey()) >= e.getValue());
-        if (caughtUp) return Done.getInstance();
-        if (System.nanoTime() > deadline)
-          throw new IllegalStateException("not drained within " + timeout + ": at " + applied + " of " + end);
-        try {
-          Thread.sleep(10);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException(e);
-        }
-      }
-    });
+    return CompletableFuture.supplyAsync(
+        () -> {
+          Map<TopicPartition, Long> end = endOffsets();
+          long deadline = System.nanoTime() + timeout.toNanos();
+          while (true) {
+            Map<TopicPartition, Long> applied = offsets(journal, end.keySet());
+            boolean caughtUp =
+                end.entrySet().stream().allMatch(e -> applied.get(e.getKey()) >= e.getValue());
+            if (caughtUp) return Done.getInstance();
+            if (System.nanoTime() > deadline)
+              throw new IllegalStateException(
+                  "not drained within " + timeout + ": at " + applied + " of " + end);
+            try {
+              Thread.sleep(10);
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+              throw new IllegalStateException(e);
+            }
+          }
+        });
   }
 
   private Map<TopicPartition, Long> endOffsets() {
@@ -198,10 +211,14 @@ public final class StandbyApplier {
     }
   }
 
-  private Set<TopicPartition> partitions(org.apache.kafka.clients.consumer.Consumer<String, byte[]> c) {
-    List<org.apache.kafka.common.PartitionInfo> info = c.partitionsFor(topic, Duration.ofSeconds(10));
-    if (info == null || info.isEmpty()) throw new IllegalStateException("topic " + topic + " has no partitions");
-    return info.stream().map(p -> new TopicPartition(p.topic(), p.partition()))
+  private Set<TopicPartition> partitions(
+      org.apache.kafka.clients.consumer.Consumer<String, byte[]> c) {
+    List<org.apache.kafka.common.PartitionInfo> info =
+        c.partitionsFor(topic, Duration.ofSeconds(10));
+    if (info == null || info.isEmpty())
+      throw new IllegalStateException("topic " + topic + " has no partitions");
+    return info.stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition()))
         .collect(java.util.stream.Collectors.toSet());
   }
 
@@ -219,12 +236,13 @@ public final class StandbyApplier {
       c.setAutoCommit(false);
       try (PreparedStatement insert = c.prepareStatement(INSERT + " RETURNING ordering");
           PreparedStatement batchInsert = c.prepareStatement(INSERT);
-          PreparedStatement tag = c.prepareStatement(
-              "INSERT INTO event_tag (event_id, tag) VALUES (?, ?)");
-          PreparedStatement refuse = c.prepareStatement(
-              "INSERT INTO replication_refused (topic, kafka_partition, kafka_offset,"
-                  + " persistence_id, sequence_number, record_epoch, current_epoch, reason)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+          PreparedStatement tag =
+              c.prepareStatement("INSERT INTO event_tag (event_id, tag) VALUES (?, ?)");
+          PreparedStatement refuse =
+              c.prepareStatement(
+                  "INSERT INTO replication_refused (topic, kafka_partition, kafka_offset,"
+                      + " persistence_id, sequence_number, record_epoch, current_epoch, reason)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
         for (ConsumerRecord<String, byte[]> record : batch) {
           RecordCodec.Received received = RecordCodec.fromRecord(record);
           JournalRow row = received.row();
@@ -317,10 +335,11 @@ public final class StandbyApplier {
     for (ConsumerRecord<String, byte[]> r : batch) {
       next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO replication_applier_offset (topic, kafka_partition, next_offset, updated_at)"
-            + " VALUES (?, ?, ?, now()) ON CONFLICT (topic, kafka_partition) DO UPDATE"
-            + " SET next_offset = excluded.next_offset, updated_at = now()")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO replication_applier_offset (topic, kafka_partition, next_offset, updated_at)"
+                + " VALUES (?, ?, ?, now()) ON CONFLICT (topic, kafka_partition) DO UPDATE"
+                + " SET next_offset = excluded.next_offset, updated_at = now()")) {
       for (Map.Entry<TopicPartition, Long> e : next.entrySet()) {
         ps.setString(1, e.getKey().topic());
         ps.setInt(2, e.getKey().partition());
@@ -331,11 +350,13 @@ public final class StandbyApplier {
     }
   }
 
-  private static Map<TopicPartition, Long> offsets(DataSource journal, Set<TopicPartition> partitions) {
+  private static Map<TopicPartition, Long> offsets(
+      DataSource journal, Set<TopicPartition> partitions) {
     Map<TopicPartition, Long> out = new HashMap<>();
     try (Connection c = journal.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT next_offset FROM replication_applier_offset WHERE topic = ? AND kafka_partition = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT next_offset FROM replication_applier_offset WHERE topic = ? AND kafka_partition = ?")) {
       for (TopicPartition tp : partitions) {
         ps.setString(1, tp.topic());
         ps.setInt(2, tp.partition());

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * One journal row exactly as akka-persistence-jdbc wrote it. Replication copies these fields
- * byte for byte and needs no engine type to do so.
+ * One journal row exactly as akka-persistence-jdbc wrote it. Replication copies these fields byte
+ * for byte and needs no engine type to do so.
  */
 public record JournalRow(
     long ordering,

@@ -17,25 +17,26 @@ import javax.sql.DataSource;
  * Reads a region's journal in {@code ordering} order without ever skipping a committed row.
  *
  * <p>Why this is not a plain "ordering > last" query: {@code ordering} is a sequence value taken
- * when a row is inserted, but transactions commit in their own order. A reader can see ordering
- * 11 committed while 10 is still in flight; moving past 10 then loses it forever (the trap behind
+ * when a row is inserted, but transactions commit in their own order. A reader can see ordering 11
+ * committed while 10 is still in flight; moving past 10 then loses it forever (the trap behind
  * akka-persistence-jdbc 5.1.0's eventsByTag skipping events). A missing value is either in flight
  * (it will appear) or belonged to a transaction that rolled back (it never will).
  *
- * <p>How gaps are handled: rows are released strictly in ordering order; at the first missing
- * value the tailer stops and decides between the two cases with PostgreSQL's transaction
- * snapshots, each poll reading rows and {@code pg_current_snapshot()} in one REPEATABLE READ
- * transaction. Once the gap has been missing for {@code gapGrace}, the tailer records the
- * transactions in progress at that moment: the transaction that took the missing value is among
- * them if it has not ended (by then it has long had a transaction id: it takes one while writing
- * the very row the value is for). When a later snapshot shows all of them ended and the value is
- * still missing, it can never appear: it is recorded as skipped and the tailer moves on.
- * Head-of-line blocking therefore lasts as long as the in-flight transaction, plus the grace for a
- * rolled-back one.
+ * <p>How gaps are handled: rows are released strictly in ordering order; at the first missing value
+ * the tailer stops and decides between the two cases with PostgreSQL's transaction snapshots, each
+ * poll reading rows and {@code pg_current_snapshot()} in one REPEATABLE READ transaction. Once the
+ * gap has been missing for {@code gapGrace}, the tailer records the transactions in progress at
+ * that moment: the transaction that took the missing value is among them if it has not ended (by
+ * then it has long had a transaction id: it takes one while writing the very row the value is for).
+ * When a later snapshot shows all of them ended and the value is still missing, it can never
+ * appear: it is recorded as skipped and the tailer moves on. Head-of-line blocking therefore lasts
+ * as long as the in-flight transaction, plus the grace for a rolled-back one.
  */
 public final class JournalTailer {
 
-  /** Rows to publish (in ordering order) and orderings proven never to exist, up to lastOrdering. */
+  /**
+   * Rows to publish (in ordering order) and orderings proven never to exist, up to lastOrdering.
+   */
   public record Batch(List<JournalRow> rows, List<Long> skipped, long lastOrdering) {}
 
   private record Snapshot(long[] inProgress) {
@@ -67,7 +68,8 @@ public final class JournalTailer {
           + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload, meta_ser_id,"
           + " meta_ser_manifest, meta_payload FROM event_journal WHERE ordering > ?"
           + " ORDER BY ordering LIMIT ?";
-  private static final String TAGS = "SELECT event_id, tag FROM event_tag WHERE event_id = ANY (?) ORDER BY tag";
+  private static final String TAGS =
+      "SELECT event_id, tag FROM event_tag WHERE event_id = ANY (?) ORDER BY tag";
 
   private final DataSource dataSource;
   private final int maxRows;
@@ -97,8 +99,11 @@ public final class JournalTailer {
   public String waitingFor() {
     Gap g = gap;
     if (g == null) return "nothing";
-    return "ordering " + g.ordering() + (g.suspects() == null ? " (within grace)"
-        : " until transactions " + Arrays.toString(g.suspects()) + " end");
+    return "ordering "
+        + g.ordering()
+        + (g.suspects() == null
+            ? " (within grace)"
+            : " until transactions " + Arrays.toString(g.suspects()) + " end");
   }
 
   /** The next rows after the position, stopping before a gap that may still fill. */
@@ -131,7 +136,8 @@ public final class JournalTailer {
     List<Long> skipped = new ArrayList<>();
     // Every value up to the head visible in this snapshot was handed out before it: one proof
     // settles every gap up to there, not only those in this batch.
-    long horizon = Math.max(visibleHead, rows.isEmpty() ? position : rows.get(rows.size() - 1).ordering());
+    long horizon =
+        Math.max(visibleHead, rows.isEmpty() ? position : rows.get(rows.size() - 1).ordering());
     long expected = position + 1;
     for (JournalRow row : rows) {
       if (row.ordering() != expected) {
@@ -172,11 +178,22 @@ public final class JournalTailer {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           int metaSerId = rs.getInt(11);
-          raw.add(new Object[] {
-            rs.getLong(1), rs.getString(2), rs.getLong(3), rs.getBoolean(4), rs.getString(5),
-            rs.getLong(6), rs.getString(7), rs.getInt(8), rs.getString(9), rs.getBytes(10),
-            rs.wasNull() ? null : metaSerId, rs.getString(12), rs.getBytes(13)
-          });
+          raw.add(
+              new Object[] {
+                rs.getLong(1),
+                rs.getString(2),
+                rs.getLong(3),
+                rs.getBoolean(4),
+                rs.getString(5),
+                rs.getLong(6),
+                rs.getString(7),
+                rs.getInt(8),
+                rs.getString(9),
+                rs.getBytes(10),
+                rs.wasNull() ? null : metaSerId,
+                rs.getString(12),
+                rs.getBytes(13)
+              });
         }
       }
     }
@@ -186,16 +203,30 @@ public final class JournalTailer {
       try (PreparedStatement ps = c.prepareStatement(TAGS)) {
         ps.setArray(1, c.createArrayOf("bigint", ids));
         try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) tags.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getString(2));
+          while (rs.next())
+            tags.computeIfAbsent(rs.getLong(1), k -> new ArrayList<>()).add(rs.getString(2));
         }
       }
     }
     List<JournalRow> rows = new ArrayList<>(raw.size());
     for (Object[] r : raw) {
       long ordering = (Long) r[0];
-      rows.add(new JournalRow(ordering, (String) r[1], (Long) r[2], (Boolean) r[3], (String) r[4],
-          (Long) r[5], (String) r[6], (Integer) r[7], (String) r[8], (byte[]) r[9], (Integer) r[10],
-          (String) r[11], (byte[]) r[12], tags.getOrDefault(ordering, List.of())));
+      rows.add(
+          new JournalRow(
+              ordering,
+              (String) r[1],
+              (Long) r[2],
+              (Boolean) r[3],
+              (String) r[4],
+              (Long) r[5],
+              (String) r[6],
+              (Integer) r[7],
+              (String) r[8],
+              (byte[]) r[9],
+              (Integer) r[10],
+              (String) r[11],
+              (byte[]) r[12],
+              tags.getOrDefault(ordering, List.of())));
     }
     return rows;
   }

@@ -11,9 +11,9 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 
 /**
- * A journal row as a Kafka record: key = persistence id, value = the event's original bytes,
- * every other column (and the writer's epoch) in headers. No envelope to decode, and the payload
- * is byte-identical by construction.
+ * A journal row as a Kafka record: key = persistence id, value = the event's original bytes, every
+ * other column (and the writer's epoch) in headers. No envelope to decode, and the payload is
+ * byte-identical by construction.
  */
 public final class RecordCodec {
   static final String SEQ = "sq-seq";
@@ -60,9 +60,16 @@ public final class RecordCodec {
     Header metaSerId = h.lastHeader(META_SER_ID);
     JournalRow row =
         new JournalRow(
-            longOf(h, ORDERING), r.key(), longOf(h, SEQ), h.lastHeader(DELETED).value()[0] == 1,
-            str(h, WRITER), longOf(h, TIMESTAMP), str(h, ADAPTER_MANIFEST), (int) longOf(h, SER_ID),
-            str(h, SER_MANIFEST), r.value(),
+            longOf(h, ORDERING),
+            r.key(),
+            longOf(h, SEQ),
+            h.lastHeader(DELETED).value()[0] == 1,
+            str(h, WRITER),
+            longOf(h, TIMESTAMP),
+            str(h, ADAPTER_MANIFEST),
+            (int) longOf(h, SER_ID),
+            str(h, SER_MANIFEST),
+            r.value(),
             metaSerId == null ? null : (int) ByteBuffer.wrap(metaSerId.value()).getLong(),
             str(h, META_SER_MANIFEST),
             h.lastHeader(META_PAYLOAD) == null ? null : h.lastHeader(META_PAYLOAD).value(),

@@ -2,17 +2,17 @@ package com.shrivenquant.replication.publish;
 
 import akka.Done;
 import akka.actor.typed.ActorSystem;
+import akka.japi.Pair;
 import akka.kafka.ProducerMessage;
 import akka.kafka.ProducerSettings;
 import akka.kafka.javadsl.Producer;
 import akka.stream.KillSwitches;
 import akka.stream.RestartSettings;
-import akka.stream.javadsl.RestartSource;
 import akka.stream.UniqueKillSwitch;
 import akka.stream.javadsl.Keep;
+import akka.stream.javadsl.RestartSource;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
-import akka.japi.Pair;
 import com.shrivenquant.replication.journal.JournalTailer;
 import com.shrivenquant.replication.journal.RecordCodec;
 import com.typesafe.config.Config;
@@ -34,21 +34,33 @@ import org.slf4j.LoggerFactory;
  * Active region: tails the journal in ordering order ({@link JournalTailer}: no committed row is
  * ever skipped) and produces every row to Kafka, keyed by persistence id so each entity's events
  * stay in order within a partition. Idempotent producer, acks=all. The position moves only after
- * the broker acknowledged a whole poll's records, so a crash re-publishes at most the unacknowledged
- * tail (the applier ignores rows it already has) and never skips.
+ * the broker acknowledged a whole poll's records, so a crash re-publishes at most the
+ * unacknowledged tail (the applier ignores rows it already has) and never skips.
  */
 public final class JournalPublisher {
   private static final Logger log = LoggerFactory.getLogger(JournalPublisher.class);
 
   public record Settings(
-      String publisherId, String topic, String bootstrapServers, int maxRowsPerPoll,
-      Duration pollInterval, Duration gapGrace) {
+      String publisherId,
+      String topic,
+      String bootstrapServers,
+      int maxRowsPerPoll,
+      Duration pollInterval,
+      Duration gapGrace) {
 
-    /** The timings from {@code shrivenquant.replication.publisher} (replication's reference.conf). */
-    public static Settings fromConfig(Config config, String publisherId, String topic, String bootstrapServers) {
+    /**
+     * The timings from {@code shrivenquant.replication.publisher} (replication's reference.conf).
+     */
+    public static Settings fromConfig(
+        Config config, String publisherId, String topic, String bootstrapServers) {
       Config c = config.getConfig("shrivenquant.replication.publisher");
-      return new Settings(publisherId, topic, bootstrapServers, c.getInt("max-rows-per-poll"),
-          c.getDuration("poll-interval"), c.getDuration("gap-grace"));
+      return new Settings(
+          publisherId,
+          topic,
+          bootstrapServers,
+          c.getInt("max-rows-per-poll"),
+          c.getDuration("poll-interval"),
+          c.getDuration("gap-grace"));
     }
   }
 
@@ -67,8 +79,7 @@ public final class JournalPublisher {
       ActorSystem<?> system, DataSource journal, Settings settings, LongSupplier epoch)
       throws java.sql.SQLException {
     PublisherPosition position = new PublisherPosition(journal, settings.publisherId());
-    Executor blocking =
-        system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking());
+    Executor blocking = system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking());
     ProducerSettings<String, byte[]> producer =
         ProducerSettings.create(system, new StringSerializer(), new ByteArraySerializer())
             .withBootstrapServers(settings.bootstrapServers())
@@ -83,31 +94,56 @@ public final class JournalPublisher {
                 RestartSettings.create(Duration.ofMillis(200), Duration.ofSeconds(5), 0.2),
                 // The position is read inside the stream: if the database is down, that is a
                 // stream failure, retried with backoff (a factory that throws would end it).
-                () -> Source.completionStageSource(CompletableFuture.supplyAsync(() -> {
-                  long start = load(position);
-                  log.info("Publishing journal from ordering {} to topic {}", start, settings.topic());
-                  JournalTailer tailer =
-                      new JournalTailer(journal, start, settings.maxRowsPerPoll(), settings.gapGrace());
-                  return Source.tick(Duration.ZERO, settings.pollInterval(), "poll")
-                      .mapAsync(1, t -> CompletableFuture.supplyAsync(() -> poll(tailer), blocking))
-                      .filter(b -> !b.rows().isEmpty() || !b.skipped().isEmpty())
-                      .map(b -> envelope(settings.topic(), b, epoch.getAsLong()))
-                      .via(Producer.flexiFlow(producer))
-                      .mapAsync(1, result -> CompletableFuture.supplyAsync(() -> {
-                        JournalTailer.Batch b = result.passThrough();
-                        save(position, b.lastOrdering(), b.skipped());
-                        if (!b.skipped().isEmpty() && log.isDebugEnabled())
-                          log.debug("Orderings {} were rolled back and never existed (recorded in"
-                              + " replication_skipped_ordering)", b.skipped());
-                        return Done.getInstance();
-                      }, blocking));
-                }, blocking)))
+                () ->
+                    Source.completionStageSource(
+                        CompletableFuture.supplyAsync(
+                            () -> {
+                              long start = load(position);
+                              log.info(
+                                  "Publishing journal from ordering {} to topic {}",
+                                  start,
+                                  settings.topic());
+                              JournalTailer tailer =
+                                  new JournalTailer(
+                                      journal,
+                                      start,
+                                      settings.maxRowsPerPoll(),
+                                      settings.gapGrace());
+                              return Source.tick(Duration.ZERO, settings.pollInterval(), "poll")
+                                  .mapAsync(
+                                      1,
+                                      t ->
+                                          CompletableFuture.supplyAsync(
+                                              () -> poll(tailer), blocking))
+                                  .filter(b -> !b.rows().isEmpty() || !b.skipped().isEmpty())
+                                  .map(b -> envelope(settings.topic(), b, epoch.getAsLong()))
+                                  .via(Producer.flexiFlow(producer))
+                                  .mapAsync(
+                                      1,
+                                      result ->
+                                          CompletableFuture.supplyAsync(
+                                              () -> {
+                                                JournalTailer.Batch b = result.passThrough();
+                                                save(position, b.lastOrdering(), b.skipped());
+                                                if (!b.skipped().isEmpty() && log.isDebugEnabled())
+                                                  log.debug(
+                                                      "Orderings {} were rolled back and never existed (recorded in"
+                                                          + " replication_skipped_ordering)",
+                                                      b.skipped());
+                                                return Done.getInstance();
+                                              },
+                                              blocking));
+                            },
+                            blocking)))
             .viaMat(KillSwitches.single(), Keep.right())
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
-    running.second().whenComplete((d, e) -> {
-      if (e != null) log.error("Publisher stopped for good", e);
-    });
+    running
+        .second()
+        .whenComplete(
+            (d, e) -> {
+              if (e != null) log.error("Publisher stopped for good", e);
+            });
     return new JournalPublisher(running.first(), running.second());
   }
 

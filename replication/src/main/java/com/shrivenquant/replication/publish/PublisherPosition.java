@@ -20,8 +20,9 @@ public final class PublisherPosition {
   /** Every ordering up to and including this one was published (0 when starting fresh). */
   public long load() throws SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT last_ordering FROM replication_publisher_position WHERE publisher_id = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT last_ordering FROM replication_publisher_position WHERE publisher_id = ?")) {
       ps.setString(1, publisherId);
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getLong(1) : 0L;
@@ -29,16 +30,19 @@ public final class PublisherPosition {
     }
   }
 
-  /** The journal's head and how far the publisher got: everything up to publishedUpTo is in Kafka. */
+  /**
+   * The journal's head and how far the publisher got: everything up to publishedUpTo is in Kafka.
+   */
   public record Progress(long journalHead, long publishedUpTo) {}
 
   /** Both read in one statement, so the pair is consistent. */
   public Progress progress() throws SQLException {
     try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT (SELECT coalesce(max(ordering), 0) FROM event_journal),"
-                + " (SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position"
-                + " WHERE publisher_id = ?)")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT (SELECT coalesce(max(ordering), 0) FROM event_journal),"
+                    + " (SELECT coalesce(max(last_ordering), 0) FROM replication_publisher_position"
+                    + " WHERE publisher_id = ?)")) {
       ps.setString(1, publisherId);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -49,7 +53,8 @@ public final class PublisherPosition {
 
   /** The highest ordering committed in the journal (0 when empty), on the caller's connection. */
   public static long journalHead(Connection c) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
+    try (PreparedStatement ps =
+            c.prepareStatement("SELECT coalesce(max(ordering), 0) FROM event_journal");
         ResultSet rs = ps.executeQuery()) {
       rs.next();
       return rs.getLong(1);
@@ -60,18 +65,20 @@ public final class PublisherPosition {
   public void save(long lastOrdering, List<Long> skipped) throws SQLException {
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO replication_publisher_position (publisher_id, last_ordering, updated_at)"
-              + " VALUES (?, ?, now()) ON CONFLICT (publisher_id) DO UPDATE"
-              + " SET last_ordering = excluded.last_ordering, updated_at = now()")) {
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO replication_publisher_position (publisher_id, last_ordering, updated_at)"
+                  + " VALUES (?, ?, now()) ON CONFLICT (publisher_id) DO UPDATE"
+                  + " SET last_ordering = excluded.last_ordering, updated_at = now()")) {
         ps.setString(1, publisherId);
         ps.setLong(2, lastOrdering);
         ps.executeUpdate();
       }
       if (!skipped.isEmpty()) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO replication_skipped_ordering (publisher_id, ordering) VALUES (?, ?)"
-                + " ON CONFLICT DO NOTHING")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO replication_skipped_ordering (publisher_id, ordering) VALUES (?, ?)"
+                    + " ON CONFLICT DO NOTHING")) {
           for (long o : skipped) {
             ps.setString(1, publisherId);
             ps.setLong(2, o);

@@ -46,7 +46,8 @@ class JournalTailerIT {
       }
       assertEquals(first + 1, second);
 
-      assertEquals(List.of(second), orderings(naive.poll()), "a naive reader sees only the later row");
+      assertEquals(
+          List.of(second), orderings(naive.poll()), "a naive reader sees only the later row");
       assertEquals(List.of(), tailer.poll().rows(), "the tailer waits at the gap");
       Thread.sleep(GRACE.toMillis() + 50);
       assertEquals(List.of(), tailer.poll().rows(), "still in flight: still waiting");
@@ -57,7 +58,8 @@ class JournalTailerIT {
     JournalTailer.Batch batch = tailer.poll();
     assertEquals(List.of(maxOrdering() - 1, maxOrdering()), orderings(batch.rows()));
     assertEquals(List.of(), batch.skipped());
-    assertEquals(List.of(), orderings(naive.poll()), "the naive reader has lost the slow row for good");
+    assertEquals(
+        List.of(), orderings(naive.poll()), "the naive reader has lost the slow row for good");
   }
 
   @Test
@@ -93,21 +95,24 @@ class JournalTailerIT {
     AtomicBoolean writing = new AtomicBoolean(true);
     List<Throwable> failures = new ArrayList<>();
     JournalWriters writers = JournalWriters.start(postgres.dataSource(), 16, 8, 60, 15);
-    Thread reader = new Thread(() -> {
-      try {
-        while (writing.get()) {
-          JournalTailer.Batch b = tailer.poll();
-          published.addAll(b.rows());
-          skipped.addAll(b.skipped());
-          naiveSeen.addAll(orderings(naive.poll()));
-          Thread.sleep(2);
-        }
-      } catch (Exception e) {
-        synchronized (failures) {
-          failures.add(e);
-        }
-      }
-    }, "tailer");
+    Thread reader =
+        new Thread(
+            () -> {
+              try {
+                while (writing.get()) {
+                  JournalTailer.Batch b = tailer.poll();
+                  published.addAll(b.rows());
+                  skipped.addAll(b.skipped());
+                  naiveSeen.addAll(orderings(naive.poll()));
+                  Thread.sleep(2);
+                }
+              } catch (Exception e) {
+                synchronized (failures) {
+                  failures.add(e);
+                }
+              }
+            },
+            "tailer");
     reader.start();
     List<Throwable> writeFailures = writers.join();
     writing.set(false);
@@ -125,8 +130,14 @@ class JournalTailerIT {
     }
 
     List<Long> committed = committedOrderings(start);
-    assertEquals(end, tailer.position(), () -> "tailer stuck, waiting for " + tailer.waitingFor()
-        + "; in progress now: " + inProgress());
+    assertEquals(
+        end,
+        tailer.position(),
+        () ->
+            "tailer stuck, waiting for "
+                + tailer.waitingFor()
+                + "; in progress now: "
+                + inProgress());
     assertEquals(committed, orderings(published), "every committed row once, in ordering order");
     Set<Long> never = new HashSet<>();
     for (long o = start + 1; o <= end; o++) never.add(o);
@@ -152,13 +163,16 @@ class JournalTailerIT {
     List<JournalRow> poll() throws SQLException {
       List<JournalRow> rows = new ArrayList<>();
       try (Connection c = postgres.dataSource().getConnection();
-          PreparedStatement ps = c.prepareStatement(
-              "SELECT ordering FROM event_journal WHERE ordering > ? ORDER BY ordering")) {
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT ordering FROM event_journal WHERE ordering > ? ORDER BY ordering")) {
         ps.setLong(1, last);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             long o = rs.getLong(1);
-            rows.add(new JournalRow(o, "", 0, false, "", 0, "", 0, "", new byte[0], null, null, null, List.of()));
+            rows.add(
+                new JournalRow(
+                    o, "", 0, false, "", 0, "", 0, "", new byte[0], null, null, null, List.of()));
             last = o;
           }
         }
@@ -168,7 +182,8 @@ class JournalTailerIT {
   }
 
   static long insert(Connection c, String pid, long seq) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(JournalFixtures.INSERT + " RETURNING ordering")) {
+    try (PreparedStatement ps =
+        c.prepareStatement(JournalFixtures.INSERT + " RETURNING ordering")) {
       ps.setString(1, pid);
       ps.setLong(2, seq);
       ps.setLong(3, System.currentTimeMillis());
@@ -183,8 +198,9 @@ class JournalTailerIT {
   static long maxOrdering() throws SQLException {
     try (Connection c = postgres.dataSource().getConnection();
         Statement s = c.createStatement();
-        ResultSet rs = s.executeQuery(
-            "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM event_journal_ordering_seq")) {
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM event_journal_ordering_seq")) {
       rs.next();
       return rs.getLong(1);
     }
@@ -204,8 +220,9 @@ class JournalTailerIT {
   static List<Long> committedOrderings(long after) throws SQLException {
     List<Long> out = new ArrayList<>();
     try (Connection c = postgres.dataSource().getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT ordering FROM event_journal WHERE ordering > ? ORDER BY ordering")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT ordering FROM event_journal WHERE ordering > ? ORDER BY ordering")) {
       ps.setLong(1, after);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) out.add(rs.getLong(1));

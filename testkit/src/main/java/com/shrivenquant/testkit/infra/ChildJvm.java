@@ -30,17 +30,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 /**
- * A Java main class run as a separate OS process: for tests about process death (kill -9 of a
- * node) and for servers that cannot share our classpath (the Kafka broker).
+ * A Java main class run as a separate OS process: for tests about process death (kill -9 of a node)
+ * and for servers that cannot share our classpath (the Kafka broker).
  *
- * <p>Output (stdout and stderr, merged) is appended to {@code target/child-logs/<name>.log} and,
- * if asked, echoed to our stdout prefixed with {@code [name]}. Children never outlive this JVM:
- * a shutdown hook stops the ones still running, and {@link ParentWatchdog} makes a child exit
- * when this JVM dies without running hooks (SIGKILL).
+ * <p>Output (stdout and stderr, merged) is appended to {@code target/child-logs/<name>.log} and, if
+ * asked, echoed to our stdout prefixed with {@code [name]}. Children never outlive this JVM: a
+ * shutdown hook stops the ones still running, and {@link ParentWatchdog} makes a child exit when
+ * this JVM dies without running hooks (SIGKILL).
  */
 public final class ChildJvm implements AutoCloseable {
 
-  /** Set to {@code true} (e.g. {@code mvn -Dshrivenquant.childjvm.echo=true}) to see all child output. */
+  /**
+   * Set to {@code true} (e.g. {@code mvn -Dshrivenquant.childjvm.echo=true}) to see all child
+   * output.
+   */
   public static final String ECHO_PROPERTY = "shrivenquant.childjvm.echo";
 
   private static final Set<ChildJvm> RUNNING = ConcurrentHashMap.newKeySet();
@@ -115,23 +118,36 @@ public final class ChildJvm implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for /" + pattern + "/ from " + name, e);
+      throw new IllegalStateException(
+          "interrupted while waiting for /" + pattern + "/ from " + name, e);
     }
-    String why = output.isClosed() ? "exited with code " + exitCodeAfterOutputEnded() : "printed no such line within " + timeout;
-    throw new IllegalStateException(name + " " + why + " while we waited for /" + pattern + "/" + tailForError());
+    String why =
+        output.isClosed()
+            ? "exited with code " + exitCodeAfterOutputEnded()
+            : "printed no such line within " + timeout;
+    throw new IllegalStateException(
+        name + " " + why + " while we waited for /" + pattern + "/" + tailForError());
   }
 
-  /** Polls {@code uri} until it answers 200 (readiness endpoints). Fails early if the child exits. */
+  /**
+   * Polls {@code uri} until it answers 200 (readiness endpoints). Fails early if the child exits.
+   */
   public void awaitHttpOk(URI uri, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     String lastResult = "no attempt";
     while (true) {
       if (!isAlive()) {
-        throw new IllegalStateException(name + " exited with code " + exitCodeText()
-            + " while we waited for 200 from " + uri + tailForError());
+        throw new IllegalStateException(
+            name
+                + " exited with code "
+                + exitCodeText()
+                + " while we waited for 200 from "
+                + uri
+                + tailForError());
       }
       try {
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build();
+        HttpRequest request =
+            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(2)).GET().build();
         int status = Http.CLIENT.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
         if (status == 200) {
           return;
@@ -144,8 +160,16 @@ public final class ChildJvm implements AutoCloseable {
         throw new IllegalStateException("interrupted while waiting for " + uri, e);
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(name + ": no 200 from " + uri + " within " + timeout
-            + " (last: " + lastResult + ")" + tailForError());
+        throw new IllegalStateException(
+            name
+                + ": no 200 from "
+                + uri
+                + " within "
+                + timeout
+                + " (last: "
+                + lastResult
+                + ")"
+                + tailForError());
       }
       sleep(Duration.ofMillis(100));
     }
@@ -167,8 +191,8 @@ public final class ChildJvm implements AutoCloseable {
 
   /**
    * SIGKILL (what {@code destroyForcibly} sends on Linux): no shutdown hooks, no goodbye, like a
-   * crash. Returns once the process is gone. Processes the child started are left alone, as a
-   * real crash would leave them.
+   * crash. Returns once the process is gone. Processes the child started are left alone, as a real
+   * crash would leave them.
    */
   public void kill9() {
     // Via the handle: Process.destroy* would also close our end of the pipes and lose the tail.
@@ -176,7 +200,10 @@ public final class ChildJvm implements AutoCloseable {
     awaitDeath(Duration.ofSeconds(30));
   }
 
-  /** SIGTERM (the child's shutdown hooks run), then SIGKILL if it is still alive after {@code grace}. */
+  /**
+   * SIGTERM (the child's shutdown hooks run), then SIGKILL if it is still alive after {@code
+   * grace}.
+   */
   public void stop(Duration grace) {
     if (!process.isAlive()) {
       return;
@@ -201,13 +228,19 @@ public final class ChildJvm implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ChildJvm[" + name + ", pid " + process.pid() + (isAlive() ? "" : ", exit " + exitCodeText()) + "]";
+    return "ChildJvm["
+        + name
+        + ", pid "
+        + process.pid()
+        + (isAlive() ? "" : ", exit " + exitCodeText())
+        + "]";
   }
 
   private void awaitDeath(Duration timeout) {
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        throw new IllegalStateException(name + " (pid " + pid() + ") survived SIGKILL for " + timeout);
+        throw new IllegalStateException(
+            name + " (pid " + pid() + ") survived SIGKILL for " + timeout);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -216,7 +249,9 @@ public final class ChildJvm implements AutoCloseable {
     awaitOutputDrained();
   }
 
-  /** So the log file is complete when a stop returns; a grandchild holding the pipe may delay EOF. */
+  /**
+   * So the log file is complete when a stop returns; a grandchild holding the pipe may delay EOF.
+   */
   private void awaitOutputDrained() {
     try {
       pump.join(2_000);
@@ -242,12 +277,18 @@ public final class ChildJvm implements AutoCloseable {
   private String tailForError() {
     List<String> lines = output.snapshot();
     List<String> tail = lines.subList(Math.max(0, lines.size() - 30), lines.size());
-    return "\n--- last " + tail.size() + " lines of " + logFile + " ---\n" + String.join("\n", tail);
+    return "\n--- last "
+        + tail.size()
+        + " lines of "
+        + logFile
+        + " ---\n"
+        + String.join("\n", tail);
   }
 
   private void pump(BufferedWriter log, boolean echo) {
-    try (BufferedReader in = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), Charset.defaultCharset()))) {
+    try (BufferedReader in =
+        new BufferedReader(
+            new InputStreamReader(process.getInputStream(), Charset.defaultCharset()))) {
       String line;
       while ((line = in.readLine()) != null) {
         output.add(line);
@@ -307,7 +348,8 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   private static final class Http {
-    static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    static final HttpClient CLIENT =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   }
 
   /** In-memory copy of the output, so waiting for a line never re-reads the file. */
@@ -374,7 +416,8 @@ public final class ChildJvm implements AutoCloseable {
 
     private Builder(String name, String mainClass) {
       if (!SAFE_NAME.matcher(name).matches()) {
-        throw new IllegalArgumentException("name must match " + SAFE_NAME + " (it names the log file): " + name);
+        throw new IllegalArgumentException(
+            "name must match " + SAFE_NAME + " (it names the log file): " + name);
       }
       this.name = name;
       this.mainClass = Objects.requireNonNull(mainClass);
@@ -390,7 +433,8 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public Builder classpath(List<Path> entries) {
-      return classpath(String.join(File.pathSeparator, entries.stream().map(Path::toString).toList()));
+      return classpath(
+          String.join(File.pathSeparator, entries.stream().map(Path::toString).toList()));
     }
 
     public Builder args(String... args) {
@@ -435,15 +479,18 @@ public final class ChildJvm implements AutoCloseable {
       return this;
     }
 
-    /** Echo output to our stdout as {@code [name] line}. Default: system property {@value #ECHO_PROPERTY}. */
+    /**
+     * Echo output to our stdout as {@code [name] line}. Default: system property {@value
+     * #ECHO_PROPERTY}.
+     */
     public Builder echoToStdout(boolean echo) {
       this.echo = echo;
       return this;
     }
 
     /**
-     * Default true: run the main class behind {@link ParentWatchdog} so the child exits if this
-     * JVM is SIGKILLed. Turn off only for a main class that reads stdin.
+     * Default true: run the main class behind {@link ParentWatchdog} so the child exits if this JVM
+     * is SIGKILLed. Turn off only for a main class that reads stdin.
      */
     public Builder exitWithParent(boolean exitWithParent) {
       this.exitWithParent = exitWithParent;
@@ -473,23 +520,36 @@ public final class ChildJvm implements AutoCloseable {
       if (workingDirectory != null) {
         pb.directory(workingDirectory.toFile());
       }
-      env.forEach((k, v) -> {
-        if (v == null) {
-          pb.environment().remove(k);
-        } else {
-          pb.environment().put(k, v);
-        }
-      });
+      env.forEach(
+          (k, v) -> {
+            if (v == null) {
+              pb.environment().remove(k);
+            } else {
+              pb.environment().put(k, v);
+            }
+          });
       Path logFile = logDirectory.resolve(name + ".log").toAbsolutePath();
       BufferedWriter log = null;
       try {
         Files.createDirectories(logFile.getParent());
         // Appended, not replaced: a restarted node must not erase the log of the crash before.
-        log = Files.newBufferedWriter(logFile, StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        log =
+            Files.newBufferedWriter(
+                logFile,
+                StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
         Process process = pb.start();
-        writeQuietly(log, "=== " + Instant.now() + " started " + name + " (pid " + process.pid() + "): "
-            + describe(command));
+        writeQuietly(
+            log,
+            "=== "
+                + Instant.now()
+                + " started "
+                + name
+                + " (pid "
+                + process.pid()
+                + "): "
+                + describe(command));
         ChildJvm child = new ChildJvm(name, process, logFile, log, echo);
         RUNNING.add(child);
         if (!process.isAlive()) {
@@ -504,7 +564,8 @@ public final class ChildJvm implements AutoCloseable {
             // already failing
           }
         }
-        throw new UncheckedIOException("could not start child JVM " + name + ": " + describe(command), e);
+        throw new UncheckedIOException(
+            "could not start child JVM " + name + ": " + describe(command), e);
       }
     }
 
@@ -520,7 +581,9 @@ public final class ChildJvm implements AutoCloseable {
 
     private static String watchdogLocation() {
       try {
-        return Path.of(ParentWatchdog.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        return Path.of(
+                ParentWatchdog.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+            .toString();
       } catch (URISyntaxException | RuntimeException e) {
         throw new IllegalStateException("cannot locate the testkit classes for ParentWatchdog", e);
       }

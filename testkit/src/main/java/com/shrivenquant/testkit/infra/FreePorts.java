@@ -16,21 +16,23 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Free TCP ports on 127.0.0.1, each proven free by binding it.
  *
- * <p>Candidates come from outside the kernel's ephemeral range (ip_local_port_range). A port
- * from {@code bind(0)} lies inside it, and every outgoing connection also takes a port from it:
- * between choosing a port and the server binding it, a connection (a node joining, a pool
- * filling) can take it. That happened here with three in-JVM cluster nodes. Outside the range
- * only explicit binds compete. Falls back to {@code bind(0)} if the range leaves no room.
+ * <p>Candidates come from outside the kernel's ephemeral range (ip_local_port_range). A port from
+ * {@code bind(0)} lies inside it, and every outgoing connection also takes a port from it: between
+ * choosing a port and the server binding it, a connection (a node joining, a pool filling) can take
+ * it. That happened here with three in-JVM cluster nodes. Outside the range only explicit binds
+ * compete. Falls back to {@code bind(0)} if the range leaves no room.
  *
- * <p>A port is only free until somebody binds it: hand it to its server soon. Ports handed out
- * once are never handed out again by this JVM.
+ * <p>A port is only free until somebody binds it: hand it to its server soon. Ports handed out once
+ * are never handed out again by this JVM.
  */
 public final class FreePorts {
 
   private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
   private static final int MAX_ATTEMPTS = 1_000;
+
   /** Below this are well-known and registered ports that local services like to use. */
   private static final int LOWEST = 10_000;
+
   private static final InetAddress LOOPBACK = loopbackV4();
   private static final int[] CANDIDATES = candidatePorts();
 
@@ -51,9 +53,13 @@ public final class FreePorts {
       // Holding every socket until all are chosen also keeps bind(0) from returning one twice.
       for (int attempt = 0; ports.size() < count; attempt++) {
         if (attempt >= MAX_ATTEMPTS) {
-          throw new IllegalStateException("no " + count + " free loopback ports after " + attempt + " attempts");
+          throw new IllegalStateException(
+              "no " + count + " free loopback ports after " + attempt + " attempts");
         }
-        int candidate = CANDIDATES.length == 0 ? 0 : CANDIDATES[ThreadLocalRandom.current().nextInt(CANDIDATES.length)];
+        int candidate =
+            CANDIDATES.length == 0
+                ? 0
+                : CANDIDATES[ThreadLocalRandom.current().nextInt(CANDIDATES.length)];
         if (candidate != 0 && HANDED_OUT.contains(candidate)) {
           continue;
         }
@@ -103,7 +109,8 @@ public final class FreePorts {
 
   private static int[] candidatePorts() {
     int[] ephemeral = ephemeralRange();
-    List<int[]> ranges = List.of(new int[] {LOWEST, ephemeral[0] - 1}, new int[] {ephemeral[1] + 1, 65_535});
+    List<int[]> ranges =
+        List.of(new int[] {LOWEST, ephemeral[0] - 1}, new int[] {ephemeral[1] + 1, 65_535});
     int total = ranges.stream().mapToInt(r -> Math.max(0, r[1] - r[0] + 1)).sum();
     if (total < 1_000) {
       return new int[0];
@@ -118,10 +125,13 @@ public final class FreePorts {
     return ports;
   }
 
-  /** Linux's range; elsewhere assume everything from 32768 up may be ephemeral (IANA says 49152). */
+  /**
+   * Linux's range; elsewhere assume everything from 32768 up may be ephemeral (IANA says 49152).
+   */
   private static int[] ephemeralRange() {
     try {
-      String[] parts = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
+      String[] parts =
+          Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim().split("\\s+");
       return new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])};
     } catch (IOException | RuntimeException e) {
       return new int[] {32_768, 65_535};

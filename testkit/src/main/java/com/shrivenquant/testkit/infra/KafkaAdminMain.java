@@ -84,7 +84,8 @@ final class KafkaAdminMain {
     System.exit(0); // the admin client's threads must not keep the JVM alive
   }
 
-  private static void createTopics(String bootstrap, Map<String, Integer> partitions, Map<String, String> configs)
+  private static void createTopics(
+      String bootstrap, Map<String, Integer> partitions, Map<String, String> configs)
       throws Exception {
     Properties props = new Properties();
     props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -93,12 +94,14 @@ final class KafkaAdminMain {
     props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, Long.toString(TIMEOUT_MS));
     try (Admin admin = Admin.create(props)) {
       List<NewTopic> topics = new ArrayList<>();
-      partitions.forEach((name, count) -> topics.add(new NewTopic(name, count, (short) 1).configs(configs)));
+      partitions.forEach(
+          (name, count) -> topics.add(new NewTopic(name, count, (short) 1).configs(configs)));
       var result = admin.createTopics(topics);
       for (NewTopic topic : topics) {
         try {
           result.values().get(topic.name()).get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
-          System.out.println("created " + topic.name() + " with " + topic.numPartitions() + " partitions");
+          System.out.println(
+              "created " + topic.name() + " with " + topic.numPartitions() + " partitions");
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
             throw e;
@@ -117,7 +120,8 @@ final class KafkaAdminMain {
     while (true) {
       Map<String, TopicDescription> described;
       try {
-        described = admin.describeTopics(names).allTopicNames().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        described =
+            admin.describeTopics(names).allTopicNames().get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
       } catch (ExecutionException e) {
         // UnknownTopicOrPartition until the broker's metadata caught up with the controller
         if (System.currentTimeMillis() > deadline) {
@@ -130,8 +134,13 @@ final class KafkaAdminMain {
       for (TopicDescription d : described.values()) {
         int want = partitions.get(d.name());
         if (d.partitions().size() != want) {
-          throw new IllegalStateException("topic " + d.name() + " exists with " + d.partitions().size()
-              + " partitions, not " + want);
+          throw new IllegalStateException(
+              "topic "
+                  + d.name()
+                  + " exists with "
+                  + d.partitions().size()
+                  + " partitions, not "
+                  + want);
         }
         for (TopicPartitionInfo p : d.partitions()) {
           ready &= p.leader() != null && !p.leader().isEmpty();
@@ -141,15 +150,18 @@ final class KafkaAdminMain {
         return;
       }
       if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("partitions without a leader after " + TIMEOUT_MS + " ms: " + described);
+        throw new IllegalStateException(
+            "partitions without a leader after " + TIMEOUT_MS + " ms: " + described);
       }
       Thread.sleep(50);
     }
   }
 
   private static void usage(String[] args) {
-    System.out.println("usage: create-topic <bootstrap> <topic> <partitions> [config=value ...]"
-        + " | create-topics <bootstrap> <topic>:<partitions> ...; got " + Arrays.toString(args));
+    System.out.println(
+        "usage: create-topic <bootstrap> <topic> <partitions> [config=value ...]"
+            + " | create-topics <bootstrap> <topic>:<partitions> ...; got "
+            + Arrays.toString(args));
     System.exit(2);
   }
 }

@@ -28,8 +28,8 @@ import java.util.stream.Stream;
 
 /**
  * A real single-node Kafka broker (KRaft, combined broker and controller) in a child JVM, started
- * from the {@code org.apache.kafka:kafka_2.13} jars of the version pinned in the parent POM
- * ({@code kafka-broker.version}).
+ * from the {@code org.apache.kafka:kafka_2.13} jars of the version pinned in the parent POM ({@code
+ * kafka-broker.version}).
  *
  * <pre>{@code
  * try (KafkaBroker kafka = KafkaBroker.builder().name("region-1-kafka").start()) {
@@ -54,18 +54,21 @@ public final class KafkaBroker implements AutoCloseable {
 
   /** Written by the testkit build (maven-dependency-plugin) into the testkit's classes. */
   public static final String CLASSPATH_RESOURCE = "shrivenquant/kafka-broker.classpath";
+
   /** Overrides the resource: a class path (entries separated by {@link File#pathSeparator}). */
   public static final String CLASSPATH_PROPERTY = "shrivenquant.kafka.broker.classpath";
 
   static final String BROKER_MAIN = "kafka.Kafka";
   static final String STORAGE_TOOL_MAIN = "kafka.tools.StorageTool";
+
   /** Compiled against kafka-clients; only ever loaded in a child JVM on the broker's class path. */
   static final String ADMIN_MAIN = "com.shrivenquant.testkit.infra.KafkaAdminMain";
 
   static final int NODE_ID = 1;
   static final String DATA_SUBDIRECTORY = "kraft-combined-logs";
   private static final Pattern STARTED = Pattern.compile("Kafka Server started");
-  private static final Pattern PORT_TAKEN = Pattern.compile("Address already in use|failed to bind");
+  private static final Pattern PORT_TAKEN =
+      Pattern.compile("Address already in use|failed to bind");
   private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(60);
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -87,8 +90,14 @@ public final class KafkaBroker implements AutoCloseable {
   private volatile Duration lastStartupTime;
   private volatile boolean closed;
 
-  private KafkaBroker(Builder b, String name, Path dataDirectory, boolean temporaryDataDirectory, int port,
-      int controllerPort, String classpath) {
+  private KafkaBroker(
+      Builder b,
+      String name,
+      Path dataDirectory,
+      boolean temporaryDataDirectory,
+      int port,
+      int controllerPort,
+      String classpath) {
     this.name = name;
     this.dataDirectory = dataDirectory;
     this.temporaryDataDirectory = temporaryDataDirectory;
@@ -100,7 +109,8 @@ public final class KafkaBroker implements AutoCloseable {
     this.stopGrace = b.stopGrace;
     this.echo = b.echo;
     this.classpath = classpath;
-    this.serverProperties = serverProperties(b, port, controllerPort, dataDirectory.resolve(DATA_SUBDIRECTORY));
+    this.serverProperties =
+        serverProperties(b, port, controllerPort, dataDirectory.resolve(DATA_SUBDIRECTORY));
   }
 
   /** A throw-away broker: free ports, temporary data directory deleted on close. */
@@ -161,7 +171,10 @@ public final class KafkaBroker implements AutoCloseable {
     return p == null ? Optional.empty() : Optional.of(p.pid());
   }
 
-  /** Exit code of the last broker process: empty while it runs; 137 after {@link #kill9()}, 143 after {@link #stop()}. */
+  /**
+   * Exit code of the last broker process: empty while it runs; 137 after {@link #kill9()}, 143
+   * after {@link #stop()}.
+   */
   public OptionalInt exitCode() {
     ChildJvm p = process;
     return p == null ? OptionalInt.empty() : p.exitCode();
@@ -172,7 +185,10 @@ public final class KafkaBroker implements AutoCloseable {
     return lastStartupTime;
   }
 
-  /** SIGTERM (a controlled shutdown; Kafka flushes and closes its logs), SIGKILL after the stop grace. */
+  /**
+   * SIGTERM (a controlled shutdown; Kafka flushes and closes its logs), SIGKILL after the stop
+   * grace.
+   */
   public void stop() {
     synchronized (lock) {
       ChildJvm p = process;
@@ -193,8 +209,8 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   /**
-   * Starts the broker again on the same ports and data directory, without formatting: what a
-   * crash test needs after {@link #kill9()}. A running broker is stopped (SIGTERM) first.
+   * Starts the broker again on the same ports and data directory, without formatting: what a crash
+   * test needs after {@link #kill9()}. A running broker is stopped (SIGTERM) first.
    */
   public void restart() {
     synchronized (lock) {
@@ -217,12 +233,17 @@ public final class KafkaBroker implements AutoCloseable {
     if (partitions < 1) {
       throw new IllegalArgumentException("partitions must be >= 1, was " + partitions);
     }
-    List<String> args = new ArrayList<>(List.of("create-topic", bootstrapServers(), topic, Integer.toString(partitions)));
+    List<String> args =
+        new ArrayList<>(
+            List.of("create-topic", bootstrapServers(), topic, Integer.toString(partitions)));
     configs.forEach((k, v) -> args.add(k + "=" + v));
     runAdmin(args);
   }
 
-  /** Several topics (name to partition count) in one admin run: one child JVM instead of one per topic. */
+  /**
+   * Several topics (name to partition count) in one admin run: one child JVM instead of one per
+   * topic.
+   */
   public void createTopics(Map<String, Integer> partitionsByTopic) {
     List<String> args = new ArrayList<>(List.of("create-topics", bootstrapServers()));
     partitionsByTopic.forEach((topic, partitions) -> args.add(topic + ":" + partitions));
@@ -246,7 +267,12 @@ public final class KafkaBroker implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "KafkaBroker[" + name + " on " + bootstrapServers() + (isRunning() ? "" : ", not running") + "]";
+    return "KafkaBroker["
+        + name
+        + " on "
+        + bootstrapServers()
+        + (isRunning() ? "" : ", not running")
+        + "]";
   }
 
   /**
@@ -260,11 +286,19 @@ public final class KafkaBroker implements AutoCloseable {
     }
     try (InputStream in = KafkaBroker.class.getResourceAsStream("/" + CLASSPATH_RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("no " + CLASSPATH_RESOURCE + " next to " + KafkaBroker.class.getName()
-            + " (in " + testkitLocation() + "): the testkit's Maven build writes it in generate-resources"
-            + " (run `mvn -pl testkit generate-resources` after an IDE-only build), or set -D" + CLASSPATH_PROPERTY);
+        throw new IllegalStateException(
+            "no "
+                + CLASSPATH_RESOURCE
+                + " next to "
+                + KafkaBroker.class.getName()
+                + " (in "
+                + testkitLocation()
+                + "): the testkit's Maven build writes it in generate-resources"
+                + " (run `mvn -pl testkit generate-resources` after an IDE-only build), or set -D"
+                + CLASSPATH_PROPERTY);
       }
-      return checked(new String(in.readAllBytes(), StandardCharsets.UTF_8).trim(), CLASSPATH_RESOURCE);
+      return checked(
+          new String(in.readAllBytes(), StandardCharsets.UTF_8).trim(), CLASSPATH_RESOURCE);
     } catch (IOException e) {
       throw new UncheckedIOException("could not read " + CLASSPATH_RESOURCE, e);
     }
@@ -274,21 +308,32 @@ public final class KafkaBroker implements AutoCloseable {
     if (classpath.isEmpty()) {
       throw new IllegalStateException(source + " is empty");
     }
-    List<String> missing = Stream.of(classpath.split(File.pathSeparator))
-        .filter(entry -> !Files.exists(Path.of(entry)))
-        .toList();
+    List<String> missing =
+        Stream.of(classpath.split(File.pathSeparator))
+            .filter(entry -> !Files.exists(Path.of(entry)))
+            .toList();
     if (!missing.isEmpty()) {
-      throw new IllegalStateException("the Kafka broker class path from " + source + " names " + missing.size()
-          + " missing file(s), e.g. " + missing.get(0) + ". The local Maven repository changed since the testkit"
-          + " was built: rebuild it (mvn -pl testkit generate-resources).");
+      throw new IllegalStateException(
+          "the Kafka broker class path from "
+              + source
+              + " names "
+              + missing.size()
+              + " missing file(s), e.g. "
+              + missing.get(0)
+              + ". The local Maven repository changed since the testkit"
+              + " was built: rebuild it (mvn -pl testkit generate-resources).");
     }
     return classpath;
   }
 
-  /** The testkit's classes (a directory or the jar): on every child's class path, for the admin main. */
+  /**
+   * The testkit's classes (a directory or the jar): on every child's class path, for the admin
+   * main.
+   */
   static String testkitLocation() {
     try {
-      return Path.of(KafkaBroker.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+      return Path.of(KafkaBroker.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+          .toString();
     } catch (URISyntaxException | RuntimeException e) {
       throw new IllegalStateException("cannot locate the testkit classes", e);
     }
@@ -339,13 +384,21 @@ public final class KafkaBroker implements AutoCloseable {
     }
     String id = randomClusterId();
     // The 3.9 StorageTool formats a static quorum (controller.quorum.voters) without --standalone.
-    ChildJvm format = child(name + "-format", STORAGE_TOOL_MAIN, classpath)
-        .args("format", "-t", id, "-c", config.toString())
-        .start();
+    ChildJvm format =
+        child(name + "-format", STORAGE_TOOL_MAIN, classpath)
+            .args("format", "-t", id, "-c", config.toString())
+            .start();
     int exit = awaitExitOrKill(format, startupTimeout);
     if (exit != 0 || !Files.exists(meta)) {
-      throw new IllegalStateException("formatting the storage of " + name + " failed (exit " + exit + "); "
-          + format.logFile() + " ends with:\n" + tail(format.outputLines()));
+      throw new IllegalStateException(
+          "formatting the storage of "
+              + name
+              + " failed (exit "
+              + exit
+              + "); "
+              + format.logFile()
+              + " ends with:\n"
+              + tail(format.outputLines()));
     }
     clusterId = id;
   }
@@ -355,8 +408,14 @@ public final class KafkaBroker implements AutoCloseable {
     IOException last = null;
     while (System.nanoTime() < deadline) {
       if (!broker.isAlive()) {
-        throw new IllegalStateException(name + " exited with " + broker.exitCode() + " after it started; "
-            + broker.logFile() + " ends with:\n" + tail(broker.outputLines()));
+        throw new IllegalStateException(
+            name
+                + " exited with "
+                + broker.exitCode()
+                + " after it started; "
+                + broker.logFile()
+                + " ends with:\n"
+                + tail(broker.outputLines()));
       }
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
@@ -366,21 +425,40 @@ public final class KafkaBroker implements AutoCloseable {
       }
       sleep(50);
     }
-    throw new IllegalStateException(name + " logged its start but accepts no connection on " + bootstrapServers()
-        + " within " + startupTimeout + " (last: " + last + ")");
+    throw new IllegalStateException(
+        name
+            + " logged its start but accepts no connection on "
+            + bootstrapServers()
+            + " within "
+            + startupTimeout
+            + " (last: "
+            + last
+            + ")");
   }
 
   private void runAdmin(List<String> args) {
     requireOpen();
     if (!isRunning()) {
-      throw new IllegalStateException(this + ": cannot run admin " + args.get(0) + " (exit " + exitCode() + ")");
+      throw new IllegalStateException(
+          this + ": cannot run admin " + args.get(0) + " (exit " + exitCode() + ")");
     }
     String cp = classpath + File.pathSeparator + testkitLocation();
     ChildJvm admin = child(name + "-admin", ADMIN_MAIN, cp).args(args).start();
     int exit = awaitExitOrKill(admin, ADMIN_TIMEOUT);
     if (exit != 0) {
-      throw new IllegalStateException("Kafka admin " + args.get(0) + " " + args.subList(2, args.size()) + " on " + name
-          + " failed (exit " + exit + "); " + admin.logFile() + " ends with:\n" + tail(admin.outputLines()));
+      throw new IllegalStateException(
+          "Kafka admin "
+              + args.get(0)
+              + " "
+              + args.subList(2, args.size())
+              + " on "
+              + name
+              + " failed (exit "
+              + exit
+              + "); "
+              + admin.logFile()
+              + " ends with:\n"
+              + tail(admin.outputLines()));
     }
   }
 
@@ -394,12 +472,14 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   private ChildJvm.Builder child(String childName, String mainClass, String cp) {
-    ChildJvm.Builder b = ChildJvm.builder(childName, mainClass)
-        .classpath(cp)
-        .logDirectory(logDirectory)
-        .echoToStdout(echo)
-        .systemProperty("log4j.configuration", dataDirectory.resolve("log4j.properties").toUri().toString())
-        .systemProperty("java.awt.headless", "true");
+    ChildJvm.Builder b =
+        ChildJvm.builder(childName, mainClass)
+            .classpath(cp)
+            .logDirectory(logDirectory)
+            .echoToStdout(echo)
+            .systemProperty(
+                "log4j.configuration", dataDirectory.resolve("log4j.properties").toUri().toString())
+            .systemProperty("java.awt.headless", "true");
     if (mainClass.equals(BROKER_MAIN)) {
       b.jvmOptions(jvmOptions.toArray(String[]::new));
     } else {
@@ -408,21 +488,28 @@ public final class KafkaBroker implements AutoCloseable {
     return b;
   }
 
-  /** Quiet: WARN and up, plus the line that says the broker serves. Console only; ChildJvm writes the file. */
-  static final String LOG4J = String.join("\n",
-      "log4j.rootLogger=WARN, stdout",
-      "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-      "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-      "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-      "log4j.logger.kafka.server.KafkaRaftServer=INFO",
-      "");
+  /**
+   * Quiet: WARN and up, plus the line that says the broker serves. Console only; ChildJvm writes
+   * the file.
+   */
+  static final String LOG4J =
+      String.join(
+          "\n",
+          "log4j.rootLogger=WARN, stdout",
+          "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
+          "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
+          "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
+          "log4j.logger.kafka.server.KafkaRaftServer=INFO",
+          "");
 
-  static Map<String, String> serverProperties(Builder b, int port, int controllerPort, Path logDirs) {
+  static Map<String, String> serverProperties(
+      Builder b, int port, int controllerPort, Path logDirs) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("process.roles", "broker,controller");
     p.put("node.id", Integer.toString(NODE_ID));
     p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    p.put(
+        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
     p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
     p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
     p.put("controller.listener.names", "CONTROLLER");
@@ -435,7 +522,8 @@ public final class KafkaBroker implements AutoCloseable {
     p.put("transaction.state.log.replication.factor", "1");
     p.put("transaction.state.log.min.isr", "1");
     p.put("min.insync.replicas", "1");
-    // Fast start and fast first use: no rebalance delay, small internal topics (default 50 partitions
+    // Fast start and fast first use: no rebalance delay, small internal topics (default 50
+    // partitions
     // each, created on the first consumer group / transaction), quick unfencing of the broker.
     p.put("group.initial.rebalance.delay.ms", "0");
     p.put("offsets.topic.num.partitions", "8");
@@ -456,8 +544,10 @@ public final class KafkaBroker implements AutoCloseable {
   }
 
   static String render(Map<String, String> properties) {
-    StringBuilder sb = new StringBuilder("# written by ").append(KafkaBroker.class.getName()).append('\n');
-    properties.forEach((k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+    StringBuilder sb =
+        new StringBuilder("# written by ").append(KafkaBroker.class.getName()).append('\n');
+    properties.forEach(
+        (k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
     return sb.toString();
   }
 
@@ -491,13 +581,16 @@ public final class KafkaBroker implements AutoCloseable {
       return;
     }
     try (Stream<Path> paths = Files.walk(dir)) {
-      paths.sorted(Comparator.reverseOrder()).forEach(path -> {
-        try {
-          Files.deleteIfExists(path);
-        } catch (IOException ignored) {
-          // best effort: a temp directory left behind is harmless
-        }
-      });
+      paths
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              path -> {
+                try {
+                  Files.deleteIfExists(path);
+                } catch (IOException ignored) {
+                  // best effort: a temp directory left behind is harmless
+                }
+              });
     } catch (IOException | UncheckedIOException ignored) {
       // best effort
     }
@@ -511,8 +604,8 @@ public final class KafkaBroker implements AutoCloseable {
     private int numPartitions = 8;
     private boolean autoCreateTopics;
     private final Map<String, String> serverProperties = new LinkedHashMap<>();
-    private final List<String> jvmOptions = new ArrayList<>(List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20"));
+    private final List<String> jvmOptions =
+        new ArrayList<>(List.of("-Xms128m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20"));
     private Duration startupTimeout = Duration.ofSeconds(90);
     private Duration stopGrace = Duration.ofSeconds(30);
     private boolean echo = Boolean.getBoolean(ChildJvm.ECHO_PROPERTY);
@@ -534,7 +627,10 @@ public final class KafkaBroker implements AutoCloseable {
       return this;
     }
 
-    /** The PLAINTEXT port. Default: a free one (see {@link FreePorts}). The controller port is always free-chosen. */
+    /**
+     * The PLAINTEXT port. Default: a free one (see {@link FreePorts}). The controller port is
+     * always free-chosen.
+     */
     public Builder port(int port) {
       if (port < 0 || port > 65_535) {
         throw new IllegalArgumentException("not a port: " + port);
@@ -543,7 +639,10 @@ public final class KafkaBroker implements AutoCloseable {
       return this;
     }
 
-    /** Where {@code <name>.log} (and the format and admin runs' logs) go. Default {@code target/kafka-logs}. */
+    /**
+     * Where {@code <name>.log} (and the format and admin runs' logs) go. Default {@code
+     * target/kafka-logs}.
+     */
     public Builder logDirectory(Path logDirectory) {
       this.logDirectory = Objects.requireNonNull(logDirectory);
       return this;
@@ -570,7 +669,10 @@ public final class KafkaBroker implements AutoCloseable {
       return this;
     }
 
-    /** Replaces the broker JVM's options (default {@code -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20}). */
+    /**
+     * Replaces the broker JVM's options (default {@code -Xms128m -Xmx512m -XX:+UseG1GC
+     * -XX:MaxGCPauseMillis=20}).
+     */
     public Builder jvmOptions(String... options) {
       jvmOptions.clear();
       jvmOptions.addAll(List.of(options));
@@ -589,7 +691,10 @@ public final class KafkaBroker implements AutoCloseable {
       return this;
     }
 
-    /** Echo the broker's (quiet) output to our stdout. Default: system property {@value ChildJvm#ECHO_PROPERTY}. */
+    /**
+     * Echo the broker's (quiet) output to our stdout. Default: system property {@value
+     * ChildJvm#ECHO_PROPERTY}.
+     */
     public Builder echoToStdout(boolean echo) {
       this.echo = echo;
       return this;
@@ -601,24 +706,32 @@ public final class KafkaBroker implements AutoCloseable {
       // A free-chosen port can be taken before the broker binds it; retry on fresh ones.
       int attempts = port != 0 ? 1 : 3;
       for (int attempt = 1; ; attempt++) {
-        List<Integer> ports = port != 0 ? List.of(port, FreePorts.freePort()) : FreePorts.freePorts(2);
+        List<Integer> ports =
+            port != 0 ? List.of(port, FreePorts.freePort()) : FreePorts.freePorts(2);
         String brokerName = name != null ? name : "kafka-" + ports.get(0);
         boolean temporary = dataDirectory == null;
         Path data;
         try {
-          data = temporary ? Files.createTempDirectory("kafka-broker-") : dataDirectory.toAbsolutePath();
+          data =
+              temporary
+                  ? Files.createTempDirectory("kafka-broker-")
+                  : dataDirectory.toAbsolutePath();
         } catch (IOException e) {
           throw new UncheckedIOException("could not create a temporary data directory", e);
         }
-        KafkaBroker broker = new KafkaBroker(this, brokerName, data, temporary, ports.get(0), ports.get(1), classpath);
+        KafkaBroker broker =
+            new KafkaBroker(
+                this, brokerName, data, temporary, ports.get(0), ports.get(1), classpath);
         try {
           synchronized (broker.lock) {
             broker.launch();
           }
           return broker;
         } catch (RuntimeException e) {
-          boolean portTaken = broker.process != null
-              && broker.process.outputLines().stream().anyMatch(l -> PORT_TAKEN.matcher(l).find());
+          boolean portTaken =
+              broker.process != null
+                  && broker.process.outputLines().stream()
+                      .anyMatch(l -> PORT_TAKEN.matcher(l).find());
           broker.close();
           if (attempt < attempts && portTaken) {
             continue;

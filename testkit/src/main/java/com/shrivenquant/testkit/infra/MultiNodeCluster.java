@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
 /**
- * N cluster nodes as typed ActorSystems in this JVM, Artery TCP on free 127.0.0.1 ports, all
- * seeded by node 0. {@link Builder#start()} returns once every node sees every node Up.
+ * N cluster nodes as typed ActorSystems in this JVM, Artery TCP on free 127.0.0.1 ports, all seeded
+ * by node 0. {@link Builder#start()} returns once every node sees every node Up.
  *
  * <p>Each node is an {@link ActorTestKit}, so tests can spawn actors and probes on any node.
  * Stopping a node terminates its ActorSystem, which leaves the cluster gracefully; a crash (no
@@ -99,22 +99,33 @@ public final class MultiNodeCluster implements AutoCloseable {
         if (!isRunning(i)) {
           continue;
         }
-        List<Member> members = StreamSupport
-            .stream(Cluster.get(system(i)).state().getMembers().spliterator(), false)
-            .toList();
+        List<Member> members =
+            StreamSupport.stream(Cluster.get(system(i)).state().getMembers().spliterator(), false)
+                .toList();
         long up = members.stream().filter(m -> m.status().equals(MemberStatus.up())).count();
         if (members.size() != expected || up != expected) {
-          problems.add("node " + i + " sees " + members.stream()
-              .map(m -> m.address().port().getOrElse(() -> -1) + "=" + m.status())
-              .collect(Collectors.joining(", ", "[", "]")));
+          problems.add(
+              "node "
+                  + i
+                  + " sees "
+                  + members.stream()
+                      .map(m -> m.address().port().getOrElse(() -> -1) + "=" + m.status())
+                      .collect(Collectors.joining(", ", "[", "]")));
         }
       }
       if (problems.isEmpty()) {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("cluster " + systemName + " did not reach " + expected
-            + " members Up within " + timeout + ": " + String.join("; ", problems));
+        throw new IllegalStateException(
+            "cluster "
+                + systemName
+                + " did not reach "
+                + expected
+                + " members Up within "
+                + timeout
+                + ": "
+                + String.join("; ", problems));
       }
       try {
         Thread.sleep(50);
@@ -132,13 +143,16 @@ public final class MultiNodeCluster implements AutoCloseable {
     List<RuntimeException> failures = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < nodes.size(); i++) {
       int node = i;
-      Thread stopper = new Thread(() -> {
-        try {
-          stopNode(node);
-        } catch (RuntimeException e) {
-          failures.add(e);
-        }
-      }, systemName + "-stop-" + node);
+      Thread stopper =
+          new Thread(
+              () -> {
+                try {
+                  stopNode(node);
+                } catch (RuntimeException e) {
+                  failures.add(e);
+                }
+              },
+              systemName + "-stop-" + node);
       stopper.start();
       stoppers.add(stopper);
     }
@@ -181,7 +195,9 @@ public final class MultiNodeCluster implements AutoCloseable {
       return this;
     }
 
-    /** The node config under test; Akka's reference.conf is the only fallback (no application.conf). */
+    /**
+     * The node config under test; Akka's reference.conf is the only fallback (no application.conf).
+     */
     public Builder baseConfig(Config baseConfig) {
       this.baseConfig = Objects.requireNonNull(baseConfig);
       return this;
@@ -218,7 +234,10 @@ public final class MultiNodeCluster implements AutoCloseable {
       }
     }
 
-    /** Retries on a fresh port if another process took ours; node 0 goes first, so the seed is final. */
+    /**
+     * Retries on a fresh port if another process took ours; node 0 goes first, so the seed is
+     * final.
+     */
     private ActorTestKit startNode(int node, List<Integer> ports) {
       for (int attempt = 1; ; attempt++) {
         String seed = address(systemName, ports.get(0)).toString();
@@ -243,16 +262,23 @@ public final class MultiNodeCluster implements AutoCloseable {
     }
 
     private Config configFor(int node, int port, String seed) {
-      Config placement = ConfigFactory.empty()
-          .withValue("akka.actor.provider", ConfigValueFactory.fromAnyRef("cluster"))
-          .withValue("akka.remote.artery.canonical.hostname", ConfigValueFactory.fromAnyRef("127.0.0.1"))
-          .withValue("akka.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
-          .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))
-          // Several cluster nodes in one JVM register one MBean each; without this the 2nd fails.
-          .withValue("akka.cluster.jmx.multi-mbeans-in-same-jvm", ConfigValueFactory.fromAnyRef("on"));
+      Config placement =
+          ConfigFactory.empty()
+              .withValue("akka.actor.provider", ConfigValueFactory.fromAnyRef("cluster"))
+              .withValue(
+                  "akka.remote.artery.canonical.hostname",
+                  ConfigValueFactory.fromAnyRef("127.0.0.1"))
+              .withValue("akka.remote.artery.canonical.port", ConfigValueFactory.fromAnyRef(port))
+              .withValue("akka.cluster.seed-nodes", ConfigValueFactory.fromIterable(List.of(seed)))
+              // Several cluster nodes in one JVM register one MBean each; without this the 2nd
+              // fails.
+              .withValue(
+                  "akka.cluster.jmx.multi-mbeans-in-same-jvm", ConfigValueFactory.fromAnyRef("on"));
       // A downed node must not take the test JVM with it.
-      Config neverExitJvm = ConfigFactory.empty()
-          .withValue("akka.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("off"));
+      Config neverExitJvm =
+          ConfigFactory.empty()
+              .withValue(
+                  "akka.coordinated-shutdown.exit-jvm", ConfigValueFactory.fromAnyRef("off"));
       return neverExitJvm
           .withFallback(nodeConfig.apply(node))
           .withFallback(placement)

@@ -9,11 +9,12 @@ import java.util.Arrays;
  * Child-side entry point that {@link ChildJvm} puts in front of the real main class.
  *
  * <p>Shutdown hooks cannot run when the parent JVM is SIGKILLed (a hung surefire fork, an IDE's
- * stop button), and an orphaned node or broker would keep its ports. The parent holds the write
- * end of this process's stdin; the kernel closes it whatever way the parent dies, so EOF on stdin
- * means the parent is gone. Uses nothing but the JDK, so it works on any child classpath.
+ * stop button), and an orphaned node or broker would keep its ports. The parent holds the write end
+ * of this process's stdin; the kernel closes it whatever way the parent dies, so EOF on stdin means
+ * the parent is gone. Uses nothing but the JDK, so it works on any child classpath.
  *
- * <p>Usage: {@code java -cp ... com.shrivenquant.testkit.infra.ParentWatchdog <main class> <args...>}
+ * <p>Usage: {@code java -cp ... com.shrivenquant.testkit.infra.ParentWatchdog <main class>
+ * <args...>}
  */
 public final class ParentWatchdog {
 
@@ -30,8 +31,9 @@ public final class ParentWatchdog {
     watchdog.setDaemon(true);
     watchdog.start();
 
-    Method main = Class.forName(args[0], true, ClassLoader.getSystemClassLoader())
-        .getMethod("main", String[].class);
+    Method main =
+        Class.forName(args[0], true, ClassLoader.getSystemClassLoader())
+            .getMethod("main", String[].class);
     try {
       main.invoke(null, (Object) Arrays.copyOfRange(args, 1, args.length));
     } catch (InvocationTargetException e) {
@@ -48,14 +50,17 @@ public final class ParentWatchdog {
       // a broken pipe means the same as EOF
     }
     System.err.println("[parent-watchdog] parent JVM is gone; exiting");
-    Thread halter = new Thread(() -> {
-      try {
-        Thread.sleep(GRACE_MILLIS);
-      } catch (InterruptedException ignored) {
-        // halt anyway
-      }
-      Runtime.getRuntime().halt(143);
-    }, "parent-watchdog-halt");
+    Thread halter =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(GRACE_MILLIS);
+              } catch (InterruptedException ignored) {
+                // halt anyway
+              }
+              Runtime.getRuntime().halt(143);
+            },
+            "parent-watchdog-halt");
     halter.setDaemon(true);
     halter.start();
     System.exit(143);

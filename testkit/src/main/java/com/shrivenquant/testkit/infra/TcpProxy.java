@@ -18,9 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A TCP proxy on 127.0.0.1 that can cut its traffic, for partition tests: put one in front of each
- * link that a test wants to break (a region to the witness database, a region to the other
- * region's Kafka or Akka HTTP) and point the client at {@link #port()}. The real PostgreSQL, Kafka
- * and HTTP traffic goes through it byte for byte until a test switches its {@link Mode}.
+ * link that a test wants to break (a region to the witness database, a region to the other region's
+ * Kafka or Akka HTTP) and point the client at {@link #port()}. The real PostgreSQL, Kafka and HTTP
+ * traffic goes through it byte for byte until a test switches its {@link Mode}.
  *
  * <p>Two kinds of partition, because clients react to them differently:
  *
@@ -29,14 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *       firewall rule): open connections stay open, but the proxy reads and drops what either side
  *       sends and never passes on a close. New connections are accepted and never connected to the
  *       target. Peers notice only through their own timeouts (JDBC socket timeout, Kafka request
- *       timeout, Akka heartbeats). Unlike a real partition, writes keep succeeding (the proxy drains
- *       them, so the sender's buffer never fills), TCP keepalive probes are answered, and a new
- *       connection's connect() succeeds (the read after it times out instead).
+ *       timeout, Akka heartbeats). Unlike a real partition, writes keep succeeding (the proxy
+ *       drains them, so the sender's buffer never fills), TCP keepalive probes are answered, and a
+ *       new connection's connect() succeeds (the read after it times out instead).
  *   <li>{@link #reset()}, partition by refusal (a REJECT --reject-with tcp-reset rule, a restarted
  *       NAT or load balancer that lost its state): open connections are aborted with an RST on both
  *       sides, new ones are accepted and aborted at once. Peers fail fast with "connection reset"
- *       or EOF. Unlike a closed port, connect() usually succeeds and the first read or write
- *       fails (a connect that is slow to return may itself fail with the reset).
+ *       or EOF. Unlike a closed port, connect() usually succeeds and the first read or write fails
+ *       (a connect that is slow to return may itself fail with the reset).
  * </ul>
  *
  * <p>{@link #restore()} heals the partition for new connections only. Connections that lived
@@ -45,11 +45,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-per-connection (two daemon threads per connection, one per direction), plain blocking
  * sockets. Mode switches may come from any thread. Each chunk's write starts only after a check of
- * its connection's state under the connection's lock, and {@link #blackhole()} waits (up to
- * 1 s) for writes already started: once it returns, the proxy forwards
- * no further byte. The one exception is a write that was blocked longer than that on a peer that
- * does not read: that chunk (at most 16 KiB per direction) may still finish.
- * Bytes the proxy wrote before the switch may still sit in kernel buffers and reach the peer after.
+ * its connection's state under the connection's lock, and {@link #blackhole()} waits (up to 1 s)
+ * for writes already started: once it returns, the proxy forwards no further byte. The one
+ * exception is a write that was blocked longer than that on a peer that does not read: that chunk
+ * (at most 16 KiB per direction) may still finish. Bytes the proxy wrote before the switch may
+ * still sit in kernel buffers and reach the peer after.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -79,6 +79,7 @@ public final class TcpProxy implements AutoCloseable {
 
   /** Guards mode changes and registration of connections, so each new connection sees one mode. */
   private final Object lock = new Object();
+
   private volatile Mode mode = Mode.FORWARD;
   private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
 
@@ -162,8 +163,8 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   /**
-   * Heals the partition: new connections are forwarded again. Connections that were blackholed
-   * are aborted (clients reconnect); connections still forwarding are left alone.
+   * Heals the partition: new connections are forwarded again. Connections that were blackholed are
+   * aborted (clients reconnect); connections still forwarding are left alone.
    */
   public void restore() {
     List<Connection> dead;
@@ -238,7 +239,19 @@ public final class TcpProxy implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "TcpProxy[" + name + " " + HOST + ":" + port() + " -> " + targetHost + ":" + targetPort + ", " + mode + "]";
+    return "TcpProxy["
+        + name
+        + " "
+        + HOST
+        + ":"
+        + port()
+        + " -> "
+        + targetHost
+        + ":"
+        + targetPort
+        + ", "
+        + mode
+        + "]";
   }
 
   private void acceptLoop() {
@@ -309,7 +322,10 @@ public final class TcpProxy implements AutoCloseable {
       }
     }
 
-    /** Runs on this connection's first thread: connects (unless blackholed), then pumps client to target. */
+    /**
+     * Runs on this connection's first thread: connects (unless blackholed), then pumps client to
+     * target.
+     */
     void runClientSide() {
       setNoDelay(client);
       if (!isBlackholed() && !connectTarget()) {
@@ -402,7 +418,9 @@ public final class TcpProxy implements AutoCloseable {
       notifyAll();
     }
 
-    /** EOF from one side: passed on as a half-close while forwarding, swallowed while blackholed. */
+    /**
+     * EOF from one side: passed on as a half-close while forwarding, swallowed while blackholed.
+     */
     private void ended(boolean toTarget) {
       boolean bothEnded;
       synchronized (this) {
@@ -484,7 +502,8 @@ public final class TcpProxy implements AutoCloseable {
         throw new UncheckedIOException("could not listen on " + HOST, e);
       }
     }
-    throw new UncheckedIOException("no free port to listen on after " + BIND_ATTEMPTS + " attempts", last);
+    throw new UncheckedIOException(
+        "no free port to listen on after " + BIND_ATTEMPTS + " attempts", last);
   }
 
   private static Thread daemon(Runnable body, String name) {

@@ -16,9 +16,11 @@ class ChildJvmIT {
 
   @Test
   void childStartsWithTheDefaultClasspathUnderFailsafe() {
-    assertTrue(System.getProperty("java.class.path").contains("shrivenquant-testkit"),
+    assertTrue(
+        System.getProperty("java.class.path").contains("shrivenquant-testkit"),
         "failsafe's java.class.path lists the real entries, not only the booter jar");
-    ChildJvm child = ChildJvm.builder("failsafe-child", ChildJvmTestMain.class).args("sleep").start();
+    ChildJvm child =
+        ChildJvm.builder("failsafe-child", ChildJvmTestMain.class).args("sleep").start();
     child.awaitLogLine(Pattern.compile("^ready pid="), Duration.ofSeconds(30));
     child.kill9();
     assertEquals(OptionalInt.of(137), child.exitCode());

@@ -51,19 +51,32 @@ class KafkaBrokerTest {
   private static final String TOPIC = "orders";
   private static final int PARTITION = 2;
 
-  @RegisterExtension
-  static final KafkaExtension kafka = new KafkaExtension();
+  @RegisterExtension static final KafkaExtension kafka = new KafkaExtension();
 
   @Test
   @Order(1)
   void brokerClasspathIsKafkasOwnAndNotOurs() {
     List<String> cp = List.of(KafkaBroker.brokerClasspath().split(File.pathSeparator));
-    assertTrue(cp.stream().anyMatch(e -> e.endsWith("kafka_2.13-" + kafkaVersion() + ".jar")), cp::toString);
-    assertTrue(cp.stream().anyMatch(e -> e.endsWith("kafka-clients-" + kafkaVersion() + ".jar")), cp::toString);
-    assertTrue(cp.stream().anyMatch(e -> e.matches(".*scala-library-2\\.13\\.\\d+\\.jar")), cp::toString);
-    assertTrue(cp.stream().anyMatch(e -> e.contains("slf4j-reload4j")), "a log binding for the child");
-    assertFalse(cp.stream().anyMatch(e -> e.contains("akka") || e.contains("logback") || e.contains("maven-antrun")
-        || e.contains("/ant-") || e.contains("plexus")), cp::toString);
+    assertTrue(
+        cp.stream().anyMatch(e -> e.endsWith("kafka_2.13-" + kafkaVersion() + ".jar")),
+        cp::toString);
+    assertTrue(
+        cp.stream().anyMatch(e -> e.endsWith("kafka-clients-" + kafkaVersion() + ".jar")),
+        cp::toString);
+    assertTrue(
+        cp.stream().anyMatch(e -> e.matches(".*scala-library-2\\.13\\.\\d+\\.jar")), cp::toString);
+    assertTrue(
+        cp.stream().anyMatch(e -> e.contains("slf4j-reload4j")), "a log binding for the child");
+    assertFalse(
+        cp.stream()
+            .anyMatch(
+                e ->
+                    e.contains("akka")
+                        || e.contains("logback")
+                        || e.contains("maven-antrun")
+                        || e.contains("/ant-")
+                        || e.contains("plexus")),
+        cp::toString);
     assertEquals(cp.size(), cp.stream().distinct().count(), "no duplicates");
   }
 
@@ -71,8 +84,10 @@ class KafkaBrokerTest {
   @Order(2)
   void startsQuietlyOnLoopbackWithTheConfiguredServerProperties() throws Exception {
     KafkaBroker broker = kafka.broker();
-    System.out.println("[KafkaBrokerTest] broker served " + broker.lastStartupTime().toMillis()
-        + " ms after start() began (storage format included)");
+    System.out.println(
+        "[KafkaBrokerTest] broker served "
+            + broker.lastStartupTime().toMillis()
+            + " ms after start() began (storage format included)");
     assertTrue(broker.isRunning());
     assertEquals("127.0.0.1:" + broker.port(), kafka.bootstrapServers());
     assertEquals(broker.port(), kafka.port());
@@ -90,21 +105,28 @@ class KafkaBrokerTest {
     }
     assertEquals(props, Map.copyOf(toMap(written)));
 
-    String meta = Files.readString(broker.dataDirectory().resolve("kraft-combined-logs/meta.properties"));
+    String meta =
+        Files.readString(broker.dataDirectory().resolve("kraft-combined-logs/meta.properties"));
     assertTrue(meta.contains("cluster.id=" + broker.clusterId()), meta);
     assertTrue(broker.clusterId().matches("[A-Za-z0-9_][A-Za-z0-9_-]{21}"), broker.clusterId());
 
-    // The start line is seen on the child's output stream; its copy in the file may land a moment later.
+    // The start line is seen on the child's output stream; its copy in the file may land a moment
+    // later.
     List<String> log = Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
     for (long deadline = System.nanoTime() + 5_000_000_000L;
-        log.stream().noneMatch(l -> l.contains("Kafka Server started")) && System.nanoTime() < deadline; ) {
+        log.stream().noneMatch(l -> l.contains("Kafka Server started"))
+            && System.nanoTime() < deadline; ) {
       Thread.sleep(50);
       log = Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
     }
-    assertTrue(log.stream().anyMatch(l -> l.contains("Kafka Server started")), "log file has the start line");
-    assertTrue(log.stream().noneMatch(l -> l.contains(" INFO ") && !l.contains("KafkaRaftServer")),
+    assertTrue(
+        log.stream().anyMatch(l -> l.contains("Kafka Server started")),
+        "log file has the start line");
+    assertTrue(
+        log.stream().noneMatch(l -> l.contains(" INFO ") && !l.contains("KafkaRaftServer")),
         "quiet: no INFO but the start line\n" + String.join("\n", log));
-    assertTrue(broker.logFile().endsWith(Path.of("target", "kafka-logs", "kafka-KafkaBrokerTest.log")));
+    assertTrue(
+        broker.logFile().endsWith(Path.of("target", "kafka-logs", "kafka-KafkaBrokerTest.log")));
   }
 
   @Test
@@ -112,7 +134,8 @@ class KafkaBrokerTest {
   void topicIsCreatedAndARecordIsProducedAndConsumed() {
     kafka.createTopic(TOPIC, 3);
     kafka.createTopic(TOPIC, 3); // idempotent
-    IllegalStateException other = assertThrows(IllegalStateException.class, () -> kafka.createTopic(TOPIC, 5));
+    IllegalStateException other =
+        assertThrows(IllegalStateException.class, () -> kafka.createTopic(TOPIC, 5));
     assertTrue(other.getMessage().contains("exists with 3 partitions"), other.getMessage());
 
     RecordMetadata sent = produce("order-1", "buy 100 @ 42.50");
@@ -138,10 +161,12 @@ class KafkaBrokerTest {
     assertTrue(broker.isRunning());
     assertNotEquals(pidBefore, broker.pid().orElseThrow());
     assertEquals(clusterId, broker.clusterId(), "no reformat");
-    System.out.println("[KafkaBrokerTest] restart served after " + broker.lastStartupTime().toMillis() + " ms");
+    System.out.println(
+        "[KafkaBrokerTest] restart served after " + broker.lastStartupTime().toMillis() + " ms");
     assertEquals(formatRuns, formatRuns(formatLog), "the storage tool did not run again");
 
-    assertEquals(List.of("order-1=buy 100 @ 42.50"), consumeAll(1), "the record survived the restart");
+    assertEquals(
+        List.of("order-1=buy 100 @ 42.50"), consumeAll(1), "the record survived the restart");
   }
 
   @Test
@@ -161,9 +186,13 @@ class KafkaBrokerTest {
 
     broker.restart();
 
-    System.out.println("[KafkaBrokerTest] restart after kill -9 served after " + broker.lastStartupTime().toMillis() + " ms");
+    System.out.println(
+        "[KafkaBrokerTest] restart after kill -9 served after "
+            + broker.lastStartupTime().toMillis()
+            + " ms");
     assertEquals(List.of("order-1=buy 100 @ 42.50", "order-2=sell 5 @ 43.00"), consumeAll(2));
-    assertEquals(2, produce("order-3", "buy 1 @ 1.00").offset(), "writable again, offsets continue");
+    assertEquals(
+        2, produce("order-3", "buy 1 @ 1.00").offset(), "writable again, offsets continue");
   }
 
   @Test
@@ -172,16 +201,27 @@ class KafkaBrokerTest {
     Path data = dir.resolve("kafka");
     String clusterId;
     int firstPort;
-    try (KafkaBroker first = KafkaBroker.builder().name("kept-kafka").dataDirectory(data).numPartitions(3)
-        .autoCreateTopics(true).start()) {
+    try (KafkaBroker first =
+        KafkaBroker.builder()
+            .name("kept-kafka")
+            .dataDirectory(data)
+            .numPartitions(3)
+            .autoCreateTopics(true)
+            .start()) {
       clusterId = first.clusterId();
       firstPort = first.port();
       assertEquals("true", first.serverProperties().get("auto.create.topics.enable"));
-      assertEquals(PARTITION, produce(first.bootstrapServers(), "dev-1", "kept").partition(), "auto-created, 3 partitions");
+      assertEquals(
+          PARTITION,
+          produce(first.bootstrapServers(), "dev-1", "kept").partition(),
+          "auto-created, 3 partitions");
     }
-    assertTrue(Files.exists(data.resolve("kraft-combined-logs/meta.properties")), "close keeps a given directory");
+    assertTrue(
+        Files.exists(data.resolve("kraft-combined-logs/meta.properties")),
+        "close keeps a given directory");
 
-    try (KafkaBroker second = KafkaBroker.builder().name("kept-kafka").dataDirectory(data).start()) {
+    try (KafkaBroker second =
+        KafkaBroker.builder().name("kept-kafka").dataDirectory(data).start()) {
       assertNotEquals(firstPort, second.port());
       assertEquals(clusterId, second.clusterId(), "not reformatted");
       assertEquals(List.of("dev-1=kept"), consumeAll(second.bootstrapServers(), 1));
@@ -209,7 +249,10 @@ class KafkaBrokerTest {
     }
   }
 
-  /** Every record of the partition from its beginning, once {@code expected} arrived. No consumer group. */
+  /**
+   * Every record of the partition from its beginning, once {@code expected} arrived. No consumer
+   * group.
+   */
   private static List<String> consumeAll(int expected) {
     return consumeAll(kafka.bootstrapServers(), expected);
   }
@@ -236,16 +279,22 @@ class KafkaBrokerTest {
 
   private static void assertPortFree(int port) throws IOException {
     try (Socket s = new Socket()) {
-      assertThrows(ConnectException.class, () -> s.connect(new InetSocketAddress("127.0.0.1", port), 1_000),
+      assertThrows(
+          ConnectException.class,
+          () -> s.connect(new InetSocketAddress("127.0.0.1", port), 1_000),
           "nothing listens on " + port);
     }
     try (ServerSocket ss = new ServerSocket()) {
       ss.setReuseAddress(true);
-      ss.bind(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port)); // throws if still bound
+      ss.bind(
+          new InetSocketAddress(InetAddress.getByName("127.0.0.1"), port)); // throws if still bound
     }
   }
 
-  /** ChildJvm appends a "=== ... started" line per run (the file outlives test runs until mvn clean). */
+  /**
+   * ChildJvm appends a "=== ... started" line per run (the file outlives test runs until mvn
+   * clean).
+   */
   private static long formatRuns(Path formatLog) throws IOException {
     return Files.readAllLines(formatLog).stream().filter(l -> l.startsWith("=== ")).count();
   }

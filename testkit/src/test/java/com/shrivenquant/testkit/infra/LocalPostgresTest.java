@@ -31,7 +31,9 @@ class LocalPostgresTest {
       execute(db.dataSource(), "INSERT INTO t VALUES (1), (2)");
       assertEquals("2", query(db.dataSource(), "SELECT count(*) FROM t"));
       assertEquals("orders", query(db.dataSource(), "SELECT current_user"));
-      assertEquals("orders", query(db.dataSource(), "SELECT tableowner FROM pg_tables WHERE tablename = 't'"));
+      assertEquals(
+          "orders",
+          query(db.dataSource(), "SELECT tableowner FROM pg_tables WHERE tablename = 't'"));
       assertTrue(query(db.dataSource(), "SHOW server_version").startsWith("14."));
       assertEquals(db, pg.createDatabase("orders"), "idempotent");
     }
@@ -39,15 +41,22 @@ class LocalPostgresTest {
 
   @Test
   void severalServersRunAtOnce() throws Exception {
-    CompletableFuture<LocalPostgres> region1 = CompletableFuture.supplyAsync(() -> LocalPostgres.builder().name("region-1").start());
-    CompletableFuture<LocalPostgres> region2 = CompletableFuture.supplyAsync(() -> LocalPostgres.builder().name("region-2").start());
-    try (LocalPostgres a = region1.join(); LocalPostgres b = region2.join()) {
+    CompletableFuture<LocalPostgres> region1 =
+        CompletableFuture.supplyAsync(() -> LocalPostgres.builder().name("region-1").start());
+    CompletableFuture<LocalPostgres> region2 =
+        CompletableFuture.supplyAsync(() -> LocalPostgres.builder().name("region-2").start());
+    try (LocalPostgres a = region1.join();
+        LocalPostgres b = region2.join()) {
       assertNotEquals(a.port(), b.port());
       Database dbA = a.createDatabase("journal");
       Database dbB = b.createDatabase("journal");
       execute(dbA.dataSource(), "CREATE TABLE only_in_a (x int)");
-      assertEquals("1", query(dbA.dataSource(), "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'"));
-      assertEquals("0", query(dbB.dataSource(), "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'"));
+      assertEquals(
+          "1",
+          query(dbA.dataSource(), "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'"));
+      assertEquals(
+          "0",
+          query(dbB.dataSource(), "SELECT count(*) FROM pg_tables WHERE tablename = 'only_in_a'"));
       assertTrue(Files.exists(a.logFile()) && a.logFile().endsWith("region-1.log"));
     }
   }
@@ -56,7 +65,9 @@ class LocalPostgresTest {
   void keptDataDirectorySurvivesRestart(@TempDir Path dir) throws Exception {
     Path data = dir.resolve("pgdata");
     try (LocalPostgres pg = LocalPostgres.builder().name("kept").dataDirectory(data).start()) {
-      execute(pg.createDatabase("kept").dataSource(), "CREATE TABLE survivor (x int); INSERT INTO survivor VALUES (42)");
+      execute(
+          pg.createDatabase("kept").dataSource(),
+          "CREATE TABLE survivor (x int); INSERT INTO survivor VALUES (42)");
     }
     try (LocalPostgres pg = LocalPostgres.builder().name("kept").dataDirectory(data).start()) {
       assertEquals("42", query(pg.createDatabase("kept").dataSource(), "SELECT x FROM survivor"));
@@ -65,24 +76,33 @@ class LocalPostgresTest {
   }
 
   @Test
-  void restartTakesOverTheDataDirectoryOfAPostmasterOrphanedByAKilledJvm(@TempDir Path dir) throws Exception {
+  void restartTakesOverTheDataDirectoryOfAPostmasterOrphanedByAKilledJvm(@TempDir Path dir)
+      throws Exception {
     Path data = dir.resolve("pgdata");
-    ChildJvm launcher = ChildJvm.builder("postgres-launcher", ChildJvmTestMain.class).args("postgres", data.toString()).start();
-    launcher.awaitLogLine(java.util.regex.Pattern.compile("^postgres ready"), java.time.Duration.ofSeconds(60));
+    ChildJvm launcher =
+        ChildJvm.builder("postgres-launcher", ChildJvmTestMain.class)
+            .args("postgres", data.toString())
+            .start();
+    launcher.awaitLogLine(
+        java.util.regex.Pattern.compile("^postgres ready"), java.time.Duration.ofSeconds(60));
     long orphan = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
     launcher.kill9();
-    assertTrue(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "postmaster outlived its JVM");
+    assertTrue(
+        ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false),
+        "postmaster outlived its JVM");
 
     try (LocalPostgres pg = LocalPostgres.builder().name("adopter").dataDirectory(data).start()) {
       assertEquals("1", query(pg.adminDataSource(), "SELECT 1"));
-      assertFalse(ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "orphan was stopped");
+      assertFalse(
+          ProcessHandle.of(orphan).map(ProcessHandle::isAlive).orElse(false), "orphan was stopped");
     }
   }
 
   @Test
   void akkaPersistenceJdbcConfigPointsTheSharedSlickDatabaseHere() {
     Database db = new Database("j", "jdbc:postgresql://127.0.0.1:5/j", "u", "p");
-    Config c = db.akkaPersistenceJdbcConfig(4).getConfig("akka-persistence-jdbc.shared-databases.slick");
+    Config c =
+        db.akkaPersistenceJdbcConfig(4).getConfig("akka-persistence-jdbc.shared-databases.slick");
     assertEquals("slick.jdbc.PostgresProfile$", c.getString("profile"));
     assertEquals(db.jdbcUrl(), c.getString("db.url"));
     assertEquals("u", c.getString("db.user"));
@@ -94,13 +114,16 @@ class LocalPostgresTest {
   }
 
   static void execute(DataSource ds, String sql) throws SQLException {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement()) {
       st.execute(sql);
     }
   }
 
   static String query(DataSource ds, String sql) throws SQLException {
-    try (Connection c = ds.getConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = ds.getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getString(1);
     }

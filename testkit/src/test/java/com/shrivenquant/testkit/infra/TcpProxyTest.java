@@ -55,13 +55,15 @@ class TcpProxyTest {
 
       byte[] payload = new byte[1 << 20];
       new Random(42).nextBytes(payload);
-      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-        try {
-          client.getOutputStream().write(payload);
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  client.getOutputStream().write(payload);
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
       assertArrayEquals(payload, client.getInputStream().readNBytes(payload.length));
       writer.get(5, TimeUnit.SECONDS);
     }
@@ -119,23 +121,27 @@ class TcpProxyTest {
   void nothingIsForwardedOnceBlackholeReturns() throws Exception {
     try (Socket client = connect()) {
       AtomicBoolean running = new AtomicBoolean(true);
-      CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
-        byte[] chunk = new byte[1024];
-        try {
-          while (running.get()) {
-            client.getOutputStream().write(chunk);
-          }
-        } catch (IOException e) {
-          throw new RuntimeException(e);
-        }
-      });
-      CompletableFuture<Void> reader = CompletableFuture.runAsync(() -> {
-        try {
-          client.getInputStream().transferTo(OutputStream.nullOutputStream());
-        } catch (IOException ignored) {
-          // closed at the end of the test
-        }
-      });
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                byte[] chunk = new byte[1024];
+                try {
+                  while (running.get()) {
+                    client.getOutputStream().write(chunk);
+                  }
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      CompletableFuture<Void> reader =
+          CompletableFuture.runAsync(
+              () -> {
+                try {
+                  client.getInputStream().transferTo(OutputStream.nullOutputStream());
+                } catch (IOException ignored) {
+                  // closed at the end of the test
+                }
+              });
       awaitTrue(() -> proxy.bytesToTarget() > 100_000, "traffic flows");
 
       proxy.blackhole();
@@ -143,11 +149,15 @@ class TcpProxyTest {
       long toClient = proxy.bytesToClient();
       long dropped = proxy.bytesDropped();
       Thread.sleep(SILENCE_MS);
-      assertEquals(toTarget, proxy.bytesToTarget(), "no byte forwarded to the target after blackhole()");
-      assertEquals(toClient, proxy.bytesToClient(), "no byte forwarded to the client after blackhole()");
+      assertEquals(
+          toTarget, proxy.bytesToTarget(), "no byte forwarded to the target after blackhole()");
+      assertEquals(
+          toClient, proxy.bytesToClient(), "no byte forwarded to the client after blackhole()");
       assertTrue(proxy.bytesDropped() > dropped, "the client kept writing, into the void");
       // What the proxy wrote before the switch may still have been in flight; nothing after it.
-      awaitTrue(() -> echo.bytesReceived.get() == toTarget, "the echo server got exactly what was forwarded");
+      awaitTrue(
+          () -> echo.bytesReceived.get() == toTarget,
+          "the echo server got exactly what was forwarded");
       running.set(false);
       writer.get(5, TimeUnit.SECONDS);
       client.close();
@@ -244,7 +254,8 @@ class TcpProxyTest {
     }
   }
 
-  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
@@ -289,7 +300,9 @@ class TcpProxyTest {
     }
 
     private void echo(Socket socket) {
-      try (socket; InputStream in = socket.getInputStream(); OutputStream out = socket.getOutputStream()) {
+      try (socket;
+          InputStream in = socket.getInputStream();
+          OutputStream out = socket.getOutputStream()) {
         byte[] buffer = new byte[8192];
         int n;
         while ((n = in.read(buffer)) >= 0) {
