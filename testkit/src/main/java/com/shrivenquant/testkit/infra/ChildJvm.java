@@ -1,31 +1,20 @@
 package com.shrivenquant.testkit.infra;
 
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.Charset;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalInt;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -46,29 +35,21 @@ public final class ChildJvm implements AutoCloseable {
    */
   public static final String ECHO_PROPERTY = "shrivenquant.childjvm.echo";
 
-  private static final Set<ChildJvm> RUNNING = ConcurrentHashMap.newKeySet();
   private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9._-]+");
-  private static final int MAX_BUFFERED_LINES = 100_000;
   private static final Duration DEFAULT_STOP_GRACE = Duration.ofSeconds(10);
-
-  static {
-    Runtime.getRuntime().addShutdownHook(new Thread(ChildJvm::stopAllOnExit, "child-jvm-reaper"));
-  }
 
   private final String name;
   private final Process process;
   private final Path logFile;
-  private final Output output = new Output();
+  private final ChildOutput output = new ChildOutput();
   private final Thread pump;
 
-  private ChildJvm(String name, Process process, Path logFile, BufferedWriter log, boolean echo) {
+  // started by ChildJvmLauncher, which opened the log
+  ChildJvm(String name, Process process, Path logFile, BufferedWriter log, boolean echo) {
     this.name = name;
     this.process = process;
     this.logFile = logFile;
-    this.pump = new Thread(() -> pump(log, echo), "child-jvm-output-" + name);
-    this.pump.setDaemon(true);
-    this.pump.start();
-    process.onExit().thenRun(() -> RUNNING.remove(this));
+    this.pump = output.startPump(process.getInputStream(), log, name, echo);
   }
 
   public static Builder builder(String name, String mainClass) {
@@ -285,59 +266,6 @@ public final class ChildJvm implements AutoCloseable {
         + String.join("\n", tail);
   }
 
-  private void pump(BufferedWriter log, boolean echo) {
-    try (BufferedReader in =
-        new BufferedReader(
-            new InputStreamReader(process.getInputStream(), Charset.defaultCharset()))) {
-      String line;
-      while ((line = in.readLine()) != null) {
-        output.add(line);
-        writeQuietly(log, line);
-        if (echo) {
-          System.out.println("[" + name + "] " + line);
-        }
-      }
-    } catch (IOException ignored) {
-      // the stream closes when the process dies; nothing more to read
-    } finally {
-      try {
-        log.close();
-      } catch (IOException ignored) {
-        // the log is best effort; the in-memory lines still serve awaitLogLine
-      }
-      output.close();
-    }
-  }
-
-  private static void writeQuietly(BufferedWriter log, String line) {
-    try {
-      log.write(line);
-      log.newLine();
-      log.flush(); // readable mid-run and complete after a crash
-    } catch (IOException ignored) {
-      // a full disk must not block the child on a full pipe
-    }
-  }
-
-  private static void stopAllOnExit() {
-    List<ChildJvm> children = new ArrayList<>(RUNNING);
-    children.forEach(c -> c.process.toHandle().destroy());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-    for (ChildJvm child : children) {
-      try {
-        child.process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        break;
-      }
-    }
-    for (ChildJvm child : children) {
-      if (child.process.isAlive()) {
-        child.process.descendants().forEach(ProcessHandle::destroyForcibly);
-        child.process.toHandle().destroyForcibly();
-      }
-    }
-  }
-
   private static void sleep(Duration duration) {
     try {
       Thread.sleep(duration.toMillis());
@@ -350,55 +278,6 @@ public final class ChildJvm implements AutoCloseable {
   private static final class Http {
     static final HttpClient CLIENT =
         HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-  }
-
-  /** In-memory copy of the output, so waiting for a line never re-reads the file. */
-  private static final class Output {
-    private final List<String> lines = new ArrayList<>();
-    private long dropped;
-    private boolean closed;
-
-    synchronized void add(String line) {
-      lines.add(line);
-      if (lines.size() > MAX_BUFFERED_LINES) {
-        int drop = MAX_BUFFERED_LINES / 2;
-        lines.subList(0, drop).clear();
-        dropped += drop;
-      }
-      notifyAll();
-    }
-
-    synchronized void close() {
-      closed = true;
-      notifyAll();
-    }
-
-    synchronized boolean isClosed() {
-      return closed;
-    }
-
-    synchronized List<String> snapshot() {
-      return List.copyOf(lines);
-    }
-
-    /** The first matching line, or null on timeout or end of output. */
-    synchronized String await(Pattern pattern, long deadlineNanos) throws InterruptedException {
-      long next = 0; // absolute line number, so dropping old lines does not rescan
-      while (true) {
-        for (long i = Math.max(next, dropped); i < dropped + lines.size(); i++) {
-          String line = lines.get((int) (i - dropped));
-          if (pattern.matcher(line).find()) {
-            return line;
-          }
-        }
-        next = dropped + lines.size();
-        long remaining = deadlineNanos - System.nanoTime();
-        if (closed || remaining <= 0) {
-          return null;
-        }
-        TimeUnit.NANOSECONDS.timedWait(this, remaining);
-      }
-    }
   }
 
   public static final class Builder {
@@ -498,95 +377,18 @@ public final class ChildJvm implements AutoCloseable {
     }
 
     public List<String> command() {
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.addAll(jvmOptions);
-      systemProperties.forEach((k, v) -> command.add("-D" + k + "=" + v));
-      command.add("-cp");
-      if (exitWithParent) {
-        command.add(classpath + File.pathSeparator + watchdogLocation());
-        command.add(ParentWatchdog.class.getName());
-      } else {
-        command.add(classpath);
-      }
-      command.add(mainClass);
-      command.addAll(args);
-      return command;
+      return ChildJvmLauncher.command(
+          jvmOptions, systemProperties, classpath, exitWithParent, mainClass, args);
     }
 
     public ChildJvm start() {
-      List<String> command = command();
-      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-      if (workingDirectory != null) {
-        pb.directory(workingDirectory.toFile());
-      }
-      env.forEach(
-          (k, v) -> {
-            if (v == null) {
-              pb.environment().remove(k);
-            } else {
-              pb.environment().put(k, v);
-            }
-          });
-      Path logFile = logDirectory.resolve(name + ".log").toAbsolutePath();
-      BufferedWriter log = null;
-      try {
-        Files.createDirectories(logFile.getParent());
-        // Appended, not replaced: a restarted node must not erase the log of the crash before.
-        log =
-            Files.newBufferedWriter(
-                logFile,
-                StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
-        Process process = pb.start();
-        writeQuietly(
-            log,
-            "=== "
-                + Instant.now()
-                + " started "
-                + name
-                + " (pid "
-                + process.pid()
-                + "): "
-                + describe(command));
-        ChildJvm child = new ChildJvm(name, process, logFile, log, echo);
-        RUNNING.add(child);
-        if (!process.isAlive()) {
-          RUNNING.remove(child); // it may have exited before the registration above
-        }
-        return child;
-      } catch (IOException e) {
-        if (log != null) {
-          try {
-            log.close();
-          } catch (IOException ignored) {
-            // already failing
-          }
-        }
-        throw new UncheckedIOException(
-            "could not start child JVM " + name + ": " + describe(command), e);
-      }
-    }
-
-    /** The class path is usually too long to be useful in a log line. */
-    private static String describe(List<String> command) {
-      List<String> shown = new ArrayList<>(command);
-      int cp = shown.indexOf("-cp");
-      if (cp >= 0 && cp + 1 < shown.size()) {
-        shown.set(cp + 1, "<" + shown.get(cp + 1).split(File.pathSeparator).length + " entries>");
-      }
-      return String.join(" ", shown);
-    }
-
-    private static String watchdogLocation() {
-      try {
-        return Path.of(
-                ParentWatchdog.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-            .toString();
-      } catch (URISyntaxException | RuntimeException e) {
-        throw new IllegalStateException("cannot locate the testkit classes for ParentWatchdog", e);
-      }
+      return ChildJvmLauncher.start(
+          name,
+          command(),
+          workingDirectory,
+          env,
+          logDirectory.resolve(name + ".log").toAbsolutePath(),
+          echo);
     }
   }
 }

@@ -2,29 +2,17 @@ package com.shrivenquant.testkit.infra;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Properties;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A real single-node Kafka broker (KRaft, combined broker and controller) in a child JVM, started
@@ -58,20 +46,6 @@ public final class KafkaBroker implements AutoCloseable {
   /** Overrides the resource: a class path (entries separated by {@link File#pathSeparator}). */
   public static final String CLASSPATH_PROPERTY = "shrivenquant.kafka.broker.classpath";
 
-  static final String BROKER_MAIN = "kafka.Kafka";
-  static final String STORAGE_TOOL_MAIN = "kafka.tools.StorageTool";
-
-  /** Compiled against kafka-clients; only ever loaded in a child JVM on the broker's class path. */
-  static final String ADMIN_MAIN = "com.shrivenquant.testkit.infra.KafkaAdminMain";
-
-  static final int NODE_ID = 1;
-  static final String DATA_SUBDIRECTORY = "kraft-combined-logs";
-  private static final Pattern STARTED = Pattern.compile("Kafka Server started");
-  private static final Pattern PORT_TAKEN =
-      Pattern.compile("Address already in use|failed to bind");
-  private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(60);
-  private static final SecureRandom RANDOM = new SecureRandom();
-
   private final String name;
   private final Path dataDirectory;
   private final boolean temporaryDataDirectory;
@@ -79,11 +53,8 @@ public final class KafkaBroker implements AutoCloseable {
   private final int controllerPort;
   private final Path logDirectory;
   private final Map<String, String> serverProperties;
-  private final List<String> jvmOptions;
-  private final Duration startupTimeout;
   private final Duration stopGrace;
-  private final boolean echo;
-  private final String classpath;
+  private final KafkaBrokerProcesses processes;
   private final Object lock = new Object();
   private volatile ChildJvm process;
   private volatile String clusterId;
@@ -104,13 +75,25 @@ public final class KafkaBroker implements AutoCloseable {
     this.port = port;
     this.controllerPort = controllerPort;
     this.logDirectory = b.logDirectory.toAbsolutePath();
-    this.jvmOptions = List.copyOf(b.jvmOptions);
-    this.startupTimeout = b.startupTimeout;
     this.stopGrace = b.stopGrace;
-    this.echo = b.echo;
-    this.classpath = classpath;
     this.serverProperties =
-        serverProperties(b, port, controllerPort, dataDirectory.resolve(DATA_SUBDIRECTORY));
+        KafkaBrokerFiles.serverProperties(
+            b.numPartitions,
+            b.autoCreateTopics,
+            b.serverProperties,
+            port,
+            controllerPort,
+            dataDirectory.resolve(KafkaBrokerFiles.DATA_SUBDIRECTORY));
+    this.processes =
+        new KafkaBrokerProcesses(
+            name,
+            dataDirectory,
+            logDirectory,
+            classpath,
+            b.jvmOptions,
+            b.echo,
+            b.startupTimeout,
+            port);
   }
 
   /** A throw-away broker: free ports, temporary data directory deleted on close. */
@@ -260,7 +243,7 @@ public final class KafkaBroker implements AutoCloseable {
       closed = true;
       stop();
       if (temporaryDataDirectory) {
-        deleteRecursively(dataDirectory);
+        KafkaBrokerFiles.deleteRecursively(dataDirectory);
       }
     }
   }
@@ -280,63 +263,7 @@ public final class KafkaBroker implements AutoCloseable {
    * {@value #CLASSPATH_RESOURCE}. Every entry is checked to exist.
    */
   public static String brokerClasspath() {
-    String fromProperty = System.getProperty(CLASSPATH_PROPERTY);
-    if (fromProperty != null && !fromProperty.isBlank()) {
-      return checked(fromProperty.trim(), "system property " + CLASSPATH_PROPERTY);
-    }
-    try (InputStream in = KafkaBroker.class.getResourceAsStream("/" + CLASSPATH_RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException(
-            "no "
-                + CLASSPATH_RESOURCE
-                + " next to "
-                + KafkaBroker.class.getName()
-                + " (in "
-                + testkitLocation()
-                + "): the testkit's Maven build writes it in generate-resources"
-                + " (run `mvn -pl testkit generate-resources` after an IDE-only build), or set -D"
-                + CLASSPATH_PROPERTY);
-      }
-      return checked(
-          new String(in.readAllBytes(), StandardCharsets.UTF_8).trim(), CLASSPATH_RESOURCE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not read " + CLASSPATH_RESOURCE, e);
-    }
-  }
-
-  private static String checked(String classpath, String source) {
-    if (classpath.isEmpty()) {
-      throw new IllegalStateException(source + " is empty");
-    }
-    List<String> missing =
-        Stream.of(classpath.split(File.pathSeparator))
-            .filter(entry -> !Files.exists(Path.of(entry)))
-            .toList();
-    if (!missing.isEmpty()) {
-      throw new IllegalStateException(
-          "the Kafka broker class path from "
-              + source
-              + " names "
-              + missing.size()
-              + " missing file(s), e.g. "
-              + missing.get(0)
-              + ". The local Maven repository changed since the testkit"
-              + " was built: rebuild it (mvn -pl testkit generate-resources).");
-    }
-    return classpath;
-  }
-
-  /**
-   * The testkit's classes (a directory or the jar): on every child's class path, for the admin
-   * main.
-   */
-  static String testkitLocation() {
-    try {
-      return Path.of(KafkaBroker.class.getProtectionDomain().getCodeSource().getLocation().toURI())
-          .toString();
-    } catch (URISyntaxException | RuntimeException e) {
-      throw new IllegalStateException("cannot locate the testkit classes", e);
-    }
+    return KafkaBrokerClasspath.resolve();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -352,88 +279,16 @@ public final class KafkaBroker implements AutoCloseable {
     try {
       Files.createDirectories(dataDirectory);
       Files.createDirectories(logDirectory);
-      Path config = dataDirectory.resolve("server.properties");
-      Files.writeString(config, render(serverProperties), StandardCharsets.UTF_8);
-      Files.writeString(dataDirectory.resolve("log4j.properties"), LOG4J, StandardCharsets.UTF_8);
+      Path config = KafkaBrokerFiles.write(dataDirectory, serverProperties);
       long begin = System.nanoTime();
-      formatIfNeeded(config);
-      ChildJvm broker = child(name, BROKER_MAIN, classpath).args(config.toString()).start();
-      process = broker;
-      try {
-        broker.awaitLogLine(STARTED, startupTimeout);
-        awaitAccepting(broker, System.nanoTime());
-      } catch (RuntimeException e) {
-        broker.kill9();
-        throw e;
-      }
+      clusterId = processes.formatIfNeeded(config);
+      ChildJvm broker = processes.startBroker(config);
+      process = broker; // before waiting: a failed start reads its output
+      processes.awaitServing(broker);
       lastStartupTime = Duration.ofNanos(System.nanoTime() - begin);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start " + this, e);
     }
-  }
-
-  private void formatIfNeeded(Path config) throws IOException {
-    Path meta = dataDirectory.resolve(DATA_SUBDIRECTORY).resolve("meta.properties");
-    if (Files.exists(meta)) {
-      Properties p = new Properties();
-      try (InputStream in = Files.newInputStream(meta)) {
-        p.load(in);
-      }
-      clusterId = p.getProperty("cluster.id");
-      return;
-    }
-    String id = randomClusterId();
-    // The 3.9 StorageTool formats a static quorum (controller.quorum.voters) without --standalone.
-    ChildJvm format =
-        child(name + "-format", STORAGE_TOOL_MAIN, classpath)
-            .args("format", "-t", id, "-c", config.toString())
-            .start();
-    int exit = awaitExitOrKill(format, startupTimeout);
-    if (exit != 0 || !Files.exists(meta)) {
-      throw new IllegalStateException(
-          "formatting the storage of "
-              + name
-              + " failed (exit "
-              + exit
-              + "); "
-              + format.logFile()
-              + " ends with:\n"
-              + tail(format.outputLines()));
-    }
-    clusterId = id;
-  }
-
-  private void awaitAccepting(ChildJvm broker, long beginNanos) {
-    long deadline = beginNanos + startupTimeout.toNanos();
-    IOException last = null;
-    while (System.nanoTime() < deadline) {
-      if (!broker.isAlive()) {
-        throw new IllegalStateException(
-            name
-                + " exited with "
-                + broker.exitCode()
-                + " after it started; "
-                + broker.logFile()
-                + " ends with:\n"
-                + tail(broker.outputLines()));
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 1_000);
-        return;
-      } catch (IOException e) {
-        last = e;
-      }
-      sleep(50);
-    }
-    throw new IllegalStateException(
-        name
-            + " logged its start but accepts no connection on "
-            + bootstrapServers()
-            + " within "
-            + startupTimeout
-            + " (last: "
-            + last
-            + ")");
   }
 
   private void runAdmin(List<String> args) {
@@ -442,158 +297,7 @@ public final class KafkaBroker implements AutoCloseable {
       throw new IllegalStateException(
           this + ": cannot run admin " + args.get(0) + " (exit " + exitCode() + ")");
     }
-    String cp = classpath + File.pathSeparator + testkitLocation();
-    ChildJvm admin = child(name + "-admin", ADMIN_MAIN, cp).args(args).start();
-    int exit = awaitExitOrKill(admin, ADMIN_TIMEOUT);
-    if (exit != 0) {
-      throw new IllegalStateException(
-          "Kafka admin "
-              + args.get(0)
-              + " "
-              + args.subList(2, args.size())
-              + " on "
-              + name
-              + " failed (exit "
-              + exit
-              + "); "
-              + admin.logFile()
-              + " ends with:\n"
-              + tail(admin.outputLines()));
-    }
-  }
-
-  private static int awaitExitOrKill(ChildJvm child, Duration timeout) {
-    try {
-      return child.awaitExit(timeout);
-    } catch (RuntimeException e) {
-      child.kill9();
-      throw e;
-    }
-  }
-
-  private ChildJvm.Builder child(String childName, String mainClass, String cp) {
-    ChildJvm.Builder b =
-        ChildJvm.builder(childName, mainClass)
-            .classpath(cp)
-            .logDirectory(logDirectory)
-            .echoToStdout(echo)
-            .systemProperty(
-                "log4j.configuration", dataDirectory.resolve("log4j.properties").toUri().toString())
-            .systemProperty("java.awt.headless", "true");
-    if (mainClass.equals(BROKER_MAIN)) {
-      b.jvmOptions(jvmOptions.toArray(String[]::new));
-    } else {
-      b.jvmOptions("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC");
-    }
-    return b;
-  }
-
-  /**
-   * Quiet: WARN and up, plus the line that says the broker serves. Console only; ChildJvm writes
-   * the file.
-   */
-  static final String LOG4J =
-      String.join(
-          "\n",
-          "log4j.rootLogger=WARN, stdout",
-          "log4j.appender.stdout=org.apache.log4j.ConsoleAppender",
-          "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout",
-          "log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n",
-          "log4j.logger.kafka.server.KafkaRaftServer=INFO",
-          "");
-
-  static Map<String, String> serverProperties(
-      Builder b, int port, int controllerPort, Path logDirs) {
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("process.roles", "broker,controller");
-    p.put("node.id", Integer.toString(NODE_ID));
-    p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    p.put(
-        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-    p.put("controller.listener.names", "CONTROLLER");
-    p.put("inter.broker.listener.name", "PLAINTEXT");
-    p.put("log.dirs", logDirs.toString());
-    p.put("num.partitions", Integer.toString(b.numPartitions));
-    p.put("default.replication.factor", "1");
-    p.put("auto.create.topics.enable", Boolean.toString(b.autoCreateTopics));
-    p.put("offsets.topic.replication.factor", "1");
-    p.put("transaction.state.log.replication.factor", "1");
-    p.put("transaction.state.log.min.isr", "1");
-    p.put("min.insync.replicas", "1");
-    // Fast start and fast first use: no rebalance delay, small internal topics (default 50
-    // partitions
-    // each, created on the first consumer group / transaction), quick unfencing of the broker.
-    p.put("group.initial.rebalance.delay.ms", "0");
-    p.put("offsets.topic.num.partitions", "8");
-    p.put("transaction.state.log.num.partitions", "8");
-    p.put("broker.heartbeat.interval.ms", "500");
-    // After a kill -9 the restarted controller still holds the dead incarnation's registration and
-    // answers DUPLICATE_BROKER_REGISTRATION until this session timeout (default 9 s) ran out, plus
-    // retry backoff: 16 s to restart instead of 4. Still 6 missed heartbeats before a fence.
-    p.put("broker.session.timeout.ms", "3000");
-    p.put("controller.quorum.election.backoff.max.ms", "100");
-    // A 2-core machine: fewer threads than the defaults (3 network, 8 I/O, 10 background).
-    p.put("num.network.threads", "2");
-    p.put("num.io.threads", "4");
-    p.put("background.threads", "4");
-    p.put("num.recovery.threads.per.data.dir", "2");
-    p.putAll(b.serverProperties);
-    return Collections.unmodifiableMap(p);
-  }
-
-  static String render(Map<String, String> properties) {
-    StringBuilder sb =
-        new StringBuilder("# written by ").append(KafkaBroker.class.getName()).append('\n');
-    properties.forEach(
-        (k, v) -> sb.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
-    return sb.toString();
-  }
-
-  /** Kafka's format: 16 random bytes, URL-safe base64 without padding, never starting with '-'. */
-  static String randomClusterId() {
-    while (true) {
-      byte[] bytes = new byte[16];
-      RANDOM.nextBytes(bytes);
-      String id = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-      if (!id.startsWith("-")) {
-        return id;
-      }
-    }
-  }
-
-  private static String tail(List<String> lines) {
-    return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths
-          .sorted(Comparator.reverseOrder())
-          .forEach(
-              path -> {
-                try {
-                  Files.deleteIfExists(path);
-                } catch (IOException ignored) {
-                  // best effort: a temp directory left behind is harmless
-                }
-              });
-    } catch (IOException | UncheckedIOException ignored) {
-      // best effort
-    }
+    processes.runAdmin(args);
   }
 
   public static final class Builder {
@@ -728,10 +432,7 @@ public final class KafkaBroker implements AutoCloseable {
           }
           return broker;
         } catch (RuntimeException e) {
-          boolean portTaken =
-              broker.process != null
-                  && broker.process.outputLines().stream()
-                      .anyMatch(l -> PORT_TAKEN.matcher(l).find());
+          boolean portTaken = KafkaBrokerProcesses.failedToBind(broker.process);
           broker.close();
           if (attempt < attempts && portTaken) {
             continue;

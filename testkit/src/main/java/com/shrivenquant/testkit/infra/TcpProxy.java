@@ -1,12 +1,6 @@
 package com.shrivenquant.testkit.infra;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.net.BindException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.util.List;
@@ -65,15 +59,13 @@ public final class TcpProxy implements AutoCloseable {
     CLOSED
   }
 
-  static final int CHUNK_BYTES = 16 * 1024;
   static final long IN_FLIGHT_WAIT_MS = 1_000;
-  private static final int CONNECT_TIMEOUT_MS = 5_000;
   private static final int BIND_ATTEMPTS = 20;
   private static final String HOST = "127.0.0.1";
 
   private final String name;
-  private final String targetHost;
-  private final int targetPort;
+  final String targetHost;
+  final int targetPort;
   private final ServerSocket server;
   private final Thread acceptor;
 
@@ -81,21 +73,22 @@ public final class TcpProxy implements AutoCloseable {
   private final Object lock = new Object();
 
   private volatile Mode mode = Mode.FORWARD;
-  private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+  private final Set<TcpProxyConnection> connections = ConcurrentHashMap.newKeySet();
 
   private final AtomicLong connectionIds = new AtomicLong();
   private final AtomicLong connectionsAccepted = new AtomicLong();
-  private final AtomicLong connectionsRefused = new AtomicLong();
-  private final AtomicLong bytesToTarget = new AtomicLong();
-  private final AtomicLong bytesToClient = new AtomicLong();
-  private final AtomicLong bytesDropped = new AtomicLong();
+  // counted by the connections too
+  final AtomicLong connectionsRefused = new AtomicLong();
+  final AtomicLong bytesToTarget = new AtomicLong();
+  final AtomicLong bytesToClient = new AtomicLong();
+  final AtomicLong bytesDropped = new AtomicLong();
 
   private TcpProxy(String name, String targetHost, int targetPort, ServerSocket server) {
     this.name = name;
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.server = server;
-    this.acceptor = daemon(this::acceptLoop, "tcp-proxy-" + name + "-accept");
+    this.acceptor = TcpProxySockets.daemon(this::acceptLoop, "tcp-proxy-" + name + "-accept");
   }
 
   /** Listens on 127.0.0.1 on a free port and forwards every connection to the target. */
@@ -105,7 +98,9 @@ public final class TcpProxy implements AutoCloseable {
     if (targetPort < 1 || targetPort > 65_535) {
       throw new IllegalArgumentException("targetPort out of range: " + targetPort);
     }
-    TcpProxy proxy = new TcpProxy(name, targetHost, targetPort, bindFreePort());
+    TcpProxy proxy =
+        new TcpProxy(
+            name, targetHost, targetPort, TcpProxySockets.bindFreePort(HOST, BIND_ATTEMPTS));
     proxy.acceptor.start();
     return proxy;
   }
@@ -132,26 +127,26 @@ public final class TcpProxy implements AutoCloseable {
    * direction, closes included) and new connections are never connected to the target.
    */
   public void blackhole() {
-    List<Connection> open;
+    List<TcpProxyConnection> open;
     synchronized (lock) {
       if (mode == Mode.CLOSED) {
         return;
       }
       mode = Mode.BLACKHOLE;
       open = List.copyOf(connections);
-      for (Connection c : open) {
+      for (TcpProxyConnection c : open) {
         c.blackhole();
       }
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(IN_FLIGHT_WAIT_MS);
-    for (Connection c : open) {
+    for (TcpProxyConnection c : open) {
       c.awaitWritesInFlight(deadline);
     }
   }
 
   /** Partition by refusal: aborts open connections with an RST and aborts new ones on accept. */
   public void reset() {
-    List<Connection> open;
+    List<TcpProxyConnection> open;
     synchronized (lock) {
       if (mode == Mode.CLOSED) {
         return;
@@ -159,7 +154,7 @@ public final class TcpProxy implements AutoCloseable {
       mode = Mode.RESET;
       open = List.copyOf(connections);
     }
-    open.forEach(Connection::abort);
+    open.forEach(TcpProxyConnection::abort);
   }
 
   /**
@@ -167,15 +162,15 @@ public final class TcpProxy implements AutoCloseable {
    * aborted (clients reconnect); connections still forwarding are left alone.
    */
   public void restore() {
-    List<Connection> dead;
+    List<TcpProxyConnection> dead;
     synchronized (lock) {
       if (mode == Mode.CLOSED) {
         return;
       }
       mode = Mode.FORWARD;
-      dead = connections.stream().filter(Connection::isBlackholed).toList();
+      dead = connections.stream().filter(TcpProxyConnection::isBlackholed).toList();
     }
-    dead.forEach(Connection::abort);
+    dead.forEach(TcpProxyConnection::abort);
   }
 
   /** Connections accepted since start, including refused and blackholed ones. */
@@ -216,7 +211,7 @@ public final class TcpProxy implements AutoCloseable {
   /** Stops listening and aborts every connection. Mode switches after this do nothing. */
   @Override
   public void close() {
-    List<Connection> open;
+    List<TcpProxyConnection> open;
     synchronized (lock) {
       if (mode == Mode.CLOSED) {
         return;
@@ -229,7 +224,7 @@ public final class TcpProxy implements AutoCloseable {
     } catch (IOException ignored) {
       // closing a listening socket we own does not fail in a way we could act on
     }
-    open.forEach(Connection::abort);
+    open.forEach(TcpProxyConnection::abort);
     try {
       acceptor.join(IN_FLIGHT_WAIT_MS);
     } catch (InterruptedException e) {
@@ -263,293 +258,35 @@ public final class TcpProxy implements AutoCloseable {
         if (server.isClosed()) {
           return;
         }
-        pause(); // an aborted handshake, or out of file descriptors: try again, without spinning
+        // an aborted handshake, or out of file descriptors: try again, without spinning
+        TcpProxySockets.pause();
         continue;
       }
       connectionsAccepted.incrementAndGet();
-      Connection connection;
+      TcpProxyConnection connection;
       synchronized (lock) {
         Mode now = mode;
         if (now == Mode.RESET || now == Mode.CLOSED) {
           connectionsRefused.incrementAndGet();
-          abortSocket(client);
+          TcpProxySockets.abortSocket(client);
           continue;
         }
-        connection = new Connection(connectionIds.incrementAndGet(), client, now == Mode.BLACKHOLE);
+        connection =
+            new TcpProxyConnection(
+                this, connectionIds.incrementAndGet(), client, now == Mode.BLACKHOLE);
         connections.add(connection);
       }
-      daemon(connection::runClientSide, threadName(connection, "to-target")).start();
+      TcpProxySockets.daemon(connection::runClientSide, threadName(connection, "to-target"))
+          .start();
     }
   }
 
-  private String threadName(Connection c, String direction) {
+  String threadName(TcpProxyConnection c, String direction) {
     return "tcp-proxy-" + name + "-" + c.id + "-" + direction;
   }
 
-  /** One accepted connection and, once connected, its twin to the target. */
-  private final class Connection {
-    final long id;
-    final Socket client;
-    // all guarded by this
-    private Socket target;
-    private boolean blackholed;
-    private boolean closed;
-    private int writesInFlight;
-    private int directionsEnded;
-
-    Connection(long id, Socket client, boolean blackholed) {
-      this.id = id;
-      this.client = client;
-      this.blackholed = blackholed;
-    }
-
-    synchronized boolean isBlackholed() {
-      return blackholed;
-    }
-
-    synchronized void blackhole() {
-      blackholed = true;
-    }
-
-    synchronized void awaitWritesInFlight(long deadlineNanos) {
-      try {
-        long left;
-        while (writesInFlight > 0 && (left = deadlineNanos - System.nanoTime()) > 0) {
-          TimeUnit.NANOSECONDS.timedWait(this, left);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-
-    /**
-     * Runs on this connection's first thread: connects (unless blackholed), then pumps client to
-     * target.
-     */
-    void runClientSide() {
-      setNoDelay(client);
-      if (!isBlackholed() && !connectTarget()) {
-        return;
-      }
-      pump(client, true);
-    }
-
-    /** False if the connection was aborted and there is nothing to pump. */
-    private boolean connectTarget() {
-      Socket socket = new Socket();
-      try {
-        socket.connect(new InetSocketAddress(targetHost, targetPort), CONNECT_TIMEOUT_MS);
-        setNoDelay(socket);
-      } catch (IOException e) {
-        abortSocket(socket);
-        synchronized (this) {
-          if (blackholed) {
-            return true; // partitioned meanwhile: the client just sees silence
-          }
-        }
-        connectionsRefused.incrementAndGet();
-        abort();
-        return false;
-      }
-      synchronized (this) {
-        if (closed || blackholed) {
-          // cut while connecting: as if the handshake never got through
-          abortSocket(socket);
-          return !closed;
-        }
-        target = socket;
-      }
-      daemon(() -> pump(socket, false), threadName(this, "to-client")).start();
-      return true;
-    }
-
-    /** Copies from one socket to the other until EOF or an error, checking the state per chunk. */
-    private void pump(Socket from, boolean toTarget) {
-      AtomicLong forwarded = toTarget ? bytesToTarget : bytesToClient;
-      byte[] buffer = new byte[CHUNK_BYTES];
-      InputStream in;
-      try {
-        in = from.getInputStream();
-      } catch (IOException e) {
-        failed();
-        return;
-      }
-      while (true) {
-        int n;
-        try {
-          n = in.read(buffer);
-        } catch (IOException e) {
-          failed();
-          return;
-        }
-        if (n < 0) {
-          ended(toTarget);
-          return;
-        }
-        Socket to = beginWrite(toTarget);
-        if (to == null) {
-          bytesDropped.addAndGet(n);
-          continue;
-        }
-        try {
-          OutputStream out = to.getOutputStream();
-          out.write(buffer, 0, n);
-          forwarded.addAndGet(n);
-        } catch (IOException e) {
-          endWrite();
-          failed();
-          return;
-        }
-        endWrite();
-      }
-    }
-
-    /** The socket to write to, or null to drop the chunk; non-null counts as a write in flight. */
-    private synchronized Socket beginWrite(boolean toTarget) {
-      if (closed || blackholed) {
-        return null;
-      }
-      writesInFlight++;
-      return toTarget ? target : client;
-    }
-
-    private synchronized void endWrite() {
-      writesInFlight--;
-      notifyAll();
-    }
-
-    /**
-     * EOF from one side: passed on as a half-close while forwarding, swallowed while blackholed.
-     */
-    private void ended(boolean toTarget) {
-      boolean bothEnded;
-      synchronized (this) {
-        if (closed || blackholed) {
-          return;
-        }
-        try {
-          (toTarget ? target : client).shutdownOutput();
-        } catch (IOException e) {
-          // the other side is gone already; its own pump will notice
-        }
-        bothEnded = ++directionsEnded == 2;
-      }
-      if (bothEnded) {
-        closeGracefully();
-      }
-    }
-
-    /** A read or write failed: passed on as an RST while forwarding, swallowed while blackholed. */
-    private void failed() {
-      synchronized (this) {
-        if (closed || blackholed) {
-          return;
-        }
-      }
-      abort();
-    }
-
-    private void closeGracefully() {
-      Socket t;
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
-        closed = true;
-        t = target;
-      }
-      connections.remove(this);
-      closeQuietly(client);
-      closeQuietly(t);
-    }
-
-    /** Closes both sides with an RST. */
-    void abort() {
-      Socket t;
-      synchronized (this) {
-        if (closed) {
-          return;
-        }
-        closed = true;
-        t = target;
-      }
-      connections.remove(this);
-      abortSocket(client);
-      abortSocket(t);
-    }
-  }
-
-  private static ServerSocket bindFreePort() {
-    InetAddress loopback;
-    try {
-      loopback = InetAddress.getByAddress(HOST, new byte[] {127, 0, 0, 1});
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    IOException last = null;
-    for (int attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
-      ServerSocket socket = null;
-      try {
-        socket = new ServerSocket();
-        socket.bind(new InetSocketAddress(loopback, FreePorts.freePort()));
-        return socket;
-      } catch (BindException e) {
-        // taken between FreePorts's check and our bind: another one
-        last = e;
-        closeQuietly(socket);
-      } catch (IOException e) {
-        closeQuietly(socket);
-        throw new UncheckedIOException("could not listen on " + HOST, e);
-      }
-    }
-    throw new UncheckedIOException(
-        "no free port to listen on after " + BIND_ATTEMPTS + " attempts", last);
-  }
-
-  private static Thread daemon(Runnable body, String name) {
-    Thread thread = new Thread(body, name);
-    thread.setDaemon(true);
-    return thread;
-  }
-
-  private static void pause() {
-    try {
-      Thread.sleep(10);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void setNoDelay(Socket socket) {
-    try {
-      // the proxy must not add Nagle delays to the small request/response messages it carries
-      socket.setTcpNoDelay(true);
-    } catch (IOException ignored) {
-      // already closed; the pump will find out
-    }
-  }
-
-  /** Close with an RST (SO_LINGER 0) instead of a FIN. */
-  private static void abortSocket(Socket socket) {
-    if (socket == null) {
-      return;
-    }
-    try {
-      socket.setSoLinger(true, 0);
-    } catch (IOException ignored) {
-      // already closed
-    }
-    closeQuietly(socket);
-  }
-
-  private static void closeQuietly(AutoCloseable closeable) {
-    if (closeable == null) {
-      return;
-    }
-    try {
-      closeable.close();
-    } catch (Exception ignored) {
-      // nothing to do about a socket that will not close
-    }
+  /** A connection closed: no longer open, no longer cut by mode switches. */
+  void forget(TcpProxyConnection c) {
+    connections.remove(c);
   }
 }
