@@ -118,7 +118,10 @@ class ReplicationCrashIT {
   @Test
   void killedPublisherAndApplierRestartedBrokerAndStandbyDatabaseNoGapNoDuplicate()
       throws Exception {
-    JournalWriters writers = JournalWriters.start(region1.dataSource(), 8, 5, 0, 3);
+    // Paced (up to 40 ms inside each transaction): each step below waits for replication to
+    // resume (a consumer group rebalance takes seconds), and every row written meanwhile must be
+    // caught up at the end.
+    JournalWriters writers = JournalWriters.start(region1.dataSource(), 8, 5, 0, 40);
 
     ChildJvm publisher = agent("publish", region1.database());
     ChildJvm applier = agent("apply", db2);

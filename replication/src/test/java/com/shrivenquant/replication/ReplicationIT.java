@@ -200,6 +200,10 @@ class ReplicationIT {
                     + "\n"
                     + "akka.cluster.jmx.multi-mbeans-in-same-jvm = on\n"
                     + "akka.actor.allow-java-serialization = off\n"
+                    // 4,800 orders are sent at once: the last in an instrument's queue may wait
+                    // longer than a client would on a loaded machine; this test is about
+                    // replication, not latency.
+                    + "shrivenquant.engine.ask-timeout = 60s\n"
                     + "shrivenquant.engine.synthetic-instruments.count = "
                     + INSTRUMENTS
                     + "\n")
