@@ -50,7 +50,7 @@ class NoTokenInTestOutputIT {
     Path operatorIt =
         CommandRunner.repoDir()
             .resolve(
-                "cluster/target/failsafe-reports/com.shrivenquant.cluster.ops.OperatorRoutesIT-output.txt");
+                "system-tests/target/failsafe-reports/com.shrivenquant.cluster.ops.OperatorRoutesIT-output.txt");
     Assumptions.assumeTrue(
         Files.exists(operatorIt),
         "OperatorRoutesIT did not run in this build: its output is not here to scan");
