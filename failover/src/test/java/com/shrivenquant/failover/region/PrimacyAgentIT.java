@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.lease.JdbcPrimacyLease;
 import com.shrivenquant.failover.lease.LeaseState;
-import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.PostgresExtension;
 import com.shrivenquant.testkit.infra.TcpProxy;
 import com.typesafe.config.Config;
@@ -261,7 +260,15 @@ class PrimacyAgentIT {
   private PrimacyAgent.Status await(
       Predicate<PrimacyAgent.Status> condition, Duration timeout, String what)
       throws InterruptedException {
-    return Eventually.await(what, timeout, () -> agent.status(), condition);
+    // Not Eventually: "lease lost" shows only until the next 50 ms tick; 100 ms pauses miss it.
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      PrimacyAgent.Status s = agent.status();
+      if (condition.test(s)) return s;
+      if (System.nanoTime() > deadline)
+        throw new AssertionError("not " + what + " within " + timeout + ": " + s);
+      Thread.sleep(5);
+    }
   }
 
   private static JdbcPrimacyLease newLease() {
