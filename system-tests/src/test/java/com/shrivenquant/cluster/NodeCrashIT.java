@@ -5,11 +5,11 @@ import static com.shrivenquant.cluster.http.OrderApiClient.limitOrder;
 import static com.shrivenquant.cluster.http.OrderApiClient.placeUntilAnswered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.ops.OperatorApiClient;
 import com.shrivenquant.local.dev.LocalClusterLayout;
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.LocalPostgres;
 import java.net.URI;
@@ -163,18 +163,18 @@ class NodeCrashIT {
 
   static void awaitDowned(int victim, int survivor, Duration timeout) throws Exception {
     String victimAddress = "127.0.0.1:" + layout.ports(victim).akka();
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      JsonNode members =
-          OperatorApiClient.get(
-                  layout.managementBase(survivor), "/cluster/members", layout.operatorToken())
-              .get("members");
-      boolean present = false;
-      for (JsonNode m : members) present |= m.get("node").asText().contains(victimAddress);
-      if (!present) return;
-      assertTrue(System.nanoTime() < deadline, "SBR did not down and remove " + victimAddress);
-      Thread.sleep(200);
-    }
+    Eventually.await(
+        "SBR downed and removed " + victimAddress,
+        timeout,
+        () ->
+            OperatorApiClient.get(
+                    layout.managementBase(survivor), "/cluster/members", layout.operatorToken())
+                .get("members"),
+        members -> {
+          for (JsonNode m : members)
+            if (m.get("node").asText().contains(victimAddress)) return false;
+          return true;
+        });
   }
 
   static long journalRows() {

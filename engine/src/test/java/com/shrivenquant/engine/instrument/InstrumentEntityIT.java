@@ -29,6 +29,7 @@ import com.shrivenquant.engine.instrument.InstrumentEntity.PlaceReply;
 import com.shrivenquant.engine.instrument.InstrumentEntity.Placed;
 import com.shrivenquant.engine.persistence.JournalSchema;
 import com.shrivenquant.testkit.ActorTestKitExtension;
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.PostgresExtension;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
@@ -274,7 +275,8 @@ class InstrumentEntityIT {
   }
 
   @Test
-  void snapshotsAreBinaryAndRecoveryFromOneWithTheEventsBeforeItDeletedGivesTheSameState() {
+  void snapshotsAreBinaryAndRecoveryFromOneWithTheEventsBeforeItDeletedGivesTheSameState()
+      throws InterruptedException {
     String symbol = "BINSNAP";
     EngineSettings settings = settings(symbol, 1000, 50_000, 100, 20); // small window: evictions
     ActorRef<Command> entity = testKit.spawn(InstrumentEntity.create(symbol, settings));
@@ -382,24 +384,16 @@ class InstrumentEntityIT {
   }
 
   /** Waits for a snapshot at or after the sequence number; returns the latest one's. */
-  static long awaitSnapshot(String pid, long atLeast) {
-    long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-    while (true) {
-      long at =
-          rows(
-              "select coalesce(max(sequence_number), 0) from snapshot where persistence_id = '"
-                  + pid
-                  + "'");
-      if (at >= atLeast) return at;
-      if (System.nanoTime() > deadline)
-        throw new AssertionError("no snapshot at " + atLeast + " or later, last at " + at);
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+  static long awaitSnapshot(String pid, long atLeast) throws InterruptedException {
+    return Eventually.await(
+        "a snapshot at " + atLeast + " or later",
+        Duration.ofSeconds(20),
+        () ->
+            rows(
+                "select coalesce(max(sequence_number), 0) from snapshot where persistence_id = '"
+                    + pid
+                    + "'"),
+        at -> at >= atLeast);
   }
 
   static void execute(String sql) {

@@ -260,6 +260,7 @@ class PrimacyAgentIT {
   private PrimacyAgent.Status await(
       Predicate<PrimacyAgent.Status> condition, Duration timeout, String what)
       throws InterruptedException {
+    // Not Eventually: "lease lost" shows only until the next 50 ms tick; 100 ms pauses miss it.
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       PrimacyAgent.Status s = agent.status();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.shrivenquant.replication.JournalFixtures;
 import com.shrivenquant.replication.JournalWriters;
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.PostgresExtension;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -121,13 +122,16 @@ class JournalTailerIT {
     assertEquals(List.of(), failures);
 
     long end = maxOrdering();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (tailer.position() < end && System.nanoTime() < deadline) {
-      JournalTailer.Batch b = tailer.poll();
-      published.addAll(b.rows());
-      skipped.addAll(b.skipped());
-      Thread.sleep(20);
-    }
+    Eventually.await(
+        "the tailer through ordering " + end,
+        Duration.ofSeconds(10),
+        () -> {
+          JournalTailer.Batch b = tailer.poll();
+          published.addAll(b.rows());
+          skipped.addAll(b.skipped());
+          return new TailerAt(tailer.position(), tailer.waitingFor());
+        },
+        at -> at.position() >= end);
 
     List<Long> committed = committedOrderings(start);
     assertEquals(
@@ -150,6 +154,19 @@ class JournalTailerIT {
         "16 writers: %d rows committed, %d sequence values rolled back and skipped; a naive"
             + " 'ordering > last' reader polling alongside missed %d committed rows%n",
         committed.size(), never.size(), naiveMissed.size());
+  }
+
+  /** Where the tailer stood; shown if it never gets through, with what is in progress then. */
+  record TailerAt(long position, String waitingFor) {
+    @Override
+    public String toString() {
+      return "position "
+          + position
+          + ", waiting for "
+          + waitingFor
+          + "; in progress now: "
+          + inProgress();
+    }
   }
 
   /** What eventsByTag-style readers do: everything above the highest ordering seen so far. */

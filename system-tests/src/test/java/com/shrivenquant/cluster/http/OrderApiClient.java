@@ -83,6 +83,7 @@ public final class OrderApiClient {
   public static JsonNode placeUntilAnswered(
       URI base, String body, Duration timeout, Duration perRequest)
       throws IOException, InterruptedException {
+    // Not Eventually: NodeCrashIT times kill-to-first-answer by this loop's fixed 50 ms retries.
     long deadline = System.nanoTime() + timeout.toNanos();
     String last = "";
     while (System.nanoTime() < deadline) {

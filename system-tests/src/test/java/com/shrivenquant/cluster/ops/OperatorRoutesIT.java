@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.NodeMain;
 import com.shrivenquant.cluster.http.OrderApiClient;
 import com.shrivenquant.local.dev.LocalClusterLayout;
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.KafkaExtension;
 import com.shrivenquant.testkit.TestTokens;
 import com.shrivenquant.testkit.infra.LocalPostgres;
@@ -466,13 +467,14 @@ class OperatorRoutesIT {
   @Order(11)
   void rotatingTheTokensFileTakesEffectWithoutARestart() throws Exception {
     writeTokens(TestTokens.ROTATED_VIEWER);
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos(); // 10 s for both
     for (Region r : List.of(r1, r2)) {
-      while (call(r, "GET", "/failover/status", TestTokens.VIEWER, null, null).status() != 401) {
-        assertTrue(
-            System.nanoTime() < deadline, "old token still accepted after 10 s on " + r.name());
-        Thread.sleep(100);
-      }
+      Eventually.await(
+          "the old token refused on " + r.name() + " (10 s from the rotation)",
+          Duration.ofMillis(
+              Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))),
+          () -> call(r, "GET", "/failover/status", TestTokens.VIEWER, null, null).status(),
+          status -> status == 401);
       Answer rotated = call(r, "GET", "/failover/status", TestTokens.ROTATED_VIEWER, null, null);
       assertEquals(200, rotated.status());
       assertEquals(List.of("viewer-1|ok|200"), rotated.audit());
@@ -602,34 +604,33 @@ class OperatorRoutesIT {
   }
 
   static void awaitRole(Region r, String role, boolean accepting) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-    JsonNode last = null;
-    while (System.nanoTime() < deadline) {
-      java.net.http.HttpResponse<String> s =
-          OperatorApiClient.send(
-              r.management(), "GET", "/failover/status", TestTokens.ADMIN, null, null);
-      if (s.statusCode() == 200) {
-        last = OperatorApiClient.JSON.readTree(s.body());
-        if (role.equals(last.path("role").asText())
-            && last.path("accepting").asBoolean() == accepting) return;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError(
-        r.name() + " not " + role + " (accepting " + accepting + ") within 120 s: " + last);
+    Eventually.await(
+        r.name() + " " + role + " (accepting " + accepting + ")",
+        Duration.ofSeconds(120),
+        () -> {
+          java.net.http.HttpResponse<String> s =
+              OperatorApiClient.send(
+                  r.management(), "GET", "/failover/status", TestTokens.ADMIN, null, null);
+          if (s.statusCode() != 200)
+            throw new IllegalStateException("status " + s.statusCode() + ": " + s.body());
+          return OperatorApiClient.JSON.readTree(s.body());
+        },
+        last ->
+            role.equals(last.path("role").asText())
+                && last.path("accepting").asBoolean() == accepting);
   }
 
   static JsonNode awaitDrill(long id) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
-    while (true) {
-      Answer a = call(r1, "GET", "/ops/drills/" + id, TestTokens.VIEWER, null, null);
-      assertEquals(200, a.status(), a.response().body());
-      assertEquals(List.of("viewer-1|ok|200"), a.audit());
-      JsonNode d = a.json();
-      if (!"RUNNING".equals(d.path("status").asText())) return d;
-      assertTrue(System.nanoTime() < deadline, "drill " + id + " still running after 180 s");
-      Thread.sleep(500);
-    }
+    return Eventually.await(
+        "drill " + id + " finished",
+        Duration.ofSeconds(180),
+        () -> {
+          Answer a = call(r1, "GET", "/ops/drills/" + id, TestTokens.VIEWER, null, null);
+          assertEquals(200, a.status(), a.response().body());
+          assertEquals(List.of("viewer-1|ok|200"), a.audit());
+          return a.json();
+        },
+        d -> !"RUNNING".equals(d.path("status").asText()));
   }
 
   static String tokenOf(OperatorRole role) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.TestTokens;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -132,7 +132,11 @@ class TokenStoreTest {
           TokenStore.line("viewer-1", OperatorRole.VIEWER, TestTokens.ROTATED_VIEWER)
               + "\n"
               + ADMIN_LINE);
-      await(() -> store.authenticate(TestTokens.VIEWER).isEmpty());
+      Eventually.await(
+          "the old viewer token refused",
+          Duration.ofSeconds(5),
+          () -> store.authenticate(TestTokens.VIEWER),
+          Optional::isEmpty);
       assertEquals(
           Optional.of(new TokenStore.Principal("viewer-1", OperatorRole.VIEWER)),
           store.authenticate(TestTokens.ROTATED_VIEWER));
@@ -146,7 +150,8 @@ class TokenStoreTest {
       assertEquals(2, store.principals().size());
 
       Files.delete(dir.resolve("tokens"));
-      await(() -> store.principals().isEmpty());
+      Eventually.await(
+          "no principals left", Duration.ofSeconds(5), store::principals, List::isEmpty);
       assertEquals(Optional.empty(), store.authenticate(TestTokens.ADMIN));
     }
   }
@@ -161,13 +166,5 @@ class TokenStoreTest {
         dir.resolve("..data"),
         StandardCopyOption.ATOMIC_MOVE,
         StandardCopyOption.REPLACE_EXISTING);
-  }
-
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (!condition.getAsBoolean()) {
-      assertTrue(System.nanoTime() < deadline, "not within 5 s");
-      Thread.sleep(10);
-    }
   }
 }

@@ -13,6 +13,7 @@ import com.shrivenquant.cluster.http.OrderApiClient;
 import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.failover.lease.JdbcPrimacyLease;
 import com.shrivenquant.local.dev.LocalClusterLayout;
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.infra.ChildJvm;
 import com.shrivenquant.testkit.infra.KafkaBroker;
 import com.shrivenquant.testkit.infra.LocalPostgres;
@@ -333,25 +334,28 @@ class NodeTelemetryIT {
     assertEquals(200, r.statusCode(), r.body());
 
     ByteString trace = ByteString.copyFrom(traceId);
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     Map<String, Span> byName = new TreeMap<>();
-    while (byName.size() < 3 && System.nanoTime() < deadline) {
-      Thread.sleep(200);
-      for (ExportTraceServiceRequest export : exports)
-        export
-            .getResourceSpansList()
-            .forEach(
-                rs ->
-                    rs.getScopeSpansList()
-                        .forEach(
-                            ss ->
-                                ss.getSpansList()
-                                    .forEach(
-                                        s -> {
-                                          if (s.getTraceId().equals(trace))
-                                            byName.put(s.getName(), s);
-                                        })));
-    }
+    Eventually.await(
+        "the order's three spans exported",
+        Duration.ofSeconds(30),
+        () -> {
+          for (ExportTraceServiceRequest export : exports)
+            export
+                .getResourceSpansList()
+                .forEach(
+                    rs ->
+                        rs.getScopeSpansList()
+                            .forEach(
+                                ss ->
+                                    ss.getSpansList()
+                                        .forEach(
+                                            s -> {
+                                              if (s.getTraceId().equals(trace))
+                                                byName.put(s.getName(), s);
+                                            })));
+          return new TreeSet<>(byName.keySet());
+        },
+        names -> names.size() >= 3);
     assertEquals(
         Set.of("POST /api/v1/orders", "instrument.place", "instrument.journal-write"),
         byName.keySet(),
@@ -456,18 +460,7 @@ class NodeTelemetryIT {
 
   static String awaitScrape(Predicate<String> condition, Duration timeout, String what)
       throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    String last = "";
-    while (System.nanoTime() < deadline) {
-      try {
-        last = scrape();
-        if (condition.test(last)) return last;
-      } catch (IOException notYet) {
-        last = notYet.toString();
-      }
-      Thread.sleep(250);
-    }
-    throw new AssertionError("not within " + timeout + ": " + what + "; last scrape:\n" + last);
+    return Eventually.await(what, timeout, NodeTelemetryIT::scrape, condition);
   }
 
   /** Sample lines (no comments). */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.shrivenquant.testkit.Eventually;
 import com.shrivenquant.testkit.KafkaExtension;
 import java.io.File;
 import java.io.IOException;
@@ -112,16 +113,12 @@ class KafkaBrokerTest {
 
     // The start line is seen on the child's output stream; its copy in the file may land a moment
     // later.
-    List<String> log = Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
-    for (long deadline = System.nanoTime() + 5_000_000_000L;
-        log.stream().noneMatch(l -> l.contains("Kafka Server started"))
-            && System.nanoTime() < deadline; ) {
-      Thread.sleep(50);
-      log = Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8);
-    }
-    assertTrue(
-        log.stream().anyMatch(l -> l.contains("Kafka Server started")),
-        "log file has the start line");
+    List<String> log =
+        Eventually.await(
+            "the start line in the log file",
+            Duration.ofSeconds(5),
+            () -> Files.readAllLines(broker.logFile(), StandardCharsets.UTF_8),
+            lines -> lines.stream().anyMatch(l -> l.contains("Kafka Server started")));
     assertTrue(
         log.stream().noneMatch(l -> l.contains(" INFO ") && !l.contains("KafkaRaftServer")),
         "quiet: no INFO but the start line\n" + String.join("\n", log));
@@ -131,7 +128,7 @@ class KafkaBrokerTest {
 
   @Test
   @Order(3)
-  void topicIsCreatedAndARecordIsProducedAndConsumed() {
+  void topicIsCreatedAndARecordIsProducedAndConsumed() throws InterruptedException {
     kafka.createTopic(TOPIC, 3);
     kafka.createTopic(TOPIC, 3); // idempotent
     IllegalStateException other =
@@ -197,7 +194,8 @@ class KafkaBrokerTest {
 
   @Test
   @Order(6)
-  void aKeptDataDirectoryServesANewBrokerOnOtherPorts(@TempDir Path dir) {
+  void aKeptDataDirectoryServesANewBrokerOnOtherPorts(@TempDir Path dir)
+      throws InterruptedException {
     Path data = dir.resolve("kafka");
     String clusterId;
     int firstPort;
@@ -253,11 +251,12 @@ class KafkaBrokerTest {
    * Every record of the partition from its beginning, once {@code expected} arrived. No consumer
    * group.
    */
-  private static List<String> consumeAll(int expected) {
+  private static List<String> consumeAll(int expected) throws InterruptedException {
     return consumeAll(kafka.bootstrapServers(), expected);
   }
 
-  private static List<String> consumeAll(String bootstrapServers, int expected) {
+  private static List<String> consumeAll(String bootstrapServers, int expected)
+      throws InterruptedException {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -267,12 +266,16 @@ class KafkaBrokerTest {
       TopicPartition tp = new TopicPartition(TOPIC, PARTITION);
       consumer.assign(List.of(tp));
       consumer.seekToBeginning(List.of(tp));
-      long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (seen.size() < expected && System.nanoTime() < deadline) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-          seen.add(r.key() + "=" + r.value());
-        }
-      }
+      Eventually.await(
+          expected + " record(s) consumed",
+          Duration.ofSeconds(20),
+          () -> {
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+              seen.add(r.key() + "=" + r.value());
+            }
+            return seen;
+          },
+          records -> records.size() >= expected);
     }
     return seen;
   }

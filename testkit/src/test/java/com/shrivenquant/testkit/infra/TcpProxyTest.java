@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import com.shrivenquant.testkit.Eventually;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,6 +16,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,8 @@ class TcpProxyTest {
 
   /** Long enough for a forwarded byte to make a loopback round trip many times over. */
   private static final int SILENCE_MS = 300;
+
+  private static final Duration WAIT = Duration.ofSeconds(5);
 
   private EchoServer echo;
   private TcpProxy proxy;
@@ -83,7 +87,8 @@ class TcpProxyTest {
       client.setSoTimeout(2_000);
       assertEquals(-1, client.getInputStream().read());
     }
-    awaitTrue(() -> proxy.openConnections() == 0, "proxy dropped the finished connection");
+    Eventually.await(
+        "proxy dropped the finished connection", WAIT, proxy::openConnections, n -> n == 0);
   }
 
   @Test
@@ -97,7 +102,8 @@ class TcpProxyTest {
       send(old, "lost");
       assertSilent(old);
       assertEquals(received, echo.bytesReceived.get(), "the echo server got nothing new");
-      awaitTrue(() -> proxy.bytesDropped() == 4, "the proxy read and dropped the bytes");
+      Eventually.await(
+          "the proxy read and dropped the bytes", WAIT, proxy::bytesDropped, n -> n == 4);
       assertTrue(!old.isClosed() && old.isConnected(), "nothing was closed");
 
       try (Socket fresh = connect()) {
@@ -142,7 +148,7 @@ class TcpProxyTest {
                   // closed at the end of the test
                 }
               });
-      awaitTrue(() -> proxy.bytesToTarget() > 100_000, "traffic flows");
+      Eventually.await("traffic flows", WAIT, proxy::bytesToTarget, n -> n > 100_000);
 
       proxy.blackhole();
       long toTarget = proxy.bytesToTarget();
@@ -155,9 +161,11 @@ class TcpProxyTest {
           toClient, proxy.bytesToClient(), "no byte forwarded to the client after blackhole()");
       assertTrue(proxy.bytesDropped() > dropped, "the client kept writing, into the void");
       // What the proxy wrote before the switch may still have been in flight; nothing after it.
-      awaitTrue(
-          () -> echo.bytesReceived.get() == toTarget,
-          "the echo server got exactly what was forwarded");
+      Eventually.await(
+          "the echo server got exactly what was forwarded",
+          WAIT,
+          echo.bytesReceived::get,
+          n -> n == toTarget);
       running.set(false);
       writer.get(5, TimeUnit.SECONDS);
       client.close();
@@ -173,7 +181,8 @@ class TcpProxyTest {
       assertEquals(TcpProxy.Mode.RESET, proxy.mode());
       assertDead(old);
     }
-    awaitTrue(() -> echo.openConnections.get() == 0, "the target side was aborted too");
+    Eventually.await(
+        "the target side was aborted too", WAIT, echo.openConnections::get, n -> n == 0);
 
     assertRefused();
     assertEquals(1, echo.connections.get(), "a refused connection never reached the target");
@@ -251,17 +260,6 @@ class TcpProxyTest {
       fail("connection still open: read timed out");
     } catch (IOException expected) {
       // connection reset
-    }
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail("timed out waiting: " + what);
-      }
-      Thread.sleep(10);
     }
   }
 
