@@ -164,22 +164,9 @@ class NodesStartTogetherIT {
       LocalPostgres.Database peerDb,
       LocalPostgres.Database witness,
       String topics) {
-    return LocalClusterLayout.allocate(
-            NODES_PER_REGION,
-            new LocalClusterLayout.Journal(db.jdbcUrl(), db.user(), db.password()))
-        .with("shrivenquant.node.region", region)
-        .with("shrivenquant.failover.enabled", "true")
-        .with("shrivenquant.failover.peer-region", peer)
-        .with("shrivenquant.failover.initial-active-region", "region-1")
-        .with("shrivenquant.failover.lease.witness.jdbc-url", witness.jdbcUrl())
-        .with("shrivenquant.failover.lease.witness.user", witness.user())
-        .with("shrivenquant.failover.lease.witness.password", witness.password())
-        .with("shrivenquant.failover.peer-journal.jdbc-url", peerDb.jdbcUrl())
-        .with("shrivenquant.failover.peer-journal.user", peerDb.user())
-        .with("shrivenquant.failover.peer-journal.password", peerDb.password())
-        .with("shrivenquant.failover.replication.bootstrap-servers", kafka.bootstrapServers())
+    return TwoRegionLayouts.failoverRegion(
+            NODES_PER_REGION, region, peer, db, peerDb, witness, kafka.bootstrapServers())
         .with("shrivenquant.failover.replication.topic-prefix", topics)
-        .with("shrivenquant.engine.synthetic-instruments.count", "2")
         // Faster cluster formation, for a shorter round; the migrations run before it.
         .with("akka.management.cluster.bootstrap.contact-point-discovery.interval", "200ms")
         .with("akka.management.cluster.bootstrap.contact-point-discovery.stable-margin", "500ms")

@@ -13,6 +13,7 @@ import akka.http.javadsl.settings.ClientConnectionSettings;
 import akka.http.javadsl.settings.ConnectionPoolSettings;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.shrivenquant.cluster.NodeMain;
+import com.shrivenquant.cluster.TwoRegionLayouts;
 import com.shrivenquant.cluster.http.OrderApiClient;
 import com.shrivenquant.local.dev.LocalClusterLayout;
 import com.shrivenquant.testkit.Eventually;
@@ -118,20 +119,8 @@ class OperatorRoutesIT {
 
   static LocalClusterLayout layout(
       String region, String peer, LocalPostgres.Database db, LocalPostgres.Database peerDb) {
-    return LocalClusterLayout.allocate(
-            1, new LocalClusterLayout.Journal(db.jdbcUrl(), db.user(), db.password()))
-        .with("shrivenquant.node.region", region)
-        .with("shrivenquant.failover.enabled", "true")
-        .with("shrivenquant.failover.peer-region", peer)
-        .with("shrivenquant.failover.initial-active-region", "region-1")
-        .with("shrivenquant.failover.lease.witness.jdbc-url", witness.jdbcUrl())
-        .with("shrivenquant.failover.lease.witness.user", witness.user())
-        .with("shrivenquant.failover.lease.witness.password", witness.password())
-        .with("shrivenquant.failover.peer-journal.jdbc-url", peerDb.jdbcUrl())
-        .with("shrivenquant.failover.peer-journal.user", peerDb.user())
-        .with("shrivenquant.failover.peer-journal.password", peerDb.password())
-        .with("shrivenquant.failover.replication.bootstrap-servers", kafka.bootstrapServers())
-        .with("shrivenquant.engine.synthetic-instruments.count", "2")
+    return TwoRegionLayouts.failoverRegion(
+            1, region, peer, db, peerDb, witness, kafka.bootstrapServers())
         .with("shrivenquant.operator-api.tokens-file", TOKENS.toString())
         .with("shrivenquant.operator-api.reload-interval", "200ms")
         .with("shrivenquant.operator-api.throttle.max-failures", Integer.toString(MAX_FAILURES));
