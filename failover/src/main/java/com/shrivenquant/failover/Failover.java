@@ -4,7 +4,11 @@ import akka.actor.typed.ActorRef;
 import akka.actor.typed.ActorSystem;
 import akka.actor.typed.Extension;
 import akka.actor.typed.ExtensionId;
+import akka.actor.typed.Props;
 import akka.actor.typed.javadsl.AskPattern;
+import akka.actor.typed.pubsub.Topic;
+import com.shrivenquant.failover.durability.DurablePosition;
+import com.shrivenquant.failover.durability.DurablePositionPublisher;
 import com.shrivenquant.failover.durability.SyncAckWaiter;
 import com.shrivenquant.failover.region.PrimacyAgent;
 import com.shrivenquant.failover.region.RegionCoordinator;
@@ -47,6 +51,8 @@ public final class Failover implements Extension {
   private volatile Optional<FailoverContext> context = Optional.empty();
   private volatile Optional<PrimacyAgent> agent = Optional.empty();
   private volatile Optional<SyncAckWaiter> syncAcks = Optional.empty();
+  private volatile Optional<ActorRef<Topic.Command<DurablePosition>>> durablePositions =
+      Optional.empty();
   private volatile Optional<ActorRef<RegionCoordinatorActor.Message>> coordinator =
       Optional.empty();
 
@@ -69,12 +75,19 @@ public final class Failover implements Extension {
     requireNotStarted();
     FailoverSettings s = ctx.settings();
     PrimacyAgent a = new PrimacyAgent(s, ctx.leases().get(), ctx.store()).start();
-    Optional<SyncAckWaiter> acks =
+    // sync: acks wait for the publisher's durable position, told to every node of the region.
+    Optional<ActorRef<Topic.Command<DurablePosition>>> positions =
         s.durability() == FailoverSettings.Durability.SYNC
             ? Optional.of(
-                new SyncAckWaiter(
-                    ctx.regionDb(), s.region(), s.syncAck().pollInterval(), s.syncAck().timeout()))
+                system.systemActorOf(
+                    Topic.create(DurablePosition.class, DurablePosition.topicName(s.region())),
+                    "durable-position-topic",
+                    Props.empty()))
             : Optional.empty();
+    Optional<SyncAckWaiter> acks =
+        positions.map(
+            topic -> new SyncAckWaiter(system, ctx.regionDb(), s.region(), topic, s.syncAck()));
+    durablePositions = positions;
     settings = s;
     context = Optional.of(ctx);
     agent = Optional.of(a);
@@ -109,7 +122,19 @@ public final class Failover implements Extension {
         context.get().withPeerDb(FailoverContext.openPeerJournal(settings)).withRecovery(recovery);
     context = Optional.of(ctx);
     coordinator =
-        Optional.of(RegionCoordinatorActor.init(system, () -> new RegionCoordinator(ctx)));
+        Optional.of(
+            RegionCoordinatorActor.init(
+                system,
+                () ->
+                    new RegionCoordinator(
+                        ctx,
+                        durablePositions.map(
+                            topic ->
+                                new DurablePositionPublisher(
+                                    system,
+                                    settings.region(),
+                                    topic,
+                                    settings.syncAck().republishInterval())))));
   }
 
   private void requireNotStarted() {

@@ -39,7 +39,11 @@ public record FailoverSettings(
   }
 
   /** sync durability: how often a node reads the acknowledged position, how long an ack waits. */
-  public record SyncAck(Duration pollInterval, Duration timeout) {}
+  /**
+   * {@code sync} acknowledgements: how often the publisher repeats its latest durable position,
+   * after how long a waiting ack also reads the stored one, and when it gives up.
+   */
+  public record SyncAck(Duration republishInterval, Duration fallbackAfter, Duration timeout) {}
 
   public record Lease(
       Duration ttl,
@@ -104,7 +108,8 @@ public record FailoverSettings(
         (short) c.getInt("replication.replication-factor"),
         Durability.valueOf(c.getString("replication.durability").toUpperCase()),
         new SyncAck(
-            c.getDuration("replication.sync-ack.poll-interval"),
+            c.getDuration("replication.sync-ack.republish-interval"),
+            c.getDuration("replication.sync-ack.fallback-after"),
             c.getDuration("replication.sync-ack.timeout")),
         c.getString("routing.kind"),
         c.getString("routing.target"),

@@ -17,7 +17,8 @@ public final class ReplicationDataSource {
     c.setUsername(user);
     c.setPassword(password);
     c.setPoolName(name);
-    c.setMaximumPoolSize(4);
+    // One connection stays with the publisher's LISTEN for journal commits.
+    c.setMaximumPoolSize(6);
     c.setMinimumIdle(2);
     // A restarted database must not leave the pool waiting long for dead connections.
     c.setConnectionTimeout(5_000);

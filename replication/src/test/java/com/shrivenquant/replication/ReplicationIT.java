@@ -110,7 +110,9 @@ class ReplicationIT {
                 kafka.bootstrapServers(),
                 500,
                 Duration.ofMillis(5),
-                Duration.ofMillis(500)),
+                Duration.ofSeconds(1),
+                Duration.ofMillis(500),
+                Duration.ofMillis(100)),
             () -> 1L);
     long exportedBefore = exportedLagCount();
     StandbyApplier applier =

@@ -62,7 +62,9 @@ public final class ReplicationLagBenchmark {
                 broker.bootstrapServers(),
                 2000,
                 Duration.ofMillis(2),
-                Duration.ofMillis(50)),
+                Duration.ofSeconds(1),
+                Duration.ofMillis(50),
+                Duration.ofMillis(100)),
             () -> 1L);
         StandbyApplier applier =
             StandbyApplier.start(

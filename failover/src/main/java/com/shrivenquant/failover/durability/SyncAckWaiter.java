@@ -1,10 +1,19 @@
 package com.shrivenquant.failover.durability;
 
+import akka.actor.typed.ActorRef;
+import akka.actor.typed.ActorSystem;
+import akka.actor.typed.Behavior;
+import akka.actor.typed.Props;
+import akka.actor.typed.javadsl.Behaviors;
+import akka.actor.typed.pubsub.Topic;
+import com.shrivenquant.failover.FailoverSettings;
 import com.shrivenquant.replication.publish.PublisherPosition;
+import java.sql.Connection;
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
@@ -16,111 +25,176 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code sync} durability: an acknowledgement is released only once every journal row committed
- * before it is durable in the standby region's Kafka. Each waiting ack is pinned to the journal's
- * head as read *after* it registered (its own event is committed, so its ordering is at or below
- * that head) and released when the publisher's acknowledged position reaches the head. One query
- * per poll serves all waiting acks of the node.
+ * {@code sync} durability on a node: an acknowledgement is released only once every journal row
+ * committed before it is durable in the standby region's Kafka.
+ *
+ * <p>Each waiting ack is pinned to the journal's head read <em>after</em> it registered (its own
+ * event is committed, so its ordering is at or below that head); one read serves every ack that
+ * registered while the previous read ran. It is released when a {@link DurablePosition} at or past
+ * that head arrives from the region's publisher (pub-sub, {@link DurablePositionPublisher}): no
+ * poll on the path. Positions are per publisher epoch; a newer epoch's publisher starts over from
+ * its stored position, an older epoch's is ignored. Safety nets, never the path: an ack waiting
+ * longer than {@code fallback-after} reads the stored position from the database, and one not
+ * durable within {@code timeout} fails.
  */
 public final class SyncAckWaiter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SyncAckWaiter.class);
+  private static final long TIMER_MILLIS = 50;
 
-  private record Waiting(CompletableFuture<Void> done, long deadlineNanos) {}
+  private record Waiting(CompletableFuture<Void> done, long sinceNanos) {}
 
-  private final PublisherPosition position;
-  private final Duration timeout;
-  private final ScheduledExecutorService poller;
+  private record Pinned(Waiting w, long head) {}
+
+  private final DataSource regionDb;
+  private final PublisherPosition stored;
+  private final FailoverSettings.SyncAck settings;
+  private final ScheduledExecutorService reader;
+  private final ActorRef<DurablePosition> subscriber;
+
+  // guarded by this
   private List<Waiting> fresh = new ArrayList<>();
-  private final List<PinnedWait> pinned = new ArrayList<>();
-
-  private record PinnedWait(Waiting w, long head) {}
+  private boolean readPending;
+  private final PriorityQueue<Pinned> pinned =
+      new PriorityQueue<>(Comparator.comparingLong(Pinned::head));
+  private long epoch = -1;
+  private long durableUpTo;
 
   public SyncAckWaiter(
-      DataSource regionDb, String publisherId, Duration pollInterval, Duration timeout) {
-    this.position = new PublisherPosition(regionDb, publisherId);
-    this.timeout = timeout;
-    this.poller =
+      ActorSystem<?> system,
+      DataSource regionDb,
+      String region,
+      ActorRef<Topic.Command<DurablePosition>> topic,
+      FailoverSettings.SyncAck settings) {
+    this.regionDb = regionDb;
+    this.stored = new PublisherPosition(regionDb, region);
+    this.settings = settings;
+    this.reader =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "sync-ack-waiter");
               t.setDaemon(true);
               return t;
             });
-    poller.scheduleWithFixedDelay(
-        this::poll, pollInterval.toNanos(), pollInterval.toNanos(), TimeUnit.NANOSECONDS);
+    reader.scheduleWithFixedDelay(
+        this::safetyNet, TIMER_MILLIS, TIMER_MILLIS, TimeUnit.MILLISECONDS);
+    this.subscriber = system.systemActorOf(listener(this), "sync-ack-waiter", Props.empty());
+    topic.tell(Topic.subscribe(subscriber));
+  }
+
+  private static Behavior<DurablePosition> listener(SyncAckWaiter waiter) {
+    return Behaviors.receive(DurablePosition.class)
+        .onMessage(
+            DurablePosition.class,
+            p -> {
+              waiter.durable(p.epoch(), p.upTo());
+              return Behaviors.same();
+            })
+        .build();
   }
 
   /** Completes when everything committed so far is durable in the standby's Kafka. */
   public CompletionStage<Void> awaitDurable() {
     CompletableFuture<Void> f = new CompletableFuture<>();
+    boolean startRead;
     synchronized (this) {
-      fresh.add(new Waiting(f, System.nanoTime() + timeout.toNanos()));
+      fresh.add(new Waiting(f, System.nanoTime()));
+      startRead = !readPending;
+      readPending = true;
     }
+    if (startRead) reader.execute(this::pinFresh);
     return f;
   }
 
-  private void poll() {
-    List<Waiting> registered;
+  /** The publisher in {@code publisherEpoch} has the broker's ack for every row up to upTo. */
+  void durable(long publisherEpoch, long upTo) {
+    List<Waiting> released = new ArrayList<>();
     synchronized (this) {
-      if (fresh.isEmpty() && pinned.isEmpty()) return;
-      registered = fresh;
-      fresh = new ArrayList<>();
-    }
-    long head;
-    long published;
-    try {
-      PublisherPosition.Progress p = position.progress();
-      head = p.journalHead();
-      published = p.publishedUpTo();
-    } catch (SQLException e) {
-      synchronized (this) {
-        fresh.addAll(0, registered); // pin them at the next successful poll
+      if (publisherEpoch > epoch) {
+        epoch = publisherEpoch;
+        durableUpTo = upTo;
+      } else if (publisherEpoch == epoch) {
+        durableUpTo = Math.max(durableUpTo, upTo);
+      } else {
+        return;
       }
-      log.debug("Sync durability poll failed: {}", e.getMessage());
-      expire();
-      return;
+      while (!pinned.isEmpty() && pinned.peek().head() <= durableUpTo)
+        released.add(pinned.poll().w());
     }
-    for (Waiting w : registered) pinned.add(new PinnedWait(w, head));
-    pinned.removeIf(
-        p -> {
-          if (published >= p.head()) {
-            p.w().done().complete(null);
-            return true;
-          }
-          return false;
-        });
-    expire();
+    released.forEach(w -> w.done().complete(null));
   }
 
-  private void expire() {
-    long now = System.nanoTime();
-    synchronized (this) {
-      fresh.removeIf(
-          w -> {
-            if (now > w.deadlineNanos()) {
-              w.done()
-                  .completeExceptionally(
-                      new TimeoutException("region database unreachable for " + timeout));
-              return true;
-            }
-            return false;
-          });
+  // One head read for every ack registered before it began, until none is left.
+  private void pinFresh() {
+    while (true) {
+      List<Waiting> batch;
+      synchronized (this) {
+        if (fresh.isEmpty()) {
+          readPending = false;
+          return;
+        }
+        batch = fresh;
+        fresh = new ArrayList<>();
+      }
+      long head;
+      try (Connection c = regionDb.getConnection()) {
+        head = PublisherPosition.journalHead(c);
+      } catch (SQLException e) {
+        log.debug("Journal head unreadable: {}", e.getMessage());
+        synchronized (this) {
+          fresh.addAll(0, batch);
+          readPending = false; // the safety net retries, and so does the next registration
+        }
+        return;
+      }
+      List<Waiting> released = new ArrayList<>();
+      synchronized (this) {
+        for (Waiting w : batch) {
+          if (head <= durableUpTo) released.add(w);
+          else pinned.add(new Pinned(w, head));
+        }
+      }
+      released.forEach(w -> w.done().complete(null));
     }
-    pinned.removeIf(
-        p -> {
-          if (now > p.w().deadlineNanos()) {
-            p.w()
-                .done()
+  }
+
+  // Off the path: expiry, a head read that failed, and acks that missed their message.
+  private void safetyNet() {
+    long now = System.nanoTime();
+    long timeout = settings.timeout().toNanos();
+    long fallback = settings.fallbackAfter().toNanos();
+    List<Waiting> expired = new ArrayList<>();
+    boolean retryRead;
+    boolean readStored;
+    synchronized (this) {
+      fresh.removeIf(w -> now - w.sinceNanos() > timeout && expired.add(w));
+      pinned.removeIf(p -> now - p.w().sinceNanos() > timeout && expired.add(p.w()));
+      retryRead = !fresh.isEmpty() && !readPending;
+      if (retryRead) readPending = true;
+      readStored = pinned.stream().anyMatch(p -> now - p.w().sinceNanos() > fallback);
+    }
+    expired.forEach(
+        w ->
+            w.done()
                 .completeExceptionally(
-                    new TimeoutException("not durable in the standby region within " + timeout));
-            return true;
-          }
-          return false;
-        });
+                    new TimeoutException(
+                        "not durable in the standby region within " + settings.timeout())));
+    if (retryRead) pinFresh();
+    if (readStored) {
+      try {
+        long upTo = stored.load();
+        long e;
+        synchronized (this) {
+          e = epoch;
+        }
+        durable(e, upTo);
+      } catch (SQLException ex) {
+        log.debug("Stored publisher position unreadable: {}", ex.getMessage());
+      }
+    }
   }
 
   @Override
   public void close() {
-    poller.shutdownNow();
+    reader.shutdownNow();
   }
 }

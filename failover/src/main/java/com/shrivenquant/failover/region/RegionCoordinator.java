@@ -2,6 +2,7 @@ package com.shrivenquant.failover.region;
 
 import com.shrivenquant.failover.FailoverContext;
 import com.shrivenquant.failover.FailoverSettings;
+import com.shrivenquant.failover.durability.DurablePositionPublisher;
 import com.shrivenquant.failover.failback.Failback;
 import com.shrivenquant.failover.lease.LeaseState;
 import com.shrivenquant.failover.lease.PrimacyLease;
@@ -46,14 +47,21 @@ public final class RegionCoordinator implements AutoCloseable {
   private final CrossRegionWatcher watcher;
   private final ScheduledExecutorService thread;
 
+  private final Optional<DurablePositionPublisher> durablePositions;
   private volatile JournalPublisher publisher;
   private volatile long publisherEpoch;
   private volatile StandbyApplier applier;
   private boolean topicsReady;
   private long lastWaitLog;
 
-  public RegionCoordinator(FailoverContext ctx) {
+  /**
+   * @param durablePositions in {@code sync} durability: where the publisher's acknowledged position
+   *     goes, to every node's waiting acks
+   */
+  public RegionCoordinator(
+      FailoverContext ctx, Optional<DurablePositionPublisher> durablePositions) {
     this.ctx = ctx;
+    this.durablePositions = durablePositions;
     this.settings = ctx.settings();
     this.lease = ctx.leases().get();
     this.store = ctx.store();
@@ -208,7 +216,10 @@ public final class RegionCoordinator implements AutoCloseable {
     Optional<RegionState> state = store.load();
     var progress = new PublisherPosition(ctx.regionDb(), settings.region()).progress();
     long head = progress.journalHead();
-    long published = progress.publishedUpTo();
+    JournalPublisher running = publisher;
+    // The stored position lags the acknowledged one by up to position-store-interval.
+    long published =
+        Math.max(progress.publishedUpTo(), running == null ? 0 : running.acknowledgedUpTo());
     long oldestAge = -1;
     if (publisher != null && head > published) {
       OptionalLong writtenAt = store.oldestUnpublishedWrittenAt(published);
@@ -373,12 +384,20 @@ public final class RegionCoordinator implements AutoCloseable {
                 settings.region(),
                 settings.topicOf(settings.region()),
                 settings.bootstrapServers()),
-            () -> publisherEpoch);
+            () -> publisherEpoch,
+            upTo -> durablePositions.ifPresent(d -> d.acknowledged(epoch, upTo)));
     log.info(
         "Publishing {}'s journal to {} in epoch {}",
         settings.region(),
         settings.topicOf(settings.region()),
         epoch);
+  }
+
+  /** Every journal row up to here is in the broker: the running publisher's ack, else stored. */
+  long publishedUpTo() throws java.sql.SQLException {
+    JournalPublisher p = publisher;
+    long stored = new PublisherPosition(ctx.regionDb(), settings.region()).load();
+    return p == null ? stored : Math.max(stored, p.acknowledgedUpTo());
   }
 
   void stopPublisher() {
@@ -478,6 +497,7 @@ public final class RegionCoordinator implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     stopPublisher();
+    durablePositions.ifPresent(DurablePositionPublisher::close);
     stopApplier();
     lease.close();
   }

@@ -59,14 +59,13 @@ final class Switchover {
 
   // Published up to a head that stayed put for a while: intake has really stopped.
   private static void awaitPublished(RegionCoordinator c) throws Exception {
-    PublisherPosition position = new PublisherPosition(c.regionDb(), c.settings().region());
     long deadline = System.nanoTime() + 10_000_000_000L;
     long head = head(c);
     while (true) {
-      while (position.load() < head) {
+      while (c.publishedUpTo() < head) {
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
-              "journal not published within 10 s (at " + position.load() + " of " + head + ")");
+              "journal not published within 10 s (at " + c.publishedUpTo() + " of " + head + ")");
         }
         Thread.sleep(5);
       }

@@ -95,6 +95,11 @@ public final class JournalTailer {
     return position;
   }
 
+  /** Whether the last poll stopped at a missing ordering that may still fill. */
+  public boolean blockedByGap() {
+    return gap != null;
+  }
+
   /** What the tailer waits for, if anything: for status pages and logs. */
   public String waitingFor() {
     Gap g = gap;

@@ -1,6 +1,7 @@
 package com.shrivenquant.replication.publish;
 
 import akka.Done;
+import akka.NotUsed;
 import akka.actor.typed.ActorSystem;
 import akka.japi.Pair;
 import akka.kafka.ProducerMessage;
@@ -13,6 +14,7 @@ import akka.stream.javadsl.Keep;
 import akka.stream.javadsl.RestartSource;
 import akka.stream.javadsl.Sink;
 import akka.stream.javadsl.Source;
+import com.shrivenquant.replication.journal.JournalCommitWatcher;
 import com.shrivenquant.replication.journal.JournalTailer;
 import com.shrivenquant.replication.journal.RecordCodec;
 import com.typesafe.config.Config;
@@ -21,6 +23,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import javax.sql.DataSource;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -33,9 +36,17 @@ import org.slf4j.LoggerFactory;
 /**
  * Active region: tails the journal in ordering order ({@link JournalTailer}: no committed row is
  * ever skipped) and produces every row to Kafka, keyed by persistence id so each entity's events
- * stay in order within a partition. Idempotent producer, acks=all. The position moves only after
- * the broker acknowledged a whole poll's records, so a crash re-publishes at most the
- * unacknowledged tail (the applier ignores rows it already has) and never skips.
+ * stay in order within a partition. Idempotent producer, acks=all.
+ *
+ * <p>Nothing on an acknowledgement's path waits for a timer: the publisher reads the journal when
+ * PostgreSQL notifies a commit ({@link JournalCommitWatcher}), produces at once (no linger) while
+ * earlier batches are still in flight (the idempotent producer keeps them in order), and reports
+ * each batch's position to its listener the moment the broker acknowledged it and every batch
+ * before it. Timers remain only off that path: a missing ordering is re-checked every {@code
+ * gapRecheckInterval} until it fills or is proven rolled back, an idle journal is re-read every
+ * {@code idleRecheckInterval} in case a notification was lost, and the position is stored for
+ * restarts at most every {@code positionStoreInterval} ({@link PositionRecorder}). A crash
+ * re-publishes from the stored position (the applier ignores rows it already has) and never skips.
  */
 public final class JournalPublisher {
   private static final Logger log = LoggerFactory.getLogger(JournalPublisher.class);
@@ -45,8 +56,10 @@ public final class JournalPublisher {
       String topic,
       String bootstrapServers,
       int maxRowsPerPoll,
-      Duration pollInterval,
-      Duration gapGrace) {
+      Duration gapRecheckInterval,
+      Duration idleRecheckInterval,
+      Duration gapGrace,
+      Duration positionStoreInterval) {
 
     /**
      * The timings from {@code shrivenquant.replication.publisher} (replication's reference.conf).
@@ -59,35 +72,54 @@ public final class JournalPublisher {
           topic,
           bootstrapServers,
           c.getInt("max-rows-per-poll"),
-          c.getDuration("poll-interval"),
-          c.getDuration("gap-grace"));
+          c.getDuration("gap-recheck-interval"),
+          c.getDuration("idle-recheck-interval"),
+          c.getDuration("gap-grace"),
+          c.getDuration("position-store-interval"));
     }
   }
 
   private final UniqueKillSwitch killSwitch;
   private final CompletionStage<Done> done;
+  private final PositionRecorder recorder;
 
-  private JournalPublisher(UniqueKillSwitch killSwitch, CompletionStage<Done> done) {
+  private JournalPublisher(
+      UniqueKillSwitch killSwitch, CompletionStage<Done> done, PositionRecorder recorder) {
     this.killSwitch = killSwitch;
     this.done = done;
+    this.recorder = recorder;
+  }
+
+  /** As {@link #start(ActorSystem, DataSource, Settings, LongSupplier, LongConsumer)}, unheard. */
+  public static JournalPublisher start(
+      ActorSystem<?> system, DataSource journal, Settings settings, LongSupplier epoch) {
+    return start(system, journal, settings, epoch, upTo -> {});
   }
 
   /**
    * @param epoch the writer's epoch for the rows published now (the region's current epoch)
+   * @param acknowledged called with the new position each time the broker has acknowledged every
+   *     row up to it (on the stream's thread: hand it on, do not block)
    */
   public static JournalPublisher start(
-      ActorSystem<?> system, DataSource journal, Settings settings, LongSupplier epoch)
-      throws java.sql.SQLException {
+      ActorSystem<?> system,
+      DataSource journal,
+      Settings settings,
+      LongSupplier epoch,
+      LongConsumer acknowledged) {
     PublisherPosition position = new PublisherPosition(journal, settings.publisherId());
+    PositionRecorder recorder =
+        new PositionRecorder(system, position, settings.positionStoreInterval());
+    JournalCommitWatcher commits = new JournalCommitWatcher(journal, settings.publisherId());
     Executor blocking = system.dispatchers().lookup(akka.actor.typed.DispatcherSelector.blocking());
     ProducerSettings<String, byte[]> producer =
         ProducerSettings.create(system, new StringSerializer(), new ByteArraySerializer())
             .withBootstrapServers(settings.bootstrapServers())
             .withProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true")
             .withProperty(ProducerConfig.ACKS_CONFIG, "all")
-            .withProperty(ProducerConfig.LINGER_MS_CONFIG, "1");
+            .withProperty(ProducerConfig.LINGER_MS_CONFIG, "0");
 
-    // Any failure (broker or database gone) restarts from the stored position: records the
+    // Any failure (broker or database gone) restarts from the acknowledged position: records the
     // broker had not acknowledged are published again; the applier keeps the first copy.
     Pair<UniqueKillSwitch, CompletionStage<Done>> running =
         RestartSource.onFailuresWithBackoff(
@@ -98,7 +130,7 @@ public final class JournalPublisher {
                     Source.completionStageSource(
                         CompletableFuture.supplyAsync(
                             () -> {
-                              long start = load(position);
+                              long start = Math.max(load(position), recorder.acknowledged());
                               log.info(
                                   "Publishing journal from ordering {} to topic {}",
                                   start,
@@ -109,42 +141,71 @@ public final class JournalPublisher {
                                       start,
                                       settings.maxRowsPerPoll(),
                                       settings.gapGrace());
-                              return Source.tick(Duration.ZERO, settings.pollInterval(), "poll")
-                                  .mapAsync(
-                                      1,
-                                      t ->
-                                          CompletableFuture.supplyAsync(
-                                              () -> poll(tailer), blocking))
-                                  .filter(b -> !b.rows().isEmpty() || !b.skipped().isEmpty())
+                              return Source.repeat(NotUsed.getInstance())
+                                  .mapAsync(1, x -> nextBatch(tailer, commits, settings, blocking))
                                   .map(b -> envelope(settings.topic(), b, epoch.getAsLong()))
                                   .via(Producer.flexiFlow(producer))
-                                  .mapAsync(
-                                      1,
-                                      result ->
-                                          CompletableFuture.supplyAsync(
-                                              () -> {
-                                                JournalTailer.Batch b = result.passThrough();
-                                                save(position, b.lastOrdering(), b.skipped());
-                                                if (!b.skipped().isEmpty() && log.isDebugEnabled())
-                                                  log.debug(
-                                                      "Orderings {} were rolled back and never existed (recorded in"
-                                                          + " replication_skipped_ordering)",
-                                                      b.skipped());
-                                                return Done.getInstance();
-                                              },
-                                              blocking));
+                                  .map(
+                                      result -> {
+                                        JournalTailer.Batch b = result.passThrough();
+                                        recorder.acknowledged(b.lastOrdering(), b.skipped());
+                                        acknowledged.accept(recorder.acknowledged());
+                                        return Done.getInstance();
+                                      });
                             },
                             blocking)))
             .viaMat(KillSwitches.single(), Keep.right())
             .toMat(Sink.ignore(), Keep.both())
             .run(system);
-    running
-        .second()
+    CompletionStage<Done> finished =
+        running
+            .second()
+            .whenCompleteAsync(
+                (d, e) -> {
+                  commits.close();
+                  recorder.flush();
+                  if (e != null) log.error("Publisher stopped for good", e);
+                },
+                blocking);
+    return new JournalPublisher(running.first(), finished, recorder);
+  }
+
+  /**
+   * The next non-empty batch: read now; if nothing is there, wait for a commit (or a re-check
+   * bound) and read again. One future per batch, completed from the loop (no chain of futures grows
+   * while the journal is idle).
+   */
+  private static CompletionStage<JournalTailer.Batch> nextBatch(
+      JournalTailer tailer, JournalCommitWatcher commits, Settings settings, Executor blocking) {
+    CompletableFuture<JournalTailer.Batch> next = new CompletableFuture<>();
+    attempt(next, tailer, commits, settings, blocking);
+    return next;
+  }
+
+  private static void attempt(
+      CompletableFuture<JournalTailer.Batch> next,
+      JournalTailer tailer,
+      JournalCommitWatcher commits,
+      Settings settings,
+      Executor blocking) {
+    long seen = commits.version(); // before the read: a commit during it ends the wait below
+    CompletableFuture.supplyAsync(() -> poll(tailer), blocking)
         .whenComplete(
-            (d, e) -> {
-              if (e != null) log.error("Publisher stopped for good", e);
+            (b, e) -> {
+              if (e != null) {
+                next.completeExceptionally(e);
+              } else if (!b.rows().isEmpty() || !b.skipped().isEmpty()) {
+                next.complete(b);
+              } else {
+                Duration bound =
+                    tailer.blockedByGap()
+                        ? settings.gapRecheckInterval()
+                        : settings.idleRecheckInterval();
+                commits
+                    .awaitChange(seen, bound)
+                    .thenRun(() -> attempt(next, tailer, commits, settings, blocking));
+              }
             });
-    return new JournalPublisher(running.first(), running.second());
   }
 
   private static ProducerMessage.Envelope<String, byte[], JournalTailer.Batch> envelope(
@@ -171,19 +232,17 @@ public final class JournalPublisher {
     }
   }
 
-  private static void save(PublisherPosition position, long last, List<Long> skipped) {
-    try {
-      position.save(last, skipped);
-    } catch (java.sql.SQLException e) {
-      throw new IllegalStateException("could not store the publisher position", e);
-    }
-  }
-
   /** Completes when the stream stops (normally after {@link #stop}, or with its failure). */
   public CompletionStage<Done> done() {
     return done;
   }
 
+  /** Every row up to here is acknowledged by the broker (in memory; stored a little later). */
+  public long acknowledgedUpTo() {
+    return recorder.acknowledged();
+  }
+
+  /** Stops; {@link #done()} completes once the acknowledged position is stored. */
   public void stop() {
     killSwitch.shutdown();
   }
