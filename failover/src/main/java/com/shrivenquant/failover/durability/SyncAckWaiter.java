@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 public final class SyncAckWaiter implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SyncAckWaiter.class);
   private static final long TIMER_MILLIS = 50;
+  private static final java.util.concurrent.atomic.AtomicInteger INSTANCES =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private record Waiting(CompletableFuture<Void> done, long sinceNanos) {}
 
@@ -77,7 +79,9 @@ public final class SyncAckWaiter implements AutoCloseable {
             });
     reader.scheduleWithFixedDelay(
         this::safetyNet, TIMER_MILLIS, TIMER_MILLIS, TimeUnit.MILLISECONDS);
-    this.subscriber = system.systemActorOf(listener(this), "sync-ack-waiter", Props.empty());
+    this.subscriber =
+        system.systemActorOf(
+            listener(this), "sync-ack-waiter-" + INSTANCES.incrementAndGet(), Props.empty());
     topic.tell(Topic.subscribe(subscriber));
   }
 
