@@ -498,6 +498,29 @@ public final class DrillEnvironment implements AutoCloseable {
   }
 
   /**
+   * The environment's processes, for CPU accounting: each region's node JVMs, the broker's JVM, and
+   * each PostgreSQL server's postmaster (parent of its backends and helpers).
+   */
+  public record Pids(
+      List<Long> region1Nodes,
+      List<Long> region2Nodes,
+      long kafka,
+      long region1Postgres,
+      long region2Postgres,
+      long witnessPostgres) {}
+
+  /** The processes running now (node pids change when a drill restarts a region). */
+  public Pids pids() {
+    return new Pids(
+        region1.nodes.stream().map(ChildJvm::pid).toList(),
+        region2.nodes.stream().map(ChildJvm::pid).toList(),
+        kafka.pid().orElseThrow(() -> new IllegalStateException("the Kafka broker never started")),
+        region1.postgres.postmasterPid(),
+        region2.postgres.postmasterPid(),
+        witness.postmasterPid());
+  }
+
+  /**
    * The link from region 1's nodes to the Kafka broker: {@link TcpProxy#delay(Duration)} changes
    * the WAN's one-way delay, {@link TcpProxy#blackhole()} cuts region 1 off the broker.
    */
