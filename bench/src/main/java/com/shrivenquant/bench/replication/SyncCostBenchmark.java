@@ -122,7 +122,12 @@ public final class SyncCostBenchmark {
     }
   }
 
-  record Measured(String mode, int round, OrderLoad.Interval result, Cpu cpu, double seconds) {}
+  /**
+   * One mode in one round. {@code wanBytes}: bytes the region-1-to-Kafka link carried in the
+   * measured interval, both directions (region 1's publishing goes through it).
+   */
+  record Measured(
+      String mode, int round, OrderLoad.Interval result, Cpu cpu, double seconds, long wanBytes) {}
 
   public static void main(String[] args) throws Exception {
     Options o = parse(args);
@@ -195,16 +200,19 @@ public final class SyncCostBenchmark {
       Thread.sleep(1000);
       load.sample();
       Cpu cpuStart = Cpu.sample(pids);
+      long wanStart = env.kafkaFromRegion1().bytesForwarded();
       long start = System.nanoTime();
       Thread.sleep(o.seconds() * 1000L);
       OrderLoad.Interval r = load.sample();
       Cpu cpu = Cpu.sample(pids).minus(cpuStart);
+      long wanBytes = env.kafkaFromRegion1().bytesForwarded() - wanStart;
       double seconds = (System.nanoTime() - start) / 1e9;
       load.close();
       log(
           String.format(
               "  %s: acked %d errors %d dropped %d p50 %.2f p99 %.2f max %.2f ms;"
-                  + " CPU per order: region-1 nodes %.0f, region-2 nodes %.0f, Kafka %.0f us",
+                  + " CPU per order: region-1 nodes %.0f, region-2 nodes %.0f, Kafka %.0f us;"
+                  + " region 1 <-> Kafka %d KiB",
               mode,
               r.acked(),
               r.errors(),
@@ -214,8 +222,9 @@ public final class SyncCostBenchmark {
               r.latency().getMaxValue() / 1000.0,
               cpu.perOrderUs(r.acked()).get("region1Nodes"),
               cpu.perOrderUs(r.acked()).get("region2Nodes"),
-              cpu.perOrderUs(r.acked()).get("kafka")));
-      return new Measured(mode, round, r, cpu, seconds);
+              cpu.perOrderUs(r.acked()).get("kafka"),
+              wanBytes / 1024));
+      return new Measured(mode, round, r, cpu, seconds, wanBytes);
     }
   }
 
@@ -360,6 +369,7 @@ public final class SyncCostBenchmark {
       OrderLoad.Interval i = m.result();
       latency(r, i.latency(), i.acked(), i.rejected(), i.errors(), i.dropped());
       r.put("measuredSeconds", round(m.seconds()));
+      r.put("wanBytes", m.wanBytes());
       cpu(r.putObject("cpuPerOrderUs"), m.cpu(), i.acked());
     }
     return root;
