@@ -129,6 +129,26 @@ class ReleaseScriptIT {
   }
 
   @Test
+  void theBenchStageTakesTheOrderAckFiguresFromBenchSyncInProductionsConfiguration()
+      throws Exception {
+    CommandRunner.Outcome run = release("bench", "--dry-run");
+    assertEquals(0, run.exit(), run.output());
+    String rate = null;
+    for (String line : Files.readAllLines(REPO.resolve("release/bench-targets.properties"))) {
+      if (line.startsWith("orders.rate=")) rate = line.substring("orders.rate=".length()).strip();
+    }
+    assertEquals("1000", rate, "production's rate");
+    assertTrue(
+        run.output()
+            .contains(
+                "/bin/shrivenquant bench sync --rate "
+                    + rate
+                    + " --rounds 1 --warmup 20 --seconds 20 --json"),
+        run.output());
+    assertFalse(run.output().contains("bench orders"), run.output());
+  }
+
+  @Test
   void aStagingDryRunDeploysTheStandbyRegionFirstAndWaitsForEachRollout() throws Exception {
     recordAPassingCommit();
     CommandRunner.Outcome run =

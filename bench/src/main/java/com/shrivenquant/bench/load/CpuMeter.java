@@ -13,7 +13,7 @@ import java.util.stream.Stream;
  * sustain. (Not the machine-wide /proc/stat: in this VM its busy time came out below the sum of
  * these processes' in some 20 s windows.)
  */
-final class CpuMeter {
+public final class CpuMeter {
   /** USER_HZ: the unit of /proc's CPU times on Linux. */
   private static final double TICKS_PER_SECOND = 100.0;
 
@@ -84,9 +84,27 @@ final class CpuMeter {
         b.postgres() - a.postgres());
   }
 
-  private static double processSeconds(long pid, boolean withReapedChildren) {
+  /**
+   * CPU seconds of one process so far (utime + stime), optionally with its reaped children's; 0
+   * once it is gone.
+   */
+  public static double processSeconds(long pid, boolean withReapedChildren) {
     String[] stat = stat(Path.of("/proc", Long.toString(pid), "stat"));
     return stat == null ? 0 : seconds(stat, withReapedChildren);
+  }
+
+  /**
+   * CPU seconds of a process and all its live descendants so far, each with its reaped children: a
+   * PostgreSQL server from its postmaster (a backend that exits moves from the live sum into the
+   * postmaster's reaped-children times, so the total only grows). 0 once the process is gone.
+   */
+  public static double processTreeSeconds(long pid) {
+    double seconds = processSeconds(pid, true);
+    try (Stream<ProcessHandle> descendants =
+        ProcessHandle.of(pid).map(ProcessHandle::descendants).orElseGet(Stream::empty)) {
+      for (ProcessHandle d : descendants.toList()) seconds += processSeconds(d.pid(), true);
+    }
+    return seconds;
   }
 
   /** Fields after the command name (which may hold spaces); index 1 is the name. */

@@ -34,14 +34,53 @@ import java.util.stream.Collectors;
 /**
  * Everything a drill runs on, on this machine: three PostgreSQL servers (region 1, region 2, the
  * witness), a Kafka broker (the standby region's), the routing endpoint clients use, a webhook
- * receiver, and both regions as real node processes. Region 1's links to the witness and to region
- * 2's database (and region 2's to region 1's) go through fault-injecting proxies, so a drill can
- * cut region 1 off instead of killing it.
+ * receiver, and both regions as real node processes. Region 1's links to the witness, to region 2's
+ * database and to the Kafka broker (and region 2's to region 1's database) go through
+ * fault-injecting proxies, so a drill can cut region 1 off instead of killing it. The link from
+ * region 1 to the broker is the WAN a {@code sync} publish crosses: {@link
+ * Options#kafkaDelayFromRegion1()} delays it one way (each direction), region 2 reaches the broker
+ * directly (through the broker's {@link KafkaBroker.Builder#proxiedListener proxied listener} and
+ * its plain one respectively).
  */
 public final class DrillEnvironment implements AutoCloseable {
   static final String R1 = "region-1";
   static final String R2 = "region-2";
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * What a caller may change: the one-way delay on the link from region 1 to the Kafka broker, and
+   * extra system properties for region 1's and region 2's nodes (set after, so over, the
+   * environment's own).
+   */
+  public record Options(
+      Duration kafkaDelayFromRegion1,
+      Map<String, String> region1Properties,
+      Map<String, String> region2Properties) {
+    public Options {
+      if (kafkaDelayFromRegion1.isNegative()) {
+        throw new IllegalArgumentException("negative delay: " + kafkaDelayFromRegion1);
+      }
+      region1Properties = Map.copyOf(region1Properties);
+      region2Properties = Map.copyOf(region2Properties);
+    }
+
+    /** No delay, no extra properties. */
+    public static Options defaults() {
+      return new Options(Duration.ZERO, Map.of(), Map.of());
+    }
+
+    public Options withKafkaDelayFromRegion1(Duration delay) {
+      return new Options(delay, region1Properties, region2Properties);
+    }
+
+    public Options withRegion1Properties(Map<String, String> properties) {
+      return new Options(kafkaDelayFromRegion1, properties, region2Properties);
+    }
+
+    public Options withRegion2Properties(Map<String, String> properties) {
+      return new Options(kafkaDelayFromRegion1, region1Properties, properties);
+    }
+  }
 
   /** One region: its database, node layout and node processes. */
   public final class Region {
@@ -214,11 +253,19 @@ public final class DrillEnvironment implements AutoCloseable {
 
   final TcpProxy r2DbFromR1;
   final TcpProxy r1DbFromR2;
+
+  /** Region 1 -> the Kafka broker (its proxied listener): the WAN link of a sync publish. */
+  final TcpProxy kafkaFromR1;
+
   private final HttpServer webhook;
   final List<String> webhookDeliveries = new CopyOnWriteArrayList<>();
 
   private DrillEnvironment(
-      Path workDir, List<String> nodeJvmOptions, String durability, int instruments)
+      Path workDir,
+      List<String> nodeJvmOptions,
+      String durability,
+      int instruments,
+      Options options)
       throws Exception {
     this.workDir = workDir;
     this.logs = workDir.resolve("logs");
@@ -241,9 +288,18 @@ public final class DrillEnvironment implements AutoCloseable {
               .logDirectory(logs)
               .start();
       started.add(pg2);
+      int kafkaListenerForR1 = FreePorts.freePort();
+      kafkaFromR1 =
+          TcpProxy.start(
+              "kafka-from-region-1",
+              "127.0.0.1",
+              kafkaListenerForR1,
+              options.kafkaDelayFromRegion1());
+      started.add(kafkaFromR1);
       kafka =
           KafkaBroker.builder()
               .name("kafka")
+              .proxiedListener(kafkaListenerForR1, kafkaFromR1.port())
               .logDirectory(logs)
               .jvmOptions("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
               .start();
@@ -302,6 +358,7 @@ public final class DrillEnvironment implements AutoCloseable {
           R2,
           "jdbc:postgresql://127.0.0.1:" + witnessFromR1.port() + "/witness",
           "jdbc:postgresql://127.0.0.1:" + r2DbFromR1.port() + "/shrivenquant",
+          kafka.proxiedBootstrapServers(),
           l2,
           region1,
           routerUrl,
@@ -314,12 +371,15 @@ public final class DrillEnvironment implements AutoCloseable {
           R1,
           witnessDb.jdbcUrl(),
           "jdbc:postgresql://127.0.0.1:" + r1DbFromR2.port() + "/shrivenquant",
+          kafka.bootstrapServers(),
           l1,
           region2,
           routerUrl,
           webhookUrl,
           durability,
           instruments);
+      options.region1Properties().forEach(l1::with);
+      options.region2Properties().forEach(l2::with);
       router =
           RoutingEndpoint.start(
               local,
@@ -344,6 +404,7 @@ public final class DrillEnvironment implements AutoCloseable {
       String peer,
       String witnessUrl,
       String peerJournalUrl,
+      String kafkaBootstrapServers,
       LocalClusterLayout peerLayout,
       Region self,
       String routerUrl,
@@ -363,7 +424,7 @@ public final class DrillEnvironment implements AutoCloseable {
                 : java.util.stream.IntStream.range(0, peerLayout.size())
                     .mapToObj(i -> peerLayout.managementBase(i).toString())
                     .collect(Collectors.joining(",")))
-        .with("shrivenquant.failover.replication.bootstrap-servers", kafka.bootstrapServers())
+        .with("shrivenquant.failover.replication.bootstrap-servers", kafkaBootstrapServers)
         .with("shrivenquant.failover.replication.durability", durability)
         .with("shrivenquant.failover.routing.kind", "http")
         .with("shrivenquant.failover.routing.target", routerUrl)
@@ -372,10 +433,26 @@ public final class DrillEnvironment implements AutoCloseable {
         .with("shrivenquant.engine.synthetic-instruments.count", Integer.toString(instruments));
   }
 
+  /** As {@link #start(Path, List, String, int, Options)} with {@link Options#defaults()}. */
   public static DrillEnvironment start(
       Path workDir, List<String> nodeJvmOptions, String durability, int instruments)
       throws Exception {
-    DrillEnvironment env = new DrillEnvironment(workDir, nodeJvmOptions, durability, instruments);
+    return start(workDir, nodeJvmOptions, durability, instruments, Options.defaults());
+  }
+
+  /**
+   * Starts the databases, the broker, the proxies and both regions, and returns once region 1 is
+   * active and region 2 standby.
+   */
+  public static DrillEnvironment start(
+      Path workDir,
+      List<String> nodeJvmOptions,
+      String durability,
+      int instruments,
+      Options options)
+      throws Exception {
+    DrillEnvironment env =
+        new DrillEnvironment(workDir, nodeJvmOptions, durability, instruments, options);
     try {
       env.region1.start();
       env.region2.start();
@@ -420,6 +497,37 @@ public final class DrillEnvironment implements AutoCloseable {
     return region1.layout.httpBases();
   }
 
+  /**
+   * The environment's processes, for CPU accounting: each region's node JVMs, the broker's JVM, and
+   * each PostgreSQL server's postmaster (parent of its backends and helpers).
+   */
+  public record Pids(
+      List<Long> region1Nodes,
+      List<Long> region2Nodes,
+      long kafka,
+      long region1Postgres,
+      long region2Postgres,
+      long witnessPostgres) {}
+
+  /** The processes running now (node pids change when a drill restarts a region). */
+  public Pids pids() {
+    return new Pids(
+        region1.nodes.stream().map(ChildJvm::pid).toList(),
+        region2.nodes.stream().map(ChildJvm::pid).toList(),
+        kafka.pid().orElseThrow(() -> new IllegalStateException("the Kafka broker never started")),
+        region1.postgres.postmasterPid(),
+        region2.postgres.postmasterPid(),
+        witness.postmasterPid());
+  }
+
+  /**
+   * The link from region 1's nodes to the Kafka broker: {@link TcpProxy#delay(Duration)} changes
+   * the WAN's one-way delay, {@link TcpProxy#blackhole()} cuts region 1 off the broker.
+   */
+  public TcpProxy kafkaFromRegion1() {
+    return kafkaFromR1;
+  }
+
   /** The whole environment's logs. */
   public Path logs() {
     return logs;
@@ -441,7 +549,8 @@ public final class DrillEnvironment implements AutoCloseable {
     if (router != null) router.stop();
     if (webhook != null) webhook.stop(0);
     if (local != null) local.terminate();
-    for (AutoCloseable c : new AutoCloseable[] {witnessFromR1, r2DbFromR1, r1DbFromR2, kafka}) {
+    for (AutoCloseable c :
+        new AutoCloseable[] {witnessFromR1, r2DbFromR1, r1DbFromR2, kafkaFromR1, kafka}) {
       try {
         if (c != null) c.close();
       } catch (Exception ignored) {

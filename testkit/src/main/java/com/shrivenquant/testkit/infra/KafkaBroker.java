@@ -51,6 +51,7 @@ public final class KafkaBroker implements AutoCloseable {
   private final boolean temporaryDataDirectory;
   private final int port;
   private final int controllerPort;
+  private final KafkaBrokerFiles.ProxiedListener proxiedListener;
   private final Path logDirectory;
   private final Map<String, String> serverProperties;
   private final Duration stopGrace;
@@ -74,6 +75,7 @@ public final class KafkaBroker implements AutoCloseable {
     this.temporaryDataDirectory = temporaryDataDirectory;
     this.port = port;
     this.controllerPort = controllerPort;
+    this.proxiedListener = b.proxiedListener;
     this.logDirectory = b.logDirectory.toAbsolutePath();
     this.stopGrace = b.stopGrace;
     this.serverProperties =
@@ -83,6 +85,7 @@ public final class KafkaBroker implements AutoCloseable {
             b.serverProperties,
             port,
             controllerPort,
+            proxiedListener,
             dataDirectory.resolve(KafkaBrokerFiles.DATA_SUBDIRECTORY));
     this.processes =
         new KafkaBrokerProcesses(
@@ -122,6 +125,31 @@ public final class KafkaBroker implements AutoCloseable {
   /** {@code 127.0.0.1:<port>}, for {@code bootstrap.servers}. */
   public String bootstrapServers() {
     return "127.0.0.1:" + port;
+  }
+
+  /** Whether the broker has the second client listener of {@link Builder#proxiedListener}. */
+  public boolean hasProxiedListener() {
+    return proxiedListener != null;
+  }
+
+  /**
+   * The port the proxied listener is bound on, for the proxy to target; stays the same across
+   * {@link #restart()}.
+   *
+   * @throws IllegalStateException without {@link Builder#proxiedListener}
+   */
+  public int proxiedListenerPort() {
+    return requireProxiedListener().port();
+  }
+
+  /**
+   * {@code 127.0.0.1:<advertised port>} (the proxy's), for {@code bootstrap.servers} of the clients
+   * that go through the proxy.
+   *
+   * @throws IllegalStateException without {@link Builder#proxiedListener}
+   */
+  public String proxiedBootstrapServers() {
+    return "127.0.0.1:" + requireProxiedListener().advertisedPort();
   }
 
   public Path dataDirectory() {
@@ -268,6 +296,13 @@ public final class KafkaBroker implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
+  private KafkaBrokerFiles.ProxiedListener requireProxiedListener() {
+    if (proxiedListener == null) {
+      throw new IllegalStateException(this + " has no proxied listener");
+    }
+    return proxiedListener;
+  }
+
   private void requireOpen() {
     if (closed) {
       throw new IllegalStateException(this + " is closed");
@@ -304,6 +339,7 @@ public final class KafkaBroker implements AutoCloseable {
     private String name;
     private Path dataDirectory;
     private int port;
+    private KafkaBrokerFiles.ProxiedListener proxiedListener;
     private Path logDirectory = Path.of("target", "kafka-logs");
     private int numPartitions = 8;
     private boolean autoCreateTopics;
@@ -340,6 +376,34 @@ public final class KafkaBroker implements AutoCloseable {
         throw new IllegalArgumentException("not a port: " + port);
       }
       this.port = port;
+      return this;
+    }
+
+    /**
+     * A second client listener, {@code PROXIED}, bound on 127.0.0.1:{@code listenerPort} and
+     * advertised as 127.0.0.1:{@code advertisedPort}: for a group of clients that reach the broker
+     * through a {@link TcpProxy} (say, one region across a WAN) while others connect to {@link
+     * #port(int) the PLAINTEXT port} directly. Kafka answers a client's metadata request with the
+     * addresses of the listener it came in on, so a client that bootstraps on {@link
+     * KafkaBroker#proxiedBootstrapServers()} keeps using the proxy.
+     *
+     * <p>The proxy must target the listener port and the broker must advertise the proxy's port, so
+     * both are chosen before either starts:
+     *
+     * <pre>{@code
+     * int listenerPort = FreePorts.freePort();
+     * TcpProxy wan = TcpProxy.start("kafka-from-region-1", "127.0.0.1", listenerPort);
+     * KafkaBroker kafka = KafkaBroker.builder().proxiedListener(listenerPort, wan.port()).start();
+     * }</pre>
+     */
+    public Builder proxiedListener(int listenerPort, int advertisedPort) {
+      if (listenerPort < 1 || listenerPort > 65_535) {
+        throw new IllegalArgumentException("not a listener port: " + listenerPort);
+      }
+      if (advertisedPort < 1 || advertisedPort > 65_535) {
+        throw new IllegalArgumentException("not an advertised port: " + advertisedPort);
+      }
+      this.proxiedListener = new KafkaBrokerFiles.ProxiedListener(listenerPort, advertisedPort);
       return this;
     }
 

@@ -26,6 +26,7 @@ final class KafkaBrokerFiles {
   static final String DATA_SUBDIRECTORY = "kraft-combined-logs";
   static final String SERVER_PROPERTIES_FILE = "server.properties";
   static final String LOG4J_FILE = "log4j.properties";
+  static final String PROXIED_LISTENER = "PROXIED";
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private KafkaBrokerFiles() {}
@@ -44,22 +45,44 @@ final class KafkaBrokerFiles {
           "log4j.logger.kafka.server.KafkaRaftServer=INFO",
           "");
 
-  /** The defaults here, then {@code overrides} (the builder's server properties) on top. */
+  /**
+   * The second client listener, {@value #PROXIED_LISTENER}: bound on {@code port}, advertised as
+   * {@code advertisedPort} (a proxy's), both on 127.0.0.1.
+   */
+  record ProxiedListener(int port, int advertisedPort) {}
+
+  /**
+   * The defaults here, then {@code overrides} (the builder's server properties) on top. {@code
+   * proxied} may be null: no second client listener.
+   */
   static Map<String, String> serverProperties(
       int numPartitions,
       boolean autoCreateTopics,
       Map<String, String> overrides,
       int port,
       int controllerPort,
+      ProxiedListener proxied,
       Path logDirs) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put("process.roles", "broker,controller");
     p.put("node.id", Integer.toString(NODE_ID));
     p.put("controller.quorum.voters", NODE_ID + "@127.0.0.1:" + controllerPort);
-    p.put(
-        "listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
-    p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    String plaintext = "PLAINTEXT://127.0.0.1:" + port;
+    String controller = "CONTROLLER://127.0.0.1:" + controllerPort;
+    if (proxied == null) {
+      p.put("listeners", plaintext + "," + controller);
+      p.put("advertised.listeners", plaintext);
+      p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    } else {
+      // A client gets the metadata of the listener it connected to: one that bootstraps on the
+      // proxy learns the proxy's address for the broker and keeps going through it.
+      String prefix = PROXIED_LISTENER + "://127.0.0.1:";
+      p.put("listeners", plaintext + "," + prefix + proxied.port() + "," + controller);
+      p.put("advertised.listeners", plaintext + "," + prefix + proxied.advertisedPort());
+      p.put(
+          "listener.security.protocol.map",
+          "PLAINTEXT:PLAINTEXT," + PROXIED_LISTENER + ":PLAINTEXT,CONTROLLER:PLAINTEXT");
+    }
     p.put("controller.listener.names", "CONTROLLER");
     p.put("inter.broker.listener.name", "PLAINTEXT");
     p.put("log.dirs", logDirs.toString());

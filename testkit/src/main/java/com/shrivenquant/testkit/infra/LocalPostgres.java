@@ -45,6 +45,7 @@ public final class LocalPostgres implements AutoCloseable {
   private final EmbeddedPostgres server;
   private final Optional<Path> keptDataDirectory;
   private final Path logFile;
+  private volatile long postmasterPid;
 
   private LocalPostgres(
       String name, EmbeddedPostgres server, Optional<Path> keptDataDirectory, Path logFile) {
@@ -80,6 +81,33 @@ public final class LocalPostgres implements AutoCloseable {
 
   public Path logFile() {
     return logFile;
+  }
+
+  /**
+   * The postmaster's process id: the parent of every backend and helper process of this server
+   * (what a CPU meter sums). Found as the parent of a backend, so the server must be running.
+   */
+  public long postmasterPid() {
+    long known = postmasterPid;
+    if (known != 0) {
+      return known;
+    }
+    try (Connection c = adminDataSource().getConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      long backend = rs.getLong(1);
+      // read while the backend (this connection) lives
+      known =
+          ProcessHandle.of(backend)
+              .flatMap(ProcessHandle::parent)
+              .map(ProcessHandle::pid)
+              .orElseThrow(() -> new IllegalStateException("no parent of backend " + backend));
+    } catch (SQLException e) {
+      throw new IllegalStateException("could not ask " + this + " for a backend pid", e);
+    }
+    postmasterPid = known;
+    return known;
   }
 
   /** 127.0.0.1, not localhost: the server listens on IPv4 only. */

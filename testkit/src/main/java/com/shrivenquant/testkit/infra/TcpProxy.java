@@ -3,6 +3,7 @@ package com.shrivenquant.testkit.infra;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -44,6 +45,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * exception is a write that was blocked longer than that on a peer that does not read: that chunk
  * (at most 16 KiB per direction) may still finish. Bytes the proxy wrote before the switch may
  * still sit in kernel buffers and reach the peer after.
+ *
+ * <p>A one-way {@link #delay(Duration) delay}, for a WAN link: each chunk read from either side is
+ * written to the other side that long after it was read, in order, so a request and its response
+ * each take it (a round trip costs twice the delay). It is a delay line, not a throttle: the
+ * reading thread queues the chunk and reads on while a writer thread per direction (started with
+ * the first delayed chunk) writes each chunk when it is due, so throughput does not fall with the
+ * delay (up to a window of 32 MiB queued per direction). EOFs and read failures are passed on after
+ * the chunks read before them. The delay can change at any time; a chunk read after a change never
+ * overtakes one read before it. The mode switches hold as above: a delayed chunk is checked when it
+ * is written, not when it was read, so {@link #blackhole()} drops every chunk still waiting, and
+ * once it returns no further byte is forwarded. With no delay (the default) chunks are written by
+ * the reading thread, with no extra thread or queue.
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -73,6 +86,7 @@ public final class TcpProxy implements AutoCloseable {
   private final Object lock = new Object();
 
   private volatile Mode mode = Mode.FORWARD;
+  private volatile long delayNanos;
   private final Set<TcpProxyConnection> connections = ConcurrentHashMap.newKeySet();
 
   private final AtomicLong connectionIds = new AtomicLong();
@@ -93,7 +107,16 @@ public final class TcpProxy implements AutoCloseable {
 
   /** Listens on 127.0.0.1 on a free port and forwards every connection to the target. */
   public static TcpProxy start(String name, String targetHost, int targetPort) {
+    return start(name, targetHost, targetPort, Duration.ZERO);
+  }
+
+  /**
+   * Listens on 127.0.0.1 on a free port and forwards every connection to the target, each chunk
+   * {@code delay} after it was read, in each direction (see {@link #delay(Duration)}).
+   */
+  public static TcpProxy start(String name, String targetHost, int targetPort, Duration delay) {
     Objects.requireNonNull(name, "name");
+    long nanos = checkedNanos(delay);
     Objects.requireNonNull(targetHost, "targetHost");
     if (targetPort < 1 || targetPort > 65_535) {
       throw new IllegalArgumentException("targetPort out of range: " + targetPort);
@@ -101,8 +124,35 @@ public final class TcpProxy implements AutoCloseable {
     TcpProxy proxy =
         new TcpProxy(
             name, targetHost, targetPort, TcpProxySockets.bindFreePort(HOST, BIND_ATTEMPTS));
+    proxy.delayNanos = nanos;
     proxy.acceptor.start();
     return proxy;
+  }
+
+  /**
+   * Sets the one-way delay of every connection, open or new, in both directions: a chunk read from
+   * now on is written that long after it was read. Chunks already waiting keep their time. Zero
+   * turns the delay line off once the chunks already waiting are written.
+   */
+  public void delay(Duration delay) {
+    delayNanos = checkedNanos(delay);
+  }
+
+  /** The one-way delay; zero unless set. */
+  public Duration delay() {
+    return Duration.ofNanos(delayNanos);
+  }
+
+  long delayNanos() {
+    return delayNanos;
+  }
+
+  private static long checkedNanos(Duration delay) {
+    Objects.requireNonNull(delay, "delay");
+    if (delay.isNegative()) {
+      throw new IllegalArgumentException("negative delay: " + delay);
+    }
+    return delay.toNanos();
   }
 
   public String name() {
@@ -198,12 +248,20 @@ public final class TcpProxy implements AutoCloseable {
     return bytesToClient.get();
   }
 
+  /** Bytes read and waiting in delay lines to be written, both directions, open connections. */
+  public long bytesDelayed() {
+    return connections.stream().mapToLong(TcpProxyConnection::bytesDelayed).sum();
+  }
+
   /** Bytes forwarded in both directions. */
   public long bytesForwarded() {
     return bytesToTarget.get() + bytesToClient.get();
   }
 
-  /** Bytes read and dropped while blackholed, both directions. */
+  /**
+   * Bytes read and dropped while blackholed (both directions), including delayed chunks dropped
+   * before they were due.
+   */
   public long bytesDropped() {
     return bytesDropped.get();
   }
@@ -246,6 +304,7 @@ public final class TcpProxy implements AutoCloseable {
         + targetPort
         + ", "
         + mode
+        + (delayNanos == 0 ? "" : ", delay " + delay().toMillis() + " ms")
         + "]";
   }
 

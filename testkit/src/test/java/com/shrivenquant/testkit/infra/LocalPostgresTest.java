@@ -40,6 +40,23 @@ class LocalPostgresTest {
   }
 
   @Test
+  void postmasterPidIsTheParentOfItsBackends() throws Exception {
+    try (LocalPostgres pg = LocalPostgres.start()) {
+      long postmaster = pg.postmasterPid();
+      assertEquals(postmaster, pg.postmasterPid(), "stable");
+      ProcessHandle handle = ProcessHandle.of(postmaster).orElseThrow();
+      assertTrue(handle.isAlive());
+      long backend = Long.parseLong(query(pg.adminDataSource(), "SELECT pg_backend_pid()"));
+      assertNotEquals(postmaster, backend);
+      assertTrue(handle.children().count() > 0, "helper processes: checkpointer, WAL writer");
+      // Linux: the postmaster's command name, as the kernel has it
+      assertEquals(
+          "(postgres)",
+          Files.readString(Path.of("/proc", Long.toString(postmaster), "stat")).split(" ")[1]);
+    }
+  }
+
+  @Test
   void severalServersRunAtOnce() throws Exception {
     CompletableFuture<LocalPostgres> region1 =
         CompletableFuture.supplyAsync(() -> LocalPostgres.builder().name("region-1").start());

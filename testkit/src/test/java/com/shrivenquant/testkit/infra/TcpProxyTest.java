@@ -212,10 +212,124 @@ class TcpProxyTest {
     assertEquals(TcpProxy.Mode.CLOSED, proxy.mode());
   }
 
+  @Test
+  void aDelayedRoundTripTakesAtLeastTwiceTheDelay() throws Exception {
+    Duration delay = Duration.ofMillis(100);
+    try (TcpProxy delayed = TcpProxy.start("delayed", "127.0.0.1", echo.port(), delay);
+        Socket client = connect(delayed)) {
+      assertEquals(delay, delayed.delay());
+      long start = System.nanoTime();
+      assertEquals("ping", roundTrip(client, "ping"));
+      assertAtLeast(delay.multipliedBy(2), Duration.ofNanos(System.nanoTime() - start));
+    }
+  }
+
+  @Test
+  void theDelayCanBeSetAndClearedWhileConnectionsAreOpen() throws Exception {
+    try (Socket client = connect()) {
+      assertEquals("direct", roundTrip(client, "direct"));
+      assertEquals(Duration.ZERO, proxy.delay());
+
+      Duration delay = Duration.ofMillis(80);
+      proxy.delay(delay);
+      long start = System.nanoTime();
+      assertEquals("slow", roundTrip(client, "slow"));
+      assertAtLeast(delay.multipliedBy(2), Duration.ofNanos(System.nanoTime() - start));
+
+      proxy.delay(Duration.ZERO);
+      assertEquals("direct again", roundTrip(client, "direct again"));
+    }
+    assertThrows(IllegalArgumentException.class, () -> proxy.delay(Duration.ofMillis(-1)));
+  }
+
+  @Test
+  void delayedBytesArriveIntactAndInOrder() throws Exception {
+    proxy.delay(Duration.ofMillis(30));
+    byte[] payload = new byte[4 << 20];
+    new Random(7).nextBytes(payload);
+    try (Socket client = connect()) {
+      CompletableFuture<Void> writer =
+          CompletableFuture.runAsync(
+              () -> {
+                // Many small chunks, each its own write; the delay drops to zero halfway, so
+                // chunks read after that are due before earlier ones and must wait their turn.
+                Random sizes = new Random(11);
+                try {
+                  OutputStream out = client.getOutputStream();
+                  int offset = 0;
+                  while (offset < payload.length) {
+                    if (offset >= payload.length / 2 && !proxy.delay().isZero()) {
+                      proxy.delay(Duration.ZERO);
+                    }
+                    int n = Math.min(1 + sizes.nextInt(6_000), payload.length - offset);
+                    out.write(payload, offset, n);
+                    out.flush();
+                    offset += n;
+                  }
+                } catch (IOException e) {
+                  throw new RuntimeException(e);
+                }
+              });
+      assertArrayEquals(payload, client.getInputStream().readNBytes(payload.length));
+      writer.get(5, TimeUnit.SECONDS);
+    }
+    assertEquals(payload.length, proxy.bytesToTarget());
+    assertEquals(payload.length, proxy.bytesToClient());
+    assertEquals(0, proxy.bytesDropped());
+  }
+
+  @Test
+  void aDelayedHalfCloseComesAfterTheBytesBeforeIt() throws Exception {
+    proxy.delay(Duration.ofMillis(50));
+    try (Socket client = connect()) {
+      send(client, "last words");
+      client.shutdownOutput();
+      client.setSoTimeout(2_000);
+      assertEquals(
+          "last words", new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+    Eventually.await(
+        "proxy dropped the finished connection", WAIT, proxy::openConnections, n -> n == 0);
+  }
+
+  @Test
+  void blackholeDropsDelayedChunksStillWaiting() throws Exception {
+    Duration delay = Duration.ofMillis(500);
+    try (Socket client = connect()) {
+      assertEquals("before", roundTrip(client, "before"));
+      long received = echo.bytesReceived.get();
+      long toTarget = proxy.bytesToTarget();
+
+      proxy.delay(delay);
+      send(client, "queued");
+      Eventually.await(
+          "the proxy read the chunk into its delay line", WAIT, proxy::bytesDelayed, n -> n == 6);
+      proxy.blackhole();
+      assertEquals(0, proxy.bytesDelayed(), "the waiting chunk was dropped");
+      assertEquals(6, proxy.bytesDropped());
+
+      Thread.sleep(delay.toMillis() + SILENCE_MS);
+      assertEquals(toTarget, proxy.bytesToTarget(), "nothing forwarded after blackhole()");
+      assertEquals(received, echo.bytesReceived.get(), "the echo server got nothing new");
+      assertSilent(client);
+    }
+  }
+
   private Socket connect() throws IOException {
+    return connect(proxy);
+  }
+
+  private static Socket connect(TcpProxy to) throws IOException {
     Socket socket = new Socket();
-    socket.connect(new InetSocketAddress(proxy.host(), proxy.port()), 2_000);
+    socket.connect(new InetSocketAddress(to.host(), to.port()), 2_000);
     return socket;
+  }
+
+  /** A lower bound only: a noisy machine makes anything slower, never faster. */
+  private static void assertAtLeast(Duration least, Duration took) {
+    assertTrue(
+        took.compareTo(least) >= 0,
+        "took " + took.toMillis() + " ms, less than " + least.toMillis());
   }
 
   /** Connecting fails with a reset, or succeeds and the first read sees EOF or a reset. */
