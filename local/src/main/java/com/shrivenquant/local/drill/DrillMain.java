@@ -16,9 +16,8 @@ import java.util.function.ToLongFunction;
  * 1's return as standby and a planned switchover back), and prints a report.
  *
  * <p>Options: {@code --drills N} (default 1), {@code --mode sync|async} (default sync, what
- * production runs: no acknowledged order may be lost), {@code --fault
- * kill|partition}, {@code --rate ORDERS_PER_S} (default 100), {@code --json}, {@code --work-dir
- * DIR}.
+ * production runs: no acknowledged order may be lost), {@code --fault kill|partition}, {@code
+ * --rate ORDERS_PER_S} (default 100), {@code --json}, {@code --work-dir DIR}.
  */
 public final class DrillMain {
   private static final long START = System.nanoTime();

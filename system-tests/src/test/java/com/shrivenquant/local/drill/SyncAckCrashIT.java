@@ -37,8 +37,8 @@ import org.junit.jupiter.api.Test;
  * the broker link is cut for a while under load; then a waiting node and the publisher's node are
  * killed (-9). Afterwards the region's topic is read back and every acknowledged order must be in
  * it. The same check on an {@code async} region whose broker link was cut (acks released at the
- * local commit, before the broker has the record: "early" on purpose) must find orders missing,
- * so the check is shown able to fail.
+ * local commit, before the broker has the record: "early" on purpose) must find orders missing, so
+ * the check is shown able to fail.
  */
 class SyncAckCrashIT {
   private static final List<String> JVM =
@@ -49,8 +49,7 @@ class SyncAckCrashIT {
       Map.of("shrivenquant.replication.publisher.position-store-interval", "10m");
 
   @Test
-  void noSyncAckIsReleasedForARecordTheBrokerDoesNotHaveThroughACutAndTwoKills()
-      throws Exception {
+  void noSyncAckIsReleasedForARecordTheBrokerDoesNotHaveThroughACutAndTwoKills() throws Exception {
     try (DrillEnvironment env = start("sync")) {
       DrillClient client = new DrillClient(env.routerUrl(), INSTRUMENTS, 4, 80, "sync-crash");
       client.start();
@@ -75,7 +74,9 @@ class SyncAckCrashIT {
       List<DrillClient.Ack> fromRegion1 = acksOf(client, "region-1");
       Set<String> missing = missingFromBroker(env, fromRegion1);
       System.out.println(
-          "sync-crash | " + fromRegion1.size() + " acks from region-1, missing from the broker: "
+          "sync-crash | "
+              + fromRegion1.size()
+              + " acks from region-1, missing from the broker: "
               + missing.size());
       assertTrue(fromRegion1.size() >= 150, "orders were acknowledged: " + fromRegion1.size());
       assertEquals(Set.of(), missing, "acknowledged but not in the broker");
@@ -112,7 +113,9 @@ class SyncAckCrashIT {
 
   private static void awaitAcks(DrillClient client, int atLeast) throws Exception {
     Eventually.await(
-        atLeast + " acknowledged orders", Duration.ofSeconds(90), () -> client.acks().size() >= atLeast);
+        atLeast + " acknowledged orders",
+        Duration.ofSeconds(90),
+        () -> client.acks().size() >= atLeast);
   }
 
   private static List<DrillClient.Ack> acksOf(DrillClient client, String region) {
@@ -170,9 +173,7 @@ class SyncAckCrashIT {
           JournalRow row = RecordCodec.fromRecord(r).row();
           if (!row.persistenceId().startsWith("Instrument|")) continue;
           Object event =
-              serialization
-                  .deserialize(row.payload(), row.serId(), row.serManifest())
-                  .get();
+              serialization.deserialize(row.payload(), row.serId(), row.serManifest()).get();
           OrderRequest o = null;
           if (event instanceof InstrumentEntity.OrderAccepted a) o = a.request();
           else if (event instanceof InstrumentEntity.OrderRejected x) o = x.request();
