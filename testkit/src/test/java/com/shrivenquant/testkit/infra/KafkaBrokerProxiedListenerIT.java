@@ -4,21 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.shrivenquant.testkit.Eventually;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -129,26 +124,9 @@ class KafkaBrokerProxiedListenerIT {
 
   private static List<String> consume(String bootstrapServers, int expected)
       throws InterruptedException {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    List<String> seen = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      TopicPartition tp = new TopicPartition(TOPIC, 0);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      Eventually.await(
-          expected + " record(s) consumed",
-          Duration.ofSeconds(20),
-          () -> {
-            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-              seen.add(r.value());
-            }
-            return seen;
-          },
-          records -> records.size() >= expected);
-    }
-    return seen;
+    return PartitionReader.fromStart(bootstrapServers, new TopicPartition(TOPIC, 0), expected)
+        .stream()
+        .map(ConsumerRecord::value)
+        .toList();
   }
 }

@@ -19,20 +19,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Properties;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -257,27 +252,11 @@ class KafkaBrokerTest {
 
   private static List<String> consumeAll(String bootstrapServers, int expected)
       throws InterruptedException {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    List<String> seen = new ArrayList<>();
-    try (KafkaConsumer<String, String> consumer =
-        new KafkaConsumer<>(p, new StringDeserializer(), new StringDeserializer())) {
-      TopicPartition tp = new TopicPartition(TOPIC, PARTITION);
-      consumer.assign(List.of(tp));
-      consumer.seekToBeginning(List.of(tp));
-      Eventually.await(
-          expected + " record(s) consumed",
-          Duration.ofSeconds(20),
-          () -> {
-            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-              seen.add(r.key() + "=" + r.value());
-            }
-            return seen;
-          },
-          records -> records.size() >= expected);
-    }
-    return seen;
+    return PartitionReader.fromStart(
+            bootstrapServers, new TopicPartition(TOPIC, PARTITION), expected)
+        .stream()
+        .map(r -> r.key() + "=" + r.value())
+        .toList();
   }
 
   private static void assertPortFree(int port) throws IOException {
