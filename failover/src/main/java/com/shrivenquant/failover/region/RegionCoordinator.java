@@ -393,11 +393,15 @@ public final class RegionCoordinator implements AutoCloseable {
         epoch);
   }
 
-  /** Every journal row up to here is in the broker: the running publisher's ack, else stored. */
+  /**
+   * Every journal row up to here is in the broker: the running publisher's acknowledged position
+   * (in memory; it starts from the stored one), else the stored position.
+   */
   long publishedUpTo() throws java.sql.SQLException {
     JournalPublisher p = publisher;
-    long stored = new PublisherPosition(ctx.regionDb(), settings.region()).load();
-    return p == null ? stored : Math.max(stored, p.acknowledgedUpTo());
+    return p != null
+        ? p.acknowledgedUpTo()
+        : new PublisherPosition(ctx.regionDb(), settings.region()).load();
   }
 
   void stopPublisher() {

@@ -130,7 +130,7 @@ public final class JournalPublisher {
                     Source.completionStageSource(
                         CompletableFuture.supplyAsync(
                             () -> {
-                              long start = Math.max(load(position), recorder.acknowledged());
+                              long start = recorder.resumeFrom(load(position));
                               log.info(
                                   "Publishing journal from ordering {} to topic {}",
                                   start,

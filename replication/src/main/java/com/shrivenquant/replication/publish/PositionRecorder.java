@@ -55,6 +55,15 @@ final class PositionRecorder {
     }
   }
 
+  /**
+   * Where a (re)started stream begins: the stored position, or the acknowledged one if further.
+   * Everything up to it is in the broker, so it counts as acknowledged from now on.
+   */
+  synchronized long resumeFrom(long storedPosition) {
+    acknowledged = Math.max(acknowledged, storedPosition);
+    return acknowledged;
+  }
+
   synchronized long acknowledged() {
     return acknowledged;
   }

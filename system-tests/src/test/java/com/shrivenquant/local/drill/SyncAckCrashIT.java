@@ -61,13 +61,14 @@ class SyncAckCrashIT {
           "acks released while the stored position lags: stored " + stored + ", head " + head);
 
       env.kafkaFromR1.blackhole(); // the WAN to the broker is cut: acks must wait, not pass
-      Thread.sleep(2_000);
+      Thread.sleep(
+          2_000); // how long the cut lasts (a fault's duration, not a wait for a condition)
       env.kafkaFromR1.restore();
       awaitAcks(client, client.acks().size() + 50);
 
       int publisher = publisherNode(env);
       env.region1.nodes.get(1 - publisher).kill9(); // a node with acks waiting
-      Thread.sleep(1_000);
+      Thread.sleep(1_000); // the fault's duration: orders keep arriving at the surviving node
       env.region1.nodes.get(publisher).kill9(); // the publisher's, between broker ack and store
       client.close();
 
