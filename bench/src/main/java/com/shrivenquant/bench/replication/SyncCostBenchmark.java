@@ -25,7 +25,7 @@ import org.HdrHistogram.Histogram;
  * against {@code async}, at the same offered rate, in one run.
  *
  * <p>This is production's configuration: two regions with failover on (region 1 active, region 2
- * standby applying from Kafka, the witness database), the nodes started with production's JVM flags
+ * standby applying from Kafka, the witness: three etcd members), the nodes started with production's JVM flags
  * ({@link NodeJvm#options}), and region 1's link to the Kafka broker (region 2's, across the WAN)
  * through a proxy that can delay it ({@code --wan-delay-ms}, one way, each direction; region 2
  * reaches the broker directly). The release gate's order-ack figure comes from this benchmark's
@@ -55,7 +55,7 @@ public final class SyncCostBenchmark {
       double kafka,
       double region1Postgres,
       double region2Postgres,
-      double witnessPostgres,
+      double witness,
       double loadDriver) {
     static final Cpu ZERO = new Cpu(0, 0, 0, 0, 0, 0, 0);
 
@@ -66,7 +66,7 @@ public final class SyncCostBenchmark {
           CpuMeter.processSeconds(pids.kafka(), false),
           CpuMeter.processTreeSeconds(pids.region1Postgres()),
           CpuMeter.processTreeSeconds(pids.region2Postgres()),
-          CpuMeter.processTreeSeconds(pids.witnessPostgres()),
+          pids.witness().stream().mapToDouble(CpuMeter::processTreeSeconds).sum(),
           CpuMeter.processSeconds(ProcessHandle.current().pid(), false));
     }
 
@@ -81,7 +81,7 @@ public final class SyncCostBenchmark {
           kafka - o.kafka,
           region1Postgres - o.region1Postgres,
           region2Postgres - o.region2Postgres,
-          witnessPostgres - o.witnessPostgres,
+          witness - o.witness,
           loadDriver - o.loadDriver);
     }
 
@@ -92,7 +92,7 @@ public final class SyncCostBenchmark {
           kafka + o.kafka,
           region1Postgres + o.region1Postgres,
           region2Postgres + o.region2Postgres,
-          witnessPostgres + o.witnessPostgres,
+          witness + o.witness,
           loadDriver + o.loadDriver);
     }
 
@@ -102,7 +102,7 @@ public final class SyncCostBenchmark {
           + kafka
           + region1Postgres
           + region2Postgres
-          + witnessPostgres
+          + witness
           + loadDriver;
     }
 
@@ -115,7 +115,7 @@ public final class SyncCostBenchmark {
       m.put("kafka", kafka * k);
       m.put("region1Postgres", region1Postgres * k);
       m.put("region2Postgres", region2Postgres * k);
-      m.put("witnessPostgres", witnessPostgres * k);
+      m.put("witness", witness * k);
       m.put("loadDriver", loadDriver * k);
       m.put("total", total() * k);
       return m;
@@ -315,7 +315,7 @@ public final class SyncCostBenchmark {
     md.append(
         "\nCPU per acked order (us) by process, over each measured interval:\n\n"
             + "| round | mode | region-1 nodes | region-2 nodes | Kafka | region-1 PostgreSQL"
-            + " | region-2 PostgreSQL | witness PostgreSQL | load driver | together | cores busy |\n"
+            + " | region-2 PostgreSQL | witness | load driver | together | cores busy |\n"
             + "|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Measured m : all) {
       md.append(cpuRow(Integer.toString(m.round()), m.mode(), m.cpu(), m.result().acked()))

@@ -339,11 +339,22 @@ public final class RegionCoordinator implements AutoCloseable {
               "Region {} is the first active region (epoch {})",
               settings.region(),
               taken.getAsLong());
+          routeFirstActive(taken.getAsLong());
         }
       }
       case STANDBY_OF_HOLDER, STANDBY_WAITING ->
           store.save(RegionRole.STANDBY, b.epoch(), b.reason());
       case STATE_LOST -> store.save(RegionRole.FENCED, b.epoch(), b.reason());
+    }
+  }
+
+  // A new deployment's clients find the first active region the way they find a promoted one.
+  private void routeFirstActive(long epoch) {
+    try {
+      log.info(
+          "Client routing: {}", ctx.router().route(settings.region(), epoch, settings.orderApiUrl()));
+    } catch (Exception e) {
+      log.error("Client routing to the first active region failed (epoch {})", epoch, e);
     }
   }
 

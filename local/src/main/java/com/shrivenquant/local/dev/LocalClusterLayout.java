@@ -30,6 +30,9 @@ public final class LocalClusterLayout {
   private final List<NodePorts> nodes;
   private final Journal journal;
   private final Map<String, String> extra = new LinkedHashMap<>();
+  // Order API addresses: 127.0.0.1 and each node's own port, unless httpOn gave them.
+  private List<String> httpHosts;
+  private int sharedHttpPort;
   // The tools and tests driving these nodes call the operator API with it; the nodes get its hash.
   private final String operatorToken = TokenStore.generate();
 
@@ -55,6 +58,18 @@ public final class LocalClusterLayout {
     return this;
   }
 
+  /**
+   * Binds node i's order API to {@code hosts.get(i)} (a loopback address such as 127.0.1.1) on one
+   * shared port, so the region can be named by address records alone, as behind DNS.
+   */
+  public LocalClusterLayout httpOn(List<String> hosts, int port) {
+    if (hosts.size() != nodes.size())
+      throw new IllegalArgumentException(nodes.size() + " nodes, " + hosts.size() + " hosts");
+    this.httpHosts = List.copyOf(hosts);
+    this.sharedHttpPort = port;
+    return this;
+  }
+
   public int size() {
     return nodes.size();
   }
@@ -64,7 +79,15 @@ public final class LocalClusterLayout {
   }
 
   public URI httpBase(int i) {
-    return URI.create("http://127.0.0.1:" + nodes.get(i).http());
+    return URI.create("http://" + httpHost(i) + ":" + httpPort(i));
+  }
+
+  private String httpHost(int i) {
+    return httpHosts == null ? "127.0.0.1" : httpHosts.get(i);
+  }
+
+  private int httpPort(int i) {
+    return httpHosts == null ? nodes.get(i).http() : sharedHttpPort;
   }
 
   public URI managementBase(int i) {
@@ -94,7 +117,8 @@ public final class LocalClusterLayout {
     props.put("akka.remote.artery.canonical.port", Integer.toString(p.akka()));
     props.put("akka.management.http.hostname", "127.0.0.1");
     props.put("akka.management.http.port", Integer.toString(p.management()));
-    props.put("shrivenquant.node.http.port", Integer.toString(p.http()));
+    props.put("shrivenquant.node.http.interface", httpHost(i));
+    props.put("shrivenquant.node.http.port", Integer.toString(httpPort(i)));
     props.put("kamon.prometheus.embedded-server.hostname", "127.0.0.1");
     props.put("kamon.prometheus.embedded-server.port", Integer.toString(p.metrics()));
     // Local nodes' logs are files people read (dev mode, drills, test child logs).

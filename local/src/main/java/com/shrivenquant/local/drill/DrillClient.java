@@ -15,7 +15,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The drill's traders: a few clients sending orders through the routing endpoint at a steady pace.
+ * The drill's traders: a few clients sending orders at a steady pace to wherever routing sends them
+ * (the order API's DNS name, or the routing proxy).
  * A client that gets no answer or a non-200 retries the *same* clientOrderId until it gets one (as
  * a real client must), so an order is never knowingly placed twice. Every acknowledgement is
  * recorded with the region and epoch that gave it: the drill's own record of what it was told.
@@ -36,7 +37,8 @@ final class DrillClient implements AutoCloseable {
       long ackedAt,
       int attempts) {}
 
-  private final String routerUrl;
+  private final OrderEndpoint endpoint;
+  private final AtomicLong attemptSeq = new AtomicLong();
   private final List<String> instruments;
   private final double ratePerClient;
   private final List<Thread> threads = new ArrayList<>();
@@ -51,8 +53,12 @@ final class DrillClient implements AutoCloseable {
   private volatile boolean running = true;
 
   DrillClient(
-      String routerUrl, List<String> instruments, int clients, double totalRate, String runId) {
-    this.routerUrl = routerUrl;
+      OrderEndpoint endpoint,
+      List<String> instruments,
+      int clients,
+      double totalRate,
+      String runId) {
+    this.endpoint = endpoint;
     this.instruments = instruments;
     this.ratePerClient = totalRate / clients;
     this.runId = runId;
@@ -111,14 +117,15 @@ final class DrillClient implements AutoCloseable {
 
   private void place(String account, String clientOrderId, String instrument, String body) {
     long first = System.currentTimeMillis();
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(routerUrl + "/api/v1/orders"))
-            .timeout(Duration.ofSeconds(3))
-            .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body))
-            .build();
     for (int attempt = 1; ; attempt++) {
       try {
+        HttpRequest request =
+            HttpRequest.newBuilder(
+                    URI.create(endpoint.baseUrl(attemptSeq.getAndIncrement()) + "/api/v1/orders"))
+                .timeout(Duration.ofSeconds(3))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body))
+                .build();
         HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 200) {
           JsonNode ack = JSON.readTree(r.body());

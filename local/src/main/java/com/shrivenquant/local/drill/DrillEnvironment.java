@@ -32,9 +32,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
 /**
- * Everything a drill runs on, on this machine: three PostgreSQL servers (region 1, region 2, the
- * witness), a Kafka broker (the standby region's), the routing endpoint clients use, a webhook
- * receiver, and both regions as real node processes. Region 1's links to the witness, to region 2's
+ * Everything a drill runs on, on this machine: two PostgreSQL servers (region 1, region 2), the
+ * witness ({@link DrillWitness}: three etcd members or a PostgreSQL), a Kafka broker (the standby
+ * region's), the clients' routing ({@link DrillRouting}: a DNS server or the routing proxy), a
+ * webhook receiver, and both regions as real node processes. Region 1's links to the witness, to
+ * region 2's
  * database and to the Kafka broker (and region 2's to region 1's database) go through
  * fault-injecting proxies, so a drill can cut region 1 off instead of killing it. The link from
  * region 1 to the broker is the WAN a {@code sync} publish crosses: {@link
@@ -48,14 +50,17 @@ public final class DrillEnvironment implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /**
-   * What a caller may change: the one-way delay on the link from region 1 to the Kafka broker, and
+   * What a caller may change: the one-way delay on the link from region 1 to the Kafka broker,
    * extra system properties for region 1's and region 2's nodes (set after, so over, the
-   * environment's own).
+   * environment's own), the witness ({@code etcd} or {@code jdbc}) and the clients' routing
+   * ({@code dns} or {@code proxy}).
    */
   public record Options(
       Duration kafkaDelayFromRegion1,
       Map<String, String> region1Properties,
-      Map<String, String> region2Properties) {
+      Map<String, String> region2Properties,
+      String witness,
+      String routing) {
     public Options {
       if (kafkaDelayFromRegion1.isNegative()) {
         throw new IllegalArgumentException("negative delay: " + kafkaDelayFromRegion1);
@@ -64,21 +69,29 @@ public final class DrillEnvironment implements AutoCloseable {
       region2Properties = Map.copyOf(region2Properties);
     }
 
-    /** No delay, no extra properties. */
+    /** No delay, no extra properties, the etcd witness and DNS routing (as production). */
     public static Options defaults() {
-      return new Options(Duration.ZERO, Map.of(), Map.of());
+      return new Options(Duration.ZERO, Map.of(), Map.of(), "etcd", "dns");
     }
 
     public Options withKafkaDelayFromRegion1(Duration delay) {
-      return new Options(delay, region1Properties, region2Properties);
+      return new Options(delay, region1Properties, region2Properties, witness, routing);
     }
 
     public Options withRegion1Properties(Map<String, String> properties) {
-      return new Options(kafkaDelayFromRegion1, properties, region2Properties);
+      return new Options(kafkaDelayFromRegion1, properties, region2Properties, witness, routing);
     }
 
     public Options withRegion2Properties(Map<String, String> properties) {
-      return new Options(kafkaDelayFromRegion1, region1Properties, properties);
+      return new Options(kafkaDelayFromRegion1, region1Properties, properties, witness, routing);
+    }
+
+    public Options withWitness(String kind) {
+      return new Options(kafkaDelayFromRegion1, region1Properties, region2Properties, kind, routing);
+    }
+
+    public Options withRouting(String kind) {
+      return new Options(kafkaDelayFromRegion1, region1Properties, region2Properties, witness, kind);
     }
   }
 
@@ -241,16 +254,14 @@ public final class DrillEnvironment implements AutoCloseable {
   private final List<String> nodeJvmOptions;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
-  final LocalPostgres witness;
+  final DrillWitness witness;
   final KafkaBroker kafka;
   final ActorSystem<Void> local;
-  final RoutingEndpoint router;
+  final DrillRouting routing;
   final Region region1;
   final Region region2;
 
-  /** Region 1 -> witness, region 1 -> region 2's database, region 2 -> region 1's database. */
-  final TcpProxy witnessFromR1;
-
+  /** Region 1 -> region 2's database, region 2 -> region 1's database. */
   final TcpProxy r2DbFromR1;
   final TcpProxy r1DbFromR2;
 
@@ -272,8 +283,10 @@ public final class DrillEnvironment implements AutoCloseable {
     this.nodeJvmOptions = nodeJvmOptions;
     List<AutoCloseable> started = new ArrayList<>();
     try {
-      witness = LocalPostgres.builder().name("witness").durable(true).logDirectory(logs).start();
+      witness = DrillWitness.start(options.witness(), logs);
       started.add(witness);
+      routing = DrillRouting.start(options.routing(), logs);
+      started.add(routing);
       LocalPostgres pg1 =
           LocalPostgres.builder()
               .name("region-1-postgres")
@@ -304,16 +317,13 @@ public final class DrillEnvironment implements AutoCloseable {
               .jvmOptions("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1")
               .start();
       started.add(kafka);
-      LocalPostgres.Database witnessDb = witness.createDatabase("witness");
       LocalPostgres.Database db1 = pg1.createDatabase("shrivenquant");
       LocalPostgres.Database db2 = pg2.createDatabase("shrivenquant");
       JournalSchema.migrate(db1.dataSource());
       JournalSchema.migrate(db2.dataSource());
 
-      witnessFromR1 = TcpProxy.start("witness-from-region-1", "127.0.0.1", witness.port());
       r2DbFromR1 = TcpProxy.start("region-2-db-from-region-1", "127.0.0.1", pg2.port());
       r1DbFromR2 = TcpProxy.start("region-1-db-from-region-2", "127.0.0.1", pg1.port());
-      started.add(witnessFromR1);
       started.add(r2DbFromR1);
       started.add(r1DbFromR2);
 
@@ -330,7 +340,6 @@ public final class DrillEnvironment implements AutoCloseable {
                           + "akka.http.host-connection-pool.base-connection-backoff = 20ms\n"
                           + "akka.http.host-connection-pool.max-connection-backoff = 200ms")
                   .withFallback(ConfigFactory.defaultReference()));
-      int routerPort = FreePorts.freePort();
       webhook = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
       webhook.createContext(
           "/incidents",
@@ -342,7 +351,6 @@ public final class DrillEnvironment implements AutoCloseable {
           });
       webhook.start();
       String webhookUrl = "http://127.0.0.1:" + webhook.getAddress().getPort() + "/incidents";
-      String routerUrl = "http://127.0.0.1:" + routerPort;
 
       LocalClusterLayout l1 =
           LocalClusterLayout.allocate(
@@ -350,18 +358,19 @@ public final class DrillEnvironment implements AutoCloseable {
       LocalClusterLayout l2 =
           LocalClusterLayout.allocate(
               2, new LocalClusterLayout.Journal(db2.jdbcUrl(), db2.user(), db2.password()));
+      routing.place(l1, 1);
+      routing.place(l2, 2);
       region1 = new Region(R1, pg1, db1, l1);
       region2 = new Region(R2, pg2, db2, l2);
       configure(
           l1,
           R1,
           R2,
-          "jdbc:postgresql://127.0.0.1:" + witnessFromR1.port() + "/witness",
+          witness.properties(true),
           "jdbc:postgresql://127.0.0.1:" + r2DbFromR1.port() + "/shrivenquant",
           kafka.proxiedBootstrapServers(),
           l2,
           region1,
-          routerUrl,
           webhookUrl,
           durability,
           instruments);
@@ -369,23 +378,17 @@ public final class DrillEnvironment implements AutoCloseable {
           l2,
           R2,
           R1,
-          witnessDb.jdbcUrl(),
+          witness.properties(false),
           "jdbc:postgresql://127.0.0.1:" + r1DbFromR2.port() + "/shrivenquant",
           kafka.bootstrapServers(),
           l1,
           region2,
-          routerUrl,
           webhookUrl,
           durability,
           instruments);
       options.region1Properties().forEach(l1::with);
       options.region2Properties().forEach(l2::with);
-      router =
-          RoutingEndpoint.start(
-              local,
-              "127.0.0.1",
-              routerPort,
-              new RoutingEndpoint.Route(R1, 1, region1.orderApiUrls()));
+      routing.open(local, region1.orderApiUrls());
     } catch (Exception | Error e) {
       for (int i = started.size() - 1; i >= 0; i--) {
         try {
@@ -402,12 +405,11 @@ public final class DrillEnvironment implements AutoCloseable {
       LocalClusterLayout l,
       String region,
       String peer,
-      String witnessUrl,
+      Map<String, String> witnessProperties,
       String peerJournalUrl,
       String kafkaBootstrapServers,
       LocalClusterLayout peerLayout,
       Region self,
-      String routerUrl,
       String webhookUrl,
       String durability,
       int instruments) {
@@ -415,7 +417,6 @@ public final class DrillEnvironment implements AutoCloseable {
         .with("shrivenquant.failover.enabled", "true")
         .with("shrivenquant.failover.peer-region", peer)
         .with("shrivenquant.failover.initial-active-region", R1)
-        .with("shrivenquant.failover.lease.witness.jdbc-url", witnessUrl)
         .with("shrivenquant.failover.peer-journal.jdbc-url", peerJournalUrl)
         .with(
             "shrivenquant.failover.watcher.peer-health-urls",
@@ -426,11 +427,11 @@ public final class DrillEnvironment implements AutoCloseable {
                     .collect(Collectors.joining(",")))
         .with("shrivenquant.failover.replication.bootstrap-servers", kafkaBootstrapServers)
         .with("shrivenquant.failover.replication.durability", durability)
-        .with("shrivenquant.failover.routing.kind", "http")
-        .with("shrivenquant.failover.routing.target", routerUrl)
         .with("shrivenquant.failover.routing.order-api-url", self.orderApiUrls())
         .with("shrivenquant.failover.notify.webhook-url", webhookUrl)
         .with("shrivenquant.engine.synthetic-instruments.count", Integer.toString(instruments));
+    witnessProperties.forEach(l::with);
+    routing.properties().forEach(l::with);
   }
 
   /** As {@link #start(Path, List, String, int, Options)} with {@link Options#defaults()}. */
@@ -507,7 +508,7 @@ public final class DrillEnvironment implements AutoCloseable {
       long kafka,
       long region1Postgres,
       long region2Postgres,
-      long witnessPostgres) {}
+      List<Long> witness) {}
 
   /** The processes running now (node pids change when a drill restarts a region). */
   public Pids pids() {
@@ -517,7 +518,7 @@ public final class DrillEnvironment implements AutoCloseable {
         kafka.pid().orElseThrow(() -> new IllegalStateException("the Kafka broker never started")),
         region1.postgres.postmasterPid(),
         region2.postgres.postmasterPid(),
-        witness.postmasterPid());
+        witness.pids());
   }
 
   /**
@@ -533,8 +534,18 @@ public final class DrillEnvironment implements AutoCloseable {
     return logs;
   }
 
-  String routerUrl() {
-    return router.url();
+  /** Where clients send orders: the order API's DNS name, or the routing proxy. */
+  OrderEndpoint clientEndpoint() {
+    return routing.clients();
+  }
+
+  /** Region 1 loses its links to the witness (the partition fault), or gets them back. */
+  void cutRegion1FromWitness() {
+    witness.cutRegion1();
+  }
+
+  void restoreRegion1ToWitness() {
+    witness.restoreRegion1();
   }
 
   Path workDir() {
@@ -546,11 +557,11 @@ public final class DrillEnvironment implements AutoCloseable {
     for (Region r : List.of(region1, region2)) {
       if (r != null) r.stop();
     }
-    if (router != null) router.stop();
+    if (routing != null) routing.close();
     if (webhook != null) webhook.stop(0);
     if (local != null) local.terminate();
     for (AutoCloseable c :
-        new AutoCloseable[] {witnessFromR1, r2DbFromR1, r1DbFromR2, kafkaFromR1, kafka}) {
+        new AutoCloseable[] {r2DbFromR1, r1DbFromR2, kafkaFromR1, kafka}) {
       try {
         if (c != null) c.close();
       } catch (Exception ignored) {

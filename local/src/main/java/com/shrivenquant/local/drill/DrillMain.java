@@ -17,7 +17,9 @@ import java.util.function.ToLongFunction;
  *
  * <p>Options: {@code --drills N} (default 1), {@code --mode sync|async} (default sync, what
  * production runs: no acknowledged order may be lost), {@code --fault kill|partition}, {@code
- * --rate ORDERS_PER_S} (default 100), {@code --json}, {@code --work-dir DIR}.
+ * --rate ORDERS_PER_S} (default 100), {@code --witness etcd|jdbc} (default etcd: three members),
+ * {@code --routing dns|proxy} (default dns: clients resolve the order API's name at a real DNS
+ * server), {@code --json}, {@code --work-dir DIR}.
  */
 public final class DrillMain {
   private static final long START = System.nanoTime();
@@ -29,7 +31,9 @@ public final class DrillMain {
       double rate,
       boolean json,
       Path workDir,
-      int warmup) {
+      int warmup,
+      String witness,
+      String routing) {
     static Options parse(String[] args) throws Exception {
       int drills = 1;
       String mode = "sync";
@@ -38,6 +42,8 @@ public final class DrillMain {
       boolean json = false;
       Path workDir = null;
       int warmup = 20;
+      String witness = "etcd";
+      String routing = "dns";
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--drills" -> drills = Integer.parseInt(args[++i]);
@@ -47,19 +53,25 @@ public final class DrillMain {
           case "--json" -> json = true;
           case "--work-dir" -> workDir = Path.of(args[++i]);
           case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+          case "--witness" -> witness = args[++i];
+          case "--routing" -> routing = args[++i];
           default ->
               throw new IllegalArgumentException(
                   "unknown option "
                       + args[i]
-                      + " (--drills N, --mode sync|async, --fault kill|partition, --rate R, --warmup S, --json,"
-                      + " --work-dir DIR)");
+                      + " (--drills N, --mode sync|async, --fault kill|partition, --rate R, --warmup S,"
+                      + " --witness etcd|jdbc, --routing dns|proxy, --json, --work-dir DIR)");
         }
       }
       if (!mode.equals("async") && !mode.equals("sync"))
         throw new IllegalArgumentException("--mode async|sync");
+      if (!witness.equals("etcd") && !witness.equals("jdbc"))
+        throw new IllegalArgumentException("--witness etcd|jdbc");
+      if (!routing.equals("dns") && !routing.equals("proxy"))
+        throw new IllegalArgumentException("--routing dns|proxy");
       if (drills < 1) throw new IllegalArgumentException("--drills must be >= 1");
       if (workDir == null) workDir = Files.createTempDirectory("shrivenquant-drill-");
-      return new Options(drills, mode, fault, rate, json, workDir, warmup);
+      return new Options(drills, mode, fault, rate, json, workDir, warmup, witness, routing);
     }
   }
 
@@ -76,12 +88,12 @@ public final class DrillMain {
       return;
     }
     System.out.println();
-    System.out.println(table(results));
+    System.out.println(table(results, o));
     if (o.json()) {
       System.out.println(
           new ObjectMapper()
               .enable(SerializationFeature.INDENT_OUTPUT)
-              .writeValueAsString(Map.of("drills", results, "summary", summary(results))));
+              .writeValueAsString(Map.of("drills", results, "summary", summary(results, o))));
     }
     System.exit(allHeld(results, o.mode()) ? 0 : 1);
   }
@@ -89,8 +101,11 @@ public final class DrillMain {
   static List<DrillRun.Result> run(Options o, java.util.function.Consumer<String> progress)
       throws Exception {
     progress.accept(
-        "starting 3 PostgreSQL servers (region-1, region-2, witness), a Kafka broker, the routing"
-            + " endpoint and 2 nodes per region (logs in "
+        "starting 2 PostgreSQL servers (region-1, region-2), the "
+            + (o.witness().equals("etcd") ? "witness (3 etcd members)" : "witness (PostgreSQL)")
+            + ", a Kafka broker, "
+            + (o.routing().equals("dns") ? "a DNS server (named)" : "the routing proxy")
+            + " and 2 nodes per region (logs in "
             + o.workDir().resolve("logs")
             + ") ...");
     List<DrillRun.Result> results = new ArrayList<>();
@@ -101,10 +116,13 @@ public final class DrillMain {
             // within a drill's minutes (measured: first promotions 1.6 s with C2, 0.3 s without).
             List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
             o.mode(),
-            5)) {
+            5,
+            DrillEnvironment.Options.defaults().withWitness(o.witness()).withRouting(o.routing()))) {
       progress.accept(
           "region-1 ACTIVE, region-2 STANDBY; clients use "
-              + env.routerUrl()
+              + (o.routing().equals("dns")
+                  ? "DNS name " + DrillRouting.NAME + " (ttl " + DrillRouting.TTL + ")"
+                  : "the routing proxy")
               + " (mode "
               + o.mode()
               + ")");
@@ -114,7 +132,7 @@ public final class DrillMain {
         // Freshly started JVMs are not what a region that has run for hours looks like.
         progress.accept("warm-up: " + o.warmup() + " s of order flow before the first drill");
         try (DrillClient warm =
-            new DrillClient(env.routerUrl(), instruments, 4, o.rate(), "warmup").start()) {
+            new DrillClient(env.clientEndpoint(), instruments, 4, o.rate(), "warmup").start()) {
           Thread.sleep(o.warmup() * 1000L);
           warm.stopAndAwait(java.time.Duration.ofSeconds(20));
         }
@@ -140,7 +158,7 @@ public final class DrillMain {
                     && (!mode.equals("sync") || r.lost() == 0));
   }
 
-  static String table(List<DrillRun.Result> results) {
+  static String table(List<DrillRun.Result> results, Options o) {
     StringBuilder b = new StringBuilder();
     b.append(
         String.format(
@@ -188,12 +206,15 @@ public final class DrillMain {
               r.switchoverTwice(),
               r.falseFailover() ? "FALSE" : "yes"));
     }
-    Map<String, Object> s = summary(results);
+    Map<String, Object> s = summary(results, o);
     b.append(
         String.format(
-            "%nRTO ms p50 %s p99 %s max %s | detection p50 %s | promotion p50 %s | switchover"
+            "%nwitness %s, routing %s, mode %s | RTO ms p50 %s p99 %s max %s | detection p50 %s | promotion p50 %s | switchover"
                 + " unavailability p50 %s max %s | lost %s | executed twice %s | regions overlapping: %s"
                 + " | false failovers: %s%n",
+            s.get("witness"),
+            s.get("routing"),
+            s.get("mode"),
             s.get("rtoP50"),
             s.get("rtoP99"),
             s.get("rtoMax"),
@@ -208,9 +229,12 @@ public final class DrillMain {
     return b.toString();
   }
 
-  static Map<String, Object> summary(List<DrillRun.Result> results) {
+  static Map<String, Object> summary(List<DrillRun.Result> results, Options o) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("drills", results.size());
+    s.put("witness", o.witness());
+    s.put("routing", o.routing());
+    s.put("mode", o.mode());
     s.put("rtoP50", pct(results, DrillRun.Result::rtoMs, 50));
     s.put("rtoP99", pct(results, DrillRun.Result::rtoMs, 99));
     s.put("rtoMax", pct(results, DrillRun.Result::rtoMs, 100));

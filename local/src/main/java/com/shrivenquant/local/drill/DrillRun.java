@@ -90,7 +90,7 @@ final class DrillRun {
 
     DrillClient client =
         new DrillClient(
-                env.routerUrl(), instruments, 4, rate, "d" + n + "-" + System.currentTimeMillis())
+                env.clientEndpoint(), instruments, 4, rate, "d" + n + "-" + System.currentTimeMillis())
             .start();
     Thread.sleep(4000);
     // A stall shorter than the pause budget (SIGSTOP of every region-1 process) must not fail over.
@@ -123,7 +123,7 @@ final class DrillRun {
     if (fault == Fault.KILL) {
       r1.kill9();
     } else {
-      env.witnessFromR1.blackhole();
+      env.cutRegion1FromWitness();
       env.r2DbFromR1.blackhole();
       env.r1DbFromR2.blackhole();
     }
@@ -173,7 +173,7 @@ final class DrillRun {
       r1.start();
       r1.awaitReady(Duration.ofSeconds(120));
     } else {
-      env.witnessFromR1.restore();
+      env.restoreRegion1ToWitness();
       env.r2DbFromR1.restore();
       env.r1DbFromR2.restore();
     }
@@ -196,7 +196,7 @@ final class DrillRun {
     // Planned switchover back to region 1, under load.
     DrillClient after =
         new DrillClient(
-                env.routerUrl(), instruments, 4, rate, "s" + n + "-" + System.currentTimeMillis())
+                env.clientEndpoint(), instruments, 4, rate, "s" + n + "-" + System.currentTimeMillis())
             .start();
     Thread.sleep(6000);
     long ts = System.currentTimeMillis();

@@ -34,10 +34,13 @@ class DrillIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static DrillEnvironment env;
   private static DrillRun drill;
+  // The report's header names the witness and routing: the environment's defaults, as the drill's.
+  private static DrillMain.Options report;
 
   @BeforeAll
   static void start() throws Exception {
     Path work = Files.createTempDirectory("drill-it-");
+    report = DrillMain.Options.parse(new String[] {"--work-dir", work.toString(), "--mode", "sync"});
     env =
         DrillEnvironment.start(
             work, List.of("-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), "sync", 5);
@@ -66,7 +69,7 @@ class DrillIT {
             1,
             DrillRun.Fault.KILL,
             e -> injected.addAll(injectUnpublishedTail(e.region1.db.dataSource())));
-    System.out.println(DrillMain.table(List.of(r)));
+    System.out.println(DrillMain.table(List.of(r), report));
 
     assertTrue(r.rtoMs() > 0, "region 2 accepted orders after the kill");
     assertFalse(r.falseFailover(), "a stall below the pause budget caused no failover");
@@ -119,7 +122,7 @@ class DrillIT {
   @Order(2)
   void partitionedRegion1StopsBeforeRegion2Starts() throws Exception {
     DrillRun.Result r = drill.run(2, DrillRun.Fault.PARTITION);
-    System.out.println(DrillMain.table(List.of(r)));
+    System.out.println(DrillMain.table(List.of(r), report));
     assertTrue(r.rtoMs() > 0, "region 2 took over from the partitioned region 1");
     assertTrue(
         r.regionsNeverOverlapped(),
@@ -137,7 +140,7 @@ class DrillIT {
   @Order(3)
   void replicationStatusShowsEachStage() throws Exception {
     try (DrillClient client =
-        new DrillClient(env.routerUrl(), List.of("ACME", "SYM000"), 2, 40, "status").start()) {
+        new DrillClient(env.clientEndpoint(), List.of("ACME", "SYM000"), 2, 40, "status").start()) {
       JsonNode standby =
           Eventually.await(
               "region 2 applying with lag samples",

@@ -51,7 +51,7 @@ class SyncAckCrashIT {
   @Test
   void noSyncAckIsReleasedForARecordTheBrokerDoesNotHaveThroughACutAndTwoKills() throws Exception {
     try (DrillEnvironment env = start("sync")) {
-      DrillClient client = new DrillClient(env.routerUrl(), INSTRUMENTS, 4, 80, "sync-crash");
+      DrillClient client = new DrillClient(env.clientEndpoint(), INSTRUMENTS, 4, 80, "sync-crash");
       client.start();
       awaitAcks(client, 100);
       long stored = storedPosition(env);
@@ -87,7 +87,7 @@ class SyncAckCrashIT {
   @Test
   void theCheckFindsAcksReleasedBeforeTheBrokerHadThem() throws Exception {
     try (DrillEnvironment env = start("async")) {
-      DrillClient client = new DrillClient(env.routerUrl(), INSTRUMENTS, 4, 80, "async-early");
+      DrillClient client = new DrillClient(env.clientEndpoint(), INSTRUMENTS, 4, 80, "async-early");
       client.start();
       awaitAcks(client, 100);
       env.kafkaFromR1.blackhole();
