@@ -130,6 +130,9 @@ bool cut1;              /* region-1 partitioned away for good */
 #ifdef REACH_FAILBACK
 bool seen2;             /* ghost: region-2 has accepted */
 #endif
+#ifdef LIVE
+byte refreshLeft = 1;   /* LIVE: how many witness leader changes may extend the lease */
+#endif
 #ifdef PAUSE
 byte stallLeft;         /* region-1 stalled (sends nothing, processes nothing) while > 0 */
 bool stallUsed;
@@ -240,6 +243,23 @@ inline crash(n) {
 /* restart: a fresh process, no renewal of its own yet (see README: region-level age) */
 #define CAN_RESTART(n) (!alive[n] && RESTART_OK(n))
 inline restart(n) { alive[n] = 1 }
+
+/* witness on etcd: a leader change extends every lease to its full TTL on the new leader's clock
+   (etcd's lessor promotes them), even one that expired but was not yet revoked: the holder's
+   lease age drops back to 0 without a renewal. SAFETY: at any time; LIVE: once (the witness
+   stays up, so leader changes are bounded); PAUSE: off (it only postpones expiry). */
+#ifdef LIVE
+#define CAN_REFRESH   (holder != NOBODY && wAge > 0 && refreshLeft > 0)
+#define REFRESH_TAKE  refreshLeft--
+#else
+#ifdef PAUSE
+#define CAN_REFRESH   false
+#else
+#define CAN_REFRESH   (holder != NOBODY && wAge > 0)
+#endif
+#define REFRESH_TAKE  skip
+#endif
+inline refresh() { wAge = 0; REFRESH_TAKE }
 
 /* ---- region r: watcher (standby) and coordinator ---- */
 #define CAN_POLL(r)  (role[r] == STANDBY && REGION_UP(r) && wSt[r] == W_IDLE && wAge >= EXP_MAY && REACH(r))
@@ -408,7 +428,8 @@ inline tick() {
 
 /* a counterexample replayed with spin -t prints one line per event (printf is not executed by pan) */
 mtype = { Send, Apply, Reply, Lose, Crash, Restart, AcquireSend, AcquireOk,
-          AcquireNo, AcquireReply, AcquireLost, RegionFenced, RegionStandby, Partition, Stall, StallEnd }
+          AcquireNo, AcquireReply, AcquireLost, RegionFenced, RegionStandby, Partition, Stall, StallEnd,
+          LeaderChange }
 #define SHOW(what, x) printf("%e %d: lease r%d e%d wAge %d | region-1 role %d e%d age %d acc %d | region-2 role %d e%d age %d acc %d\n", \
   what, x + 1, holder + 1, epoch, wAge, role[0], rEpoch[0], age[0], MAY_ACC(0), role[1], rEpoch[1], age[1], MAY_ACC(1))
 #define SHOW_TICK printf("Tick: lease r%d e%d wAge %d | region-1 role %d e%d age %d acc %d | region-2 role %d e%d age %d acc %d\n", \
@@ -459,6 +480,7 @@ end:
   NODE_EVENTS(3)
   REGION_EVENTS(0)
   REGION_EVENTS(1)
+  :: d_step { CAN_REFRESH -> refresh(); SHOW(LeaderChange, holder) }
 #ifdef LIVE
   :: d_step { !cut1 -> cut1 = 1; SHOW(Partition, R1) }   /* region-1 cut off for good */
 #endif
