@@ -109,6 +109,12 @@ class DrillIT {
         r.switchoverUnavailableMs() >= 0 && r.switchoverUnavailableMs() < 10_000,
         "switchover unavailability " + r.switchoverUnavailableMs() + " ms");
 
+    // Clients found each region through DNS: after the switchover back, the order API's name
+    // resolves (at the real named, no cache) to region 1's nodes again.
+    assertEquals(
+        List.of("127.0.1.1", "127.0.1.2"),
+        ((DnsOrderEndpoint) env.clientEndpoint()).lookup().stream().sorted().toList());
+
     // The webhook receiver got the incident with its timings and verdict.
     JsonNode promotion =
         env.webhookDeliveries.stream()
