@@ -89,10 +89,9 @@ public final class EtcdPrimacyLease implements PrimacyLease {
 
   /**
    * The holder key must say {@code region@epoch}, and a keepalive of the etcd lease that key is
-   * attached to (read from the key, not remembered) must find it alive. An etcd lease replaced by a
-   * change but not revoked can still be alive, which is why the key decides. Whatever happens
-   * between the read and the keepalive is safe: the read precedes any change that moved the key,
-   * and the caller's renewal began before the read.
+   * attached to (read from the key, not remembered) must find it alive, and a second read must find
+   * the key unchanged. An etcd lease replaced by a change but not revoked can still be alive, which
+   * is why the key decides. The caller's renewal began before the first read.
    */
   @Override
   public boolean renew(String region, long epoch) throws LeaseUnavailable {
@@ -103,7 +102,14 @@ public final class EtcdPrimacyLease implements PrimacyLease {
     ObjectNode ka = EtcdGateway.object().put("ID", holder.path("lease").asText());
     JsonNode result = etcd.post("/v3/lease/keepalive", ka, c).path("result");
     if (result.isMissingNode()) throw new LeaseUnavailable("etcd keepalive: no result", null);
-    return result.path("TTL").asLong(0) > 0;
+    if (result.path("TTL").asLong(0) <= 0) return false;
+    // A deposed leader still answers keepalives by itself for up to an election timeout; a
+    // linearizable read after the keepalive (a quorum round) makes the renewal one the quorum's
+    // lease has, whichever member took the keepalive (failover/model/README.md).
+    JsonNode after = range(key("state/holder"), false, c).get("state/holder");
+    return after != null
+        && after.path("mod_revision").asText().equals(holder.path("mod_revision").asText())
+        && after.path("lease").asText().equals(holder.path("lease").asText());
   }
 
   @Override
