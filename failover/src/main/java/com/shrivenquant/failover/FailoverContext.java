@@ -1,6 +1,7 @@
 package com.shrivenquant.failover;
 
 import akka.actor.typed.ActorSystem;
+import com.shrivenquant.failover.lease.EtcdPrimacyLease;
 import com.shrivenquant.failover.lease.JdbcPrimacyLease;
 import com.shrivenquant.failover.lease.PrimacyLease;
 import com.shrivenquant.failover.notify.IncidentNotifier;
@@ -49,7 +50,10 @@ public record FailoverContext(
     CompletionStage<Integer> recover(Set<String> persistenceIds);
   }
 
-  /** A node's context: the region database pooled and migrated, the witness migrated. */
+  /**
+   * A node's context: the region database pooled and migrated, the witness migrated (jdbc) or its
+   * epoch key created (etcd).
+   */
   public static FailoverContext open(
       ActorSystem<?> system, FailoverSettings settings, FailoverSettings.Jdbc regionJdbc) {
     HikariDataSource regionDb =
@@ -57,7 +61,7 @@ public record FailoverContext(
             regionJdbc.url(), regionJdbc.user(), regionJdbc.password(), "failover");
     ReplicationSchema.migrate(regionDb);
     RegionStateStore.migrate(regionDb);
-    JdbcPrimacyLease.migrate(settings.witness(), settings.lease().ttl());
+    prepareWitness(settings);
     return of(system, settings, regionDb, Optional.empty());
   }
 
@@ -74,9 +78,7 @@ public record FailoverContext(
         settings,
         regionDb,
         peerDb,
-        () ->
-            new JdbcPrimacyLease(
-                settings.witness(), settings.lease().ttl(), settings.lease().callTimeout()),
+        leases(settings),
         router(settings),
         new IncidentNotifier(settings, regionDb),
         EntityRecovery.NONE);
@@ -109,6 +111,35 @@ public record FailoverContext(
   public FailoverContext withRecovery(EntityRecovery entities) {
     return new FailoverContext(
         system, settings, regionDb, peerDb, leases, router, notifier, entities);
+  }
+
+  /** Creates what the witness of {@code lease.witness-kind} needs before the first call. */
+  public static void prepareWitness(FailoverSettings s) {
+    switch (s.witnessKind()) {
+      case FailoverSettings.WITNESS_JDBC -> JdbcPrimacyLease.migrate(s.witness(), s.lease().ttl());
+      case FailoverSettings.WITNESS_ETCD -> {
+        try (EtcdPrimacyLease lease = etcdLease(s)) {
+          lease.init();
+        } catch (PrimacyLease.LeaseUnavailable e) {
+          throw new IllegalStateException("could not create the etcd witness's epoch key", e);
+        }
+      }
+      default -> throw new IllegalArgumentException("witness-kind: " + s.witnessKind());
+    }
+  }
+
+  /** New witness clients of {@code lease.witness-kind}. */
+  public static Supplier<PrimacyLease> leases(FailoverSettings s) {
+    return switch (s.witnessKind()) {
+      case FailoverSettings.WITNESS_JDBC ->
+          () -> new JdbcPrimacyLease(s.witness(), s.lease().ttl(), s.lease().callTimeout());
+      case FailoverSettings.WITNESS_ETCD -> () -> etcdLease(s);
+      default -> throw new IllegalArgumentException("witness-kind: " + s.witnessKind());
+    };
+  }
+
+  private static EtcdPrimacyLease etcdLease(FailoverSettings s) {
+    return new EtcdPrimacyLease(s.etcdWitness(), s.lease().ttl(), s.lease().callTimeout());
   }
 
   private static ClientRouter router(FailoverSettings s) {

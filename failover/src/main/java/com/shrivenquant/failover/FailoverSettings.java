@@ -13,7 +13,9 @@ public record FailoverSettings(
     String peerRegion,
     String initialActiveRegion,
     Lease lease,
+    String witnessKind,
     Jdbc witness,
+    Etcd etcdWitness,
     Optional<Jdbc> peerJournal,
     Duration watcherPollInterval,
     Duration pauseBudget,
@@ -54,6 +56,24 @@ public record FailoverSettings(
 
   public record Jdbc(String url, String user, String password) {}
 
+  /** The witness kinds of {@code lease.witness-kind}. */
+  public static final String WITNESS_JDBC = "jdbc";
+
+  public static final String WITNESS_ETCD = "etcd";
+
+  /**
+   * An etcd witness cluster: the members' client URLs and the key prefix of the lease's keys.
+   *
+   * @param prefix ends with {@code /}
+   */
+  public record Etcd(List<String> endpoints, String prefix) {
+    public Etcd {
+      if (endpoints.isEmpty()) throw new IllegalArgumentException("lease.etcd.endpoints is empty");
+      endpoints = List.copyOf(endpoints);
+      prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+    }
+  }
+
   /**
    * @param region this node's region (the node's own setting, {@code shrivenquant.node.region})
    */
@@ -78,6 +98,10 @@ public record FailoverSettings(
       throw new IllegalArgumentException(
           "watcher.pause-budget must be <= lease.ttl - lease.renew-interval");
     }
+    String witnessKind = l.getString("witness-kind");
+    if (!witnessKind.equals(WITNESS_JDBC) && !witnessKind.equals(WITNESS_ETCD)) {
+      throw new IllegalArgumentException("lease.witness-kind must be jdbc or etcd: " + witnessKind);
+    }
     Config pj = c.getConfig("peer-journal");
     Optional<Jdbc> peer =
         pj.getString("jdbc-url").isBlank()
@@ -93,10 +117,12 @@ public record FailoverSettings(
         peerRegion,
         c.getString("initial-active-region"),
         lease,
+        witnessKind,
         new Jdbc(
             l.getString("witness.jdbc-url"),
             l.getString("witness.user"),
             l.getString("witness.password")),
+        new Etcd(split(l.getString("etcd.endpoints")), l.getString("etcd.prefix")),
         peer,
         c.getDuration("watcher.poll-interval"),
         pause,
