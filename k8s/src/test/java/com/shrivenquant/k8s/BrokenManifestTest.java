@@ -115,17 +115,6 @@ class BrokenManifestTest {
     reports(
         broken(
             m ->
-                ((ObjectNode)
-                        m.get("DNSEndpoint", "shrivenquant-order-api")
-                            .path("spec")
-                            .path("endpoints")
-                            .get(0))
-                    .put("recordType", "CNAMEE"),
-            SchemaValidation::validate),
-        "unknown recordType");
-    reports(
-        broken(
-            m ->
                 m.get("ServiceMonitor", "shrivenquant")
                     .put("apiVersion", "monitoring.coreos.com/v2"),
             SchemaValidation::validate),
@@ -240,32 +229,21 @@ class BrokenManifestTest {
     reports(
         broken(
             m ->
-                ((ObjectNode)
-                        m.engine()
-                            .path("spec")
-                            .path("template")
-                            .path("spec")
-                            .path("volumes")
-                            .get(0)
-                            .path("configMap")
-                            .path("items")
-                            .get(0))
+                ((ObjectNode) volume(m, "config").path("configMap").path("items").get(0))
                     .put("key", "nodes.conf"),
             Checks::references),
         "key nodes.conf: the ConfigMap has no such key");
     reports(
         broken(
             m ->
-                ((ObjectNode)
-                        container(m).path("env").get(2).path("valueFrom").path("secretKeyRef"))
+                ((ObjectNode) env(m, "SQ_JDBC_URL").path("valueFrom").path("secretKeyRef"))
                     .put("key", "url"),
             Checks::references),
         "Secret shrivenquant-journal-db key url: key not documented");
     reports(
         broken(
             m ->
-                ((ObjectNode)
-                        container(m).path("env").get(2).path("valueFrom").path("secretKeyRef"))
+                ((ObjectNode) env(m, "SQ_JDBC_URL").path("valueFrom").path("secretKeyRef"))
                     .put("name", "journal"),
             Checks::references),
         "Secret journal key jdbc-url: Secret not documented");
@@ -515,13 +493,220 @@ class BrokenManifestTest {
                     .put("SQ_PEER_HEALTH_URLS", "https://management.region-1.shrivenquant.example"),
             Checks::routing),
         "does not name the peer region region-2");
+    for (String missing :
+        List.of("SQ_ROUTING_DNS_NAME", "SQ_ROUTING_DNS_ZONE", "SQ_ROUTING_DNS_SERVER"))
+      reports(
+          broken(
+              m ->
+                  ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                      .remove(missing),
+              Checks::routing),
+          "routing kind dns without " + missing);
+    reports(
+        broken(m -> removeEnv(m, "SQ_ROUTING_DNS_TSIG_SECRET"), Checks::routing),
+        "routing kind dns without SQ_ROUTING_DNS_TSIG_SECRET from a Secret");
+    reports(
+        broken(m -> removeEnv(m, "SQ_ROUTING_DNS_TSIG_KEY_NAME"), Checks::routing),
+        "routing kind dns without SQ_ROUTING_DNS_TSIG_KEY_NAME");
     reports(
         broken(
             m ->
                 ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
-                    .put("SQ_ROUTING_TARGET", "/etc/shrivenquant/dns.yaml"),
+                    .put("SQ_ROUTING_DNS_TSIG_SECRET", "c2VjcmV0"),
             Checks::routing),
-        "is on no writable volume");
+        "carries SQ_ROUTING_DNS_TSIG_SECRET: it belongs in a Secret");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_ROUTING_DNS_NAME", "orders.shrivenquant.example"),
+            Checks::routing),
+        "is not fully qualified");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_ROUTING_DNS_NAME", "orders.staging.example."),
+            Checks::routing),
+        "is not in the zone shrivenquant.example.");
+  }
+
+  private static JsonNode env(Manifest m, String name) {
+    for (JsonNode e : container(m).path("env")) if (e.path("name").asText().equals(name)) return e;
+    throw new AssertionError("no env " + name);
+  }
+
+  private static void removeEnv(Manifest m, String name) {
+    ArrayNode env = (ArrayNode) container(m).path("env");
+    for (int i = 0; i < env.size(); i++)
+      if (env.get(i).path("name").asText().equals(name)) {
+        env.remove(i);
+        return;
+      }
+    throw new AssertionError("no env " + name);
+  }
+
+  /** A DNS record in the manifests, in any form, is reported: every apply would move clients. */
+  @Test
+  void aManifestSettingTheClientFacingRecordIsReported() {
+    reports(
+        broken(
+            m ->
+                m.objects.add(
+                    (ObjectNode)
+                        yaml(
+                            """
+                            apiVersion: externaldns.k8s.io/v1alpha1
+                            kind: DNSEndpoint
+                            metadata:
+                              name: shrivenquant-order-api
+                              namespace: shrivenquant-region-1
+                            spec:
+                              endpoints:
+                              - dnsName: orders.example.org
+                                recordType: CNAME
+                                targets: [orders.region-1.example.org]
+                            """)),
+            Checks::clientName),
+        "DNSEndpoint/shrivenquant-order-api: a DNS record in the manifests");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("Service", "shrivenquant-orders")
+                            .path("metadata")
+                            .path("annotations"))
+                    .put(
+                        "external-dns.alpha.kubernetes.io/hostname",
+                        "orders.region-1.shrivenquant.example,orders.shrivenquant.example"),
+            Checks::clientName),
+        "has external-dns publish orders.shrivenquant.example, which does not name this region");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode)
+                        m.get("Service", "shrivenquant-orders")
+                            .path("metadata")
+                            .path("annotations"))
+                    .put("external-dns.alpha.kubernetes.io/target", "Orders.Shrivenquant.Example."),
+            Checks::clientName),
+        "/metadata/annotations/external-dns.alpha.kubernetes.io/target names the client-facing name"
+            + " orders.shrivenquant.example");
+    // Another name that merely contains the client-facing one is not it.
+    assertEquals(
+        List.of(),
+        Checks.clientName(
+            mutated(
+                m ->
+                    ((ObjectNode)
+                            m.get("Service", "shrivenquant-orders")
+                                .path("metadata")
+                                .path("annotations"))
+                        .put(
+                            "note",
+                            "orders.shrivenquant.example.com api.orders.shrivenquant.example"))));
+  }
+
+  /** Environments sharing a client-facing name or witness keys, or regions disagreeing. */
+  @Test
+  void environmentsSharingTheirRecordOrWitnessKeysAreReported() {
+    List<Manifest> all = Overlays.names().stream().map(o -> Overlays.load(o).copy()).toList();
+    assertEquals(List.of(), Checks.acrossEnvironments(all), "the unbroken copies pass");
+    for (Manifest m : all)
+      if (m.environment().equals("staging"))
+        ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+            .put("SQ_ROUTING_DNS_NAME", "ORDERS.shrivenquant.example")
+            .put("SQ_WITNESS_ETCD_PREFIX", "/shrivenquant/production/");
+    List<String> problems = Checks.acrossEnvironments(all);
+    reports(
+        problems,
+        "staging and production share the client-facing name orders.shrivenquant.example");
+    reports(problems, "staging and production share witness keys");
+    List<Manifest> fresh = Overlays.names().stream().map(o -> Overlays.load(o).copy()).toList();
+    ((ObjectNode) fresh.get(5).generatedConfigMap("shrivenquant-env").path("data"))
+        .put("SQ_WITNESS_ETCD_PREFIX", "/shrivenquant/production/primacy-2/");
+    reports(
+        Checks.acrossEnvironments(fresh),
+        "production: its regions disagree on SQ_WITNESS_ETCD_PREFIX");
+    ((ObjectNode) fresh.get(0).generatedConfigMap("shrivenquant-env").path("data"))
+        .remove("SQ_ROUTING_DNS_NAME");
+    ((ObjectNode) fresh.get(1).generatedConfigMap("shrivenquant-env").path("data"))
+        .remove("SQ_ROUTING_DNS_NAME");
+    reports(Checks.acrossEnvironments(fresh), "dev: names no client-facing record");
+  }
+
+  @Test
+  void anIncompleteWitnessIsReported() {
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put(
+                        "SQ_WITNESS_ETCD_ENDPOINTS",
+                        "https://etcd.region-1.shrivenquant.example:2379,https://etcd.region-2.shrivenquant.example:2379"),
+            Checks::witness),
+        "names 2 members: the witness needs an odd number, at least three");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put(
+                        "SQ_WITNESS_ETCD_ENDPOINTS",
+                        "https://a.example:2379,https://a.example:2379,https://b.example:2379"),
+            Checks::witness),
+        "names one host twice");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .remove("SQ_WITNESS_ETCD_PREFIX"),
+            Checks::witness),
+        "no SQ_WITNESS_ETCD_PREFIX");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_WITNESS_KIND", "etc"),
+            Checks::witness),
+        "SQ_WITNESS_KIND is 'etc', not etcd or jdbc");
+    reports(
+        broken("dev/region-1", m -> removeEnv(m, "SQ_WITNESS_JDBC_URL"), Checks::witness),
+        "witness kind jdbc without SQ_WITNESS_JDBC_URL from a Secret");
+  }
+
+  @Test
+  void egressToTheDnsServerOrEtcdMissingIsReported() {
+    reports(
+        broken(
+            m -> m.objects.remove(m.get("NetworkPolicy", "shrivenquant-egress-dns-update")),
+            Checks::networkPolicies),
+        "egress to port 53/UDP");
+    reports(
+        broken(
+            m ->
+                ((ObjectNode) m.generatedConfigMap("shrivenquant-env").path("data"))
+                    .put("SQ_ROUTING_DNS_SERVER", "dns-primary.shrivenquant.example:5353"),
+            Checks::networkPolicies),
+        "egress to port 5353/TCP");
+    reports(
+        broken(
+            m -> m.objects.remove(m.get("NetworkPolicy", "shrivenquant-egress-witness-etcd")),
+            Checks::networkPolicies),
+        "egress to port 2379/TCP");
+  }
+
+  private static Manifest mutated(Consumer<Manifest> change) {
+    Manifest m = Overlays.load("production/region-1").copy();
+    change.accept(m);
+    return m;
+  }
+
+  private static JsonNode yaml(String text) {
+    try {
+      return Manifest.YAML.readTree(text);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * The checks a reviewer would do by hand, each returning the problems it finds (empty: passed). The
@@ -43,6 +44,8 @@ final class Checks {
     all.put("networkPolicies", networkPolicies(m));
     all.put("availability", availability(m));
     all.put("routing", routing(m));
+    all.put("clientName", clientName(m));
+    all.put("witness", witness(m));
     all.put("operatorTokens", operatorTokens(m));
     return all;
   }
@@ -368,7 +371,8 @@ final class Checks {
   static List<String> environment(Manifest m) {
     List<String> p = new ArrayList<>();
     Pod pod = new Pod(m);
-    Set<String> known = NodeConfig.knownEnvironmentVariables();
+    Set<String> known = new TreeSet<>(NodeConfig.knownEnvironmentVariables());
+    known.addAll(NodeConfig.PENDING_ISSUE_14);
     for (String name : pod.environment().keySet()) {
       if (name.equals("JDK_JAVA_OPTIONS")) continue;
       if (!known.contains(name))
@@ -418,7 +422,8 @@ final class Checks {
     if (c.getString("akka.cluster.split-brain-resolver.lease-majority.lease-implementation")
         .equals(K8S_LEASE))
       for (String verb : List.of("get", "create", "update")) need.add("akka.io|leases||" + verb);
-    // Routing kind dns writes the DNSEndpoint to a file (DnsRecordRouter): no API rights needed.
+    // Routing kind dns updates the authoritative DNS server (RFC 2136), never the Kubernetes API;
+    // the etcd witness is no Kubernetes object either: no API rights needed for them.
     return need;
   }
 
@@ -523,6 +528,7 @@ final class Checks {
     boolean defaultDeny = false;
     Set<Integer> ingress = new TreeSet<>();
     Set<Integer> egress = new TreeSet<>();
+    Set<String> egressProtocols = new TreeSet<>();
     for (ObjectNode np : m.kind("NetworkPolicy")) {
       JsonNode spec = np.path("spec");
       Set<String> types = new TreeSet<>();
@@ -532,8 +538,10 @@ final class Checks {
           && !spec.has("ingress")
           && !spec.has("egress")) defaultDeny = true;
       if (!matches(spec.path("podSelector"), pod.templateLabels())) continue;
-      for (JsonNode rule : spec.path("ingress")) collectPorts(m, np, rule, pod, ingress, p);
-      for (JsonNode rule : spec.path("egress")) collectPorts(m, np, rule, pod, egress, p);
+      for (JsonNode rule : spec.path("ingress"))
+        collectPorts(m, np, rule, pod, ingress, new TreeSet<>(), p);
+      for (JsonNode rule : spec.path("egress"))
+        collectPorts(m, np, rule, pod, egress, egressProtocols, p);
     }
     if (!defaultDeny)
       p.add(m.name + ": no default-deny NetworkPolicy (podSelector {}, Ingress and Egress)");
@@ -542,7 +550,7 @@ final class Checks {
       p.add(m.name + ": ingress allowed on ports " + ingress + ", the node uses " + used);
     Set<Integer> needOut = new TreeSet<>();
     needOut.add(53);
-    needOut.add(443); // Kubernetes API (discovery, lease, DNSEndpoint)
+    needOut.add(443); // Kubernetes API (discovery, SBR lease)
     needOut.add(c.getInt("akka.remote.artery.canonical.port"));
     needOut.add(c.getInt("akka.management.http.port"));
     for (String server :
@@ -553,23 +561,84 @@ final class Checks {
     for (int port : needOut)
       if (!egress.contains(port))
         p.add(m.name + ": egress to port " + port + " (used by the node) is not allowed");
+    // By protocol, to servers outside the cluster: the DNS server of the routing updates (UDP, and
+    // TCP for large answers) and the etcd members of the witness, from the node's SQ_* variables.
+    Set<String> needProtocol = new TreeSet<>();
+    Map<String, String> env = pod.environment();
+    if ("dns".equals(env.get(ROUTING_KIND))) {
+      Optional<Integer> dnsPort = hostPort(env.getOrDefault(DNS_SERVER, ""), 53);
+      dnsPort.ifPresent(
+          port -> {
+            needProtocol.add(port + "/UDP");
+            needProtocol.add(port + "/TCP");
+          });
+    }
+    if ("etcd".equals(env.get(WITNESS_KIND)))
+      for (String url : env.getOrDefault(ETCD_ENDPOINTS, "").split(","))
+        if (!url.isBlank()) etcdPort(url).ifPresent(port -> needProtocol.add(port + "/TCP"));
+    for (String need : needProtocol)
+      if (!egressProtocols.contains(need))
+        p.add(m.name + ": egress to port " + need + " (used by the node) is not allowed");
     return p;
   }
 
   private static void collectPorts(
-      Manifest m, ObjectNode np, JsonNode rule, Pod pod, Set<Integer> into, List<String> p) {
+      Manifest m,
+      ObjectNode np,
+      JsonNode rule,
+      Pod pod,
+      Set<Integer> into,
+      Set<String> withProtocol,
+      List<String> p) {
     if (!rule.has("ports")) {
       p.add(m.name + ": " + Manifest.id(np) + " allows every port");
       return;
     }
     for (JsonNode port : rule.path("ports")) {
       JsonNode n = port.path("port");
-      if (n.isInt()) into.add(n.asInt());
-      else
-        pod.namedPort(n.asText())
-            .ifPresentOrElse(
-                into::add,
-                () -> p.add(m.name + ": " + Manifest.id(np) + " names unknown port " + n));
+      String protocol = port.path("protocol").asText("TCP");
+      Optional<Integer> number = n.isInt() ? Optional.of(n.asInt()) : pod.namedPort(n.asText());
+      if (number.isEmpty()) {
+        p.add(m.name + ": " + Manifest.id(np) + " names unknown port " + n);
+        continue;
+      }
+      into.add(number.get());
+      if (offCluster(rule)) withProtocol.add(number.get() + "/" + protocol);
+    }
+  }
+
+  /**
+   * An egress rule that can reach a server outside the cluster: no peers (any destination) or an
+   * ipBlock. Rules whose peers are only pod or namespace selectors (e.g. cluster DNS in
+   * kube-system) cannot reach the authoritative DNS server or the etcd members.
+   */
+  private static boolean offCluster(JsonNode rule) {
+    if (!rule.has("to") || rule.path("to").isEmpty()) return true;
+    for (JsonNode peer : rule.path("to")) if (peer.has("ipBlock")) return true;
+    return false;
+  }
+
+  /** The port of "host:port" (or {@code dflt} without one); empty if unparsable. */
+  static Optional<Integer> hostPort(String hostPort, int dflt) {
+    String s = hostPort.strip();
+    if (s.isEmpty()) return Optional.empty();
+    int colon = s.lastIndexOf(':');
+    if (colon < 0 || s.endsWith("]")) return Optional.of(dflt);
+    try {
+      return Optional.of(Integer.parseInt(s.substring(colon + 1)));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** An etcd client URL's port (etcd's client port 2379 when the URL names none). */
+  static Optional<Integer> etcdPort(String url) {
+    try {
+      URI u = URI.create(url.strip());
+      if (u.getHost() == null) return Optional.empty();
+      return Optional.of(u.getPort() > 0 ? u.getPort() : 2379);
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
     }
   }
 
@@ -623,24 +692,48 @@ final class Checks {
     String peer = c.getString("shrivenquant.failover.peer-region");
     if (region.equals(peer)) p.add(m.name + ": region and peer region are both " + region);
     if (!m.name.endsWith("/" + region)) p.add(m.name + ": the node's region is " + region);
+    Map<String, String> env = pod.environment();
     if (c.getString("shrivenquant.failover.routing.kind").equals("dns")) {
-      // DnsRecordRouter writes a DNSEndpoint of this name; the committed one is its initial state.
-      if (m.find("DNSEndpoint", "shrivenquant-order-api").isEmpty())
-        p.add(
-            m.name
-                + ": routing kind dns needs the DNSEndpoint shrivenquant-order-api the router rewrites");
-      String target = c.getString("shrivenquant.failover.routing.target");
-      boolean writable = false;
-      for (JsonNode mount : pod.container.path("volumeMounts"))
-        if (target.startsWith(mount.path("mountPath").asText() + "/")
-            && !mount.path("readOnly").asBoolean()) writable = true;
-      if (!writable)
-        p.add(
-            m.name
-                + ": the routing target "
-                + target
-                + " is on no writable volume (read-only root file system)");
+      // The router updates the client-facing name at the authoritative server (RFC 2136, TSIG).
+      String name = env.getOrDefault(DNS_NAME, "");
+      String zone = env.getOrDefault(DNS_ZONE, "");
+      if (name.isBlank()) p.add(m.name + ": routing kind dns without " + DNS_NAME);
+      else if (!name.endsWith("."))
+        p.add(m.name + ": " + DNS_NAME + " " + name + " is not fully qualified (trailing dot)");
+      if (zone.isBlank()) p.add(m.name + ": routing kind dns without " + DNS_ZONE);
+      else if (!zone.endsWith("."))
+        p.add(m.name + ": " + DNS_ZONE + " " + zone + " is not fully qualified (trailing dot)");
+      else if (!name.isBlank()
+          && !normalized(name).endsWith("." + normalized(zone))
+          && !normalized(name).equals(normalized(zone)))
+        p.add(m.name + ": " + DNS_NAME + " " + name + " is not in the zone " + zone);
+      String server = env.getOrDefault(DNS_SERVER, "");
+      if (server.isBlank()) p.add(m.name + ": routing kind dns without " + DNS_SERVER);
+      else if (hostPort(server, 53).isEmpty())
+        p.add(m.name + ": " + DNS_SERVER + " " + server + " is not host:port");
+      if (env.getOrDefault(TSIG_KEY_NAME, "").isBlank())
+        p.add(m.name + ": routing kind dns without " + TSIG_KEY_NAME);
+      if (!fromSecret(pod, TSIG_SECRET))
+        p.add(m.name + ": routing kind dns without " + TSIG_SECRET + " from a Secret");
+      String orderApi = c.getString("shrivenquant.failover.routing.order-api-url");
+      if (!orderApi.isBlank()
+          && !name.isBlank()
+          && normalized(URI.create(orderApi).getHost()).equals(normalized(name)))
+        p.add(m.name + ": " + DNS_NAME + " would be a CNAME to itself (SQ_ORDER_API_URL)");
     }
+    // The TSIG secret is a credential: a Secret's, never a ConfigMap's.
+    for (ObjectNode cm : m.kind("ConfigMap"))
+      if (cm.path("data").has(TSIG_SECRET))
+        p.add(
+            m.name
+                + ": "
+                + Manifest.id(cm)
+                + " carries "
+                + TSIG_SECRET
+                + ": it belongs in a Secret");
+    for (JsonNode e : pod.container.path("env"))
+      if (e.path("name").asText().equals(TSIG_SECRET) && !fromSecret(pod, TSIG_SECRET))
+        p.add(m.name + ": " + TSIG_SECRET + " is not from a Secret");
     String url = c.getString("shrivenquant.failover.routing.order-api-url");
     if (url.isBlank())
       p.add(m.name + ": no order-api-url (SQ_ORDER_API_URL) to publish at promotion");
@@ -668,6 +761,223 @@ final class Checks {
     for (String health : c.getString("shrivenquant.failover.watcher.peer-health-urls").split(","))
       if (!health.isBlank() && !URI.create(health.trim()).getHost().contains(peer))
         p.add(m.name + ": peer health URL " + health + " does not name the peer region " + peer);
+    return p;
+  }
+
+  // --- the client-facing name: the failover's, never the manifests' ---------------------------
+
+  static final String ROUTING_KIND = "SQ_ROUTING_KIND";
+  static final String DNS_NAME = "SQ_ROUTING_DNS_NAME";
+  static final String DNS_ZONE = "SQ_ROUTING_DNS_ZONE";
+  static final String DNS_SERVER = "SQ_ROUTING_DNS_SERVER";
+  static final String TSIG_KEY_NAME = "SQ_ROUTING_DNS_TSIG_KEY_NAME";
+  static final String TSIG_SECRET = "SQ_ROUTING_DNS_TSIG_SECRET";
+  static final String WITNESS_KIND = "SQ_WITNESS_KIND";
+  static final String ETCD_ENDPOINTS = "SQ_WITNESS_ETCD_ENDPOINTS";
+  static final String ETCD_PREFIX = "SQ_WITNESS_ETCD_PREFIX";
+  static final String EXTERNAL_DNS_HOSTNAME = "external-dns.alpha.kubernetes.io/hostname";
+
+  /**
+   * No rendered object points the client-facing name anywhere: no external-dns DNSEndpoint, and the
+   * name (SQ_ROUTING_DNS_NAME) appears in no object but as that variable's value. So applying an
+   * overlay (a deploy) can never move clients: only the promoting region's failover does, by an RFC
+   * 2136 update. The external-dns hostname annotations that remain name this region's own regional
+   * names.
+   */
+  static List<String> clientName(Manifest m) {
+    List<String> p = new ArrayList<>();
+    for (ObjectNode o : m.kind("DNSEndpoint"))
+      p.add(
+          m.name
+              + ": "
+              + Manifest.id(o)
+              + ": a DNS record in the manifests; every apply would move clients (the failover owns"
+              + " the client-facing name)");
+    Pod pod = new Pod(m);
+    String region = m.name.substring(m.name.indexOf('/') + 1);
+    String name = normalized(pod.environment().getOrDefault(DNS_NAME, ""));
+    ObjectNode env = m.generatedConfigMap("shrivenquant-env");
+    for (ObjectNode o : m.objects) {
+      JsonNode hostnames = o.path("metadata").path("annotations").path(EXTERNAL_DNS_HOSTNAME);
+      if (hostnames.isTextual())
+        for (String host : hostnames.asText().split(","))
+          if (!host.isBlank() && !normalized(host).contains(region))
+            p.add(
+                m.name
+                    + ": "
+                    + Manifest.id(o)
+                    + " has external-dns publish "
+                    + host.strip()
+                    + ", which does not name this region ("
+                    + region
+                    + "): only the failover points a shared name");
+      if (!name.isEmpty())
+        mentions(o, "", name, o == env ? "/data/" + DNS_NAME : null)
+            .forEach(
+                path ->
+                    p.add(
+                        m.name
+                            + ": "
+                            + Manifest.id(o)
+                            + " "
+                            + path
+                            + " names the client-facing name "
+                            + name
+                            + ": only the failover sets its record"));
+    }
+    return p;
+  }
+
+  /** JSON paths (field names or string values) under {@code node} that name the DNS name. */
+  private static List<String> mentions(JsonNode node, String path, String name, String allowed) {
+    List<String> found = new ArrayList<>();
+    Pattern word = Pattern.compile("(?<![a-z0-9.-])" + Pattern.quote(name) + "(?!\\.?[a-z0-9-])");
+    if (node.isTextual()) {
+      if (!path.equals(allowed) && word.matcher(node.asText().toLowerCase()).find())
+        found.add(path);
+    } else if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> e = it.next();
+        String child = path + "/" + e.getKey();
+        if (word.matcher(e.getKey().toLowerCase()).find()) found.add(child);
+        found.addAll(mentions(e.getValue(), child, name, allowed));
+      }
+    } else if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++)
+        found.addAll(mentions(node.get(i), path + "/" + i, name, allowed));
+    }
+    return found;
+  }
+
+  /** A DNS name compared case-insensitively, without its trailing dot. */
+  static String normalized(String dnsName) {
+    String n = dnsName == null ? "" : dnsName.strip().toLowerCase();
+    return n.endsWith(".") ? n.substring(0, n.length() - 1) : n;
+  }
+
+  /** The container takes the variable from a Secret (secretKeyRef), not a literal or ConfigMap. */
+  static boolean fromSecret(Pod pod, String variable) {
+    for (JsonNode e : pod.container.path("env"))
+      if (e.path("name").asText().equals(variable))
+        return e.path("valueFrom").has("secretKeyRef") && !e.has("value");
+    return false;
+  }
+
+  // --- the witness of the primacy lease ---------------------------------------------------------
+
+  /**
+   * etcd: three (an odd number, at least three) members on distinct hosts, so a quorum survives the
+   * loss of any one, and a key prefix of the environment's own. jdbc: its database from a Secret.
+   */
+  static List<String> witness(Manifest m) {
+    List<String> p = new ArrayList<>();
+    Pod pod = new Pod(m);
+    Map<String, String> env = pod.environment();
+    String kind = env.getOrDefault(WITNESS_KIND, "");
+    switch (kind) {
+      case "etcd" -> {
+        List<String> urls = new ArrayList<>();
+        for (String url : env.getOrDefault(ETCD_ENDPOINTS, "").split(","))
+          if (!url.isBlank()) urls.add(url.strip());
+        Set<String> hosts = new TreeSet<>();
+        for (String url : urls) {
+          if (etcdPort(url).isEmpty() || !url.matches("https?://.*"))
+            p.add(m.name + ": " + ETCD_ENDPOINTS + " entry " + url + " is not a client URL");
+          else hosts.add(normalized(URI.create(url).getHost()));
+        }
+        if (urls.size() < 3 || urls.size() % 2 == 0)
+          p.add(
+              m.name
+                  + ": "
+                  + ETCD_ENDPOINTS
+                  + " names "
+                  + urls.size()
+                  + " members: the witness needs an odd number, at least three, so a quorum survives"
+                  + " the loss of any one");
+        if (hosts.size() != urls.size())
+          p.add(m.name + ": " + ETCD_ENDPOINTS + " names one host twice: " + urls);
+      }
+      case "jdbc" -> {
+        if (!fromSecret(pod, "SQ_WITNESS_JDBC_URL"))
+          p.add(m.name + ": witness kind jdbc without SQ_WITNESS_JDBC_URL from a Secret");
+      }
+      default -> p.add(m.name + ": " + WITNESS_KIND + " is '" + kind + "', not etcd or jdbc");
+    }
+    String prefix = env.getOrDefault(ETCD_PREFIX, "");
+    if (prefix.isBlank()) p.add(m.name + ": no " + ETCD_PREFIX + " of this environment's own");
+    else if (!prefix.startsWith("/") || !prefix.endsWith("/"))
+      p.add(m.name + ": " + ETCD_PREFIX + " " + prefix + " must start and end with /");
+    return p;
+  }
+
+  // --- across environments ----------------------------------------------------------------------
+
+  /**
+   * The regions of one environment agree on its client-facing name, routing, witness and prefix; no
+   * two environments share a client-facing name or witness keys (a staging failover must never
+   * write production's record or take production's lease). {@code byOverlay}: every leaf overlay.
+   */
+  static List<String> acrossEnvironments(List<Manifest> overlays) {
+    List<String> p = new ArrayList<>();
+    Map<String, Map<String, String>> byEnv = new LinkedHashMap<>();
+    for (Manifest m : overlays) {
+      Map<String, String> env = new Pod(m).environment();
+      Map<String, String> mine = new LinkedHashMap<>();
+      for (String v :
+          List.of(
+              ROUTING_KIND,
+              DNS_NAME,
+              DNS_ZONE,
+              DNS_SERVER,
+              WITNESS_KIND,
+              ETCD_ENDPOINTS,
+              ETCD_PREFIX)) mine.put(v, env.getOrDefault(v, ""));
+      Map<String, String> first = byEnv.putIfAbsent(m.environment(), mine);
+      if (first != null)
+        for (String v : mine.keySet())
+          if (!first.get(v).equals(mine.get(v)))
+            p.add(
+                m.environment()
+                    + ": its regions disagree on "
+                    + v
+                    + " ('"
+                    + first.get(v)
+                    + "' and '"
+                    + mine.get(v)
+                    + "')");
+    }
+    List<String> envs = new ArrayList<>(byEnv.keySet());
+    for (String e : envs) {
+      if (byEnv.get(e).get(DNS_NAME).isBlank())
+        p.add(e + ": names no client-facing record (" + DNS_NAME + ")");
+      if (byEnv.get(e).get(ETCD_PREFIX).isBlank())
+        p.add(e + ": names no witness prefix (" + ETCD_PREFIX + ")");
+    }
+    for (int i = 0; i < envs.size(); i++)
+      for (int j = i + 1; j < envs.size(); j++) {
+        String a = envs.get(i);
+        String b = envs.get(j);
+        String nameA = normalized(byEnv.get(a).get(DNS_NAME));
+        String nameB = normalized(byEnv.get(b).get(DNS_NAME));
+        if (!nameA.isEmpty() && nameA.equals(nameB))
+          p.add(a + " and " + b + " share the client-facing name " + nameA + " (" + DNS_NAME + ")");
+        String prefixA = byEnv.get(a).get(ETCD_PREFIX);
+        String prefixB = byEnv.get(b).get(ETCD_PREFIX);
+        if (!prefixA.isEmpty()
+            && !prefixB.isEmpty()
+            && (prefixA.startsWith(prefixB) || prefixB.startsWith(prefixA)))
+          p.add(
+              a
+                  + " and "
+                  + b
+                  + " share witness keys: "
+                  + ETCD_PREFIX
+                  + " "
+                  + prefixA
+                  + " and "
+                  + prefixB
+                  + " overlap");
+      }
     return p;
   }
 

@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.typesafe.config.Config;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,8 +66,7 @@ class OverlaysTest {
             "NetworkPolicy",
             "ConfigMap",
             "PrometheusRule",
-            "ServiceMonitor",
-            "DNSEndpoint")) assertFalse(m.kind(kind).isEmpty(), overlay + " has no " + kind);
+            "ServiceMonitor")) assertFalse(m.kind(kind).isEmpty(), overlay + " has no " + kind);
     assertEquals(3, m.kind("Service").size(), "order API, management and metrics Services");
     assertTrue(m.find("ConfigMap", "shrivenquant-grafana-dashboard").isPresent());
     String ns = "shrivenquant-" + overlay.split("/")[1];
@@ -81,26 +78,17 @@ class OverlaysTest {
   }
 
   /**
-   * Both regions of an environment carry the same DNS record, aimed at the initial active region.
+   * The variables the manifests set ahead of the node (NodeConfig.PENDING_ISSUE_14) are not read by
+   * it yet: once one is, it must leave that list, so that the environment check covers it.
    */
   @Test
-  void theFailoverDnsRecordStartsAtTheInitialActiveRegion() {
-    for (String env : Overlays.ENVIRONMENTS) {
-      JsonNode record = null;
-      String activeHost = null;
-      for (String region : Overlays.REGIONS) {
-        Manifest m = Overlays.load(env + "/" + region);
-        JsonNode spec = m.get("DNSEndpoint", "shrivenquant-order-api").path("spec");
-        if (record == null) record = spec;
-        assertEquals(record, spec, env + ": the regions disagree on the DNS record");
-        Config c = new Pod(m).config();
-        if (c.getString("shrivenquant.failover.initial-active-region").equals(region))
-          activeHost =
-              URI.create(c.getString("shrivenquant.failover.routing.order-api-url")).getHost();
-      }
-      assertEquals(
-          activeHost, record.path("endpoints").path(0).path("targets").path(0).asText(), env);
-    }
+  void pendingVariablesAreNotReadYet() {
+    Set<String> readNow = new TreeSet<>(NodeConfig.PENDING_ISSUE_14);
+    readNow.retainAll(NodeConfig.knownEnvironmentVariables());
+    assertEquals(
+        Set.of(),
+        readNow,
+        "the node reads these now: remove them from NodeConfig.PENDING_ISSUE_14");
   }
 
   /** The documented operator-supplied Secret keys are exactly the referenced ones. */

@@ -29,8 +29,7 @@ import java.util.Set;
  * Strict validation of every rendered object. Built-in kinds go through the Kubernetes API models
  * of client-java-api: their {@code validateJsonElement} rejects any field the API does not define
  * and any missing required field, recursively, and Gson then binds every value to its declared
- * type. Custom resources (Prometheus Operator, external-dns) get a shape check of the fields used
- * here.
+ * type. Custom resources (Prometheus Operator) get a shape check of the fields used here.
  */
 final class SchemaValidation {
   private SchemaValidation() {}
@@ -82,7 +81,6 @@ final class SchemaValidation {
     switch (gvk) {
       case "monitoring.coreos.com/v1/PrometheusRule" -> prometheusRule(o, problems);
       case "monitoring.coreos.com/v1/ServiceMonitor" -> serviceMonitor(o, problems);
-      case "externaldns.k8s.io/v1alpha1/DNSEndpoint" -> dnsEndpoint(o, problems);
       default -> problems.add(id + ": no schema known for " + gvk);
     }
     return problems;
@@ -174,37 +172,6 @@ final class SchemaValidation {
                 "separator",
                 "modulus"),
             p);
-    }
-  }
-
-  private static void dnsEndpoint(ObjectNode o, List<String> p) {
-    String id = Manifest.id(o);
-    common(o, p);
-    JsonNode spec = o.path("spec");
-    only(id + " spec", spec, Set.of("endpoints"), p);
-    if (!spec.path("endpoints").isArray() || spec.path("endpoints").isEmpty())
-      p.add(id + ": spec.endpoints must be a non-empty list");
-    for (JsonNode e : spec.path("endpoints")) {
-      only(
-          id + " endpoint",
-          e,
-          Set.of(
-              "dnsName",
-              "recordType",
-              "recordTTL",
-              "targets",
-              "labels",
-              "providerSpecific",
-              "setIdentifier"),
-          p);
-      if (!e.path("dnsName").isTextual()) p.add(id + ": endpoint without dnsName");
-      if (!Set.of("A", "AAAA", "CNAME", "TXT", "SRV", "NS", "PTR", "MX", "NAPTR")
-          .contains(e.path("recordType").asText()))
-        p.add(id + ": unknown recordType " + e.path("recordType"));
-      if (e.has("recordTTL") && !e.path("recordTTL").canConvertToLong())
-        p.add(id + ": recordTTL must be an integer");
-      if (!e.path("targets").isArray() || e.path("targets").isEmpty())
-        p.add(id + ": endpoint without targets");
     }
   }
 
