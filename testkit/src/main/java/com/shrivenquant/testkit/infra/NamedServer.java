@@ -197,7 +197,8 @@ public final class NamedServer implements AutoCloseable {
                       "-4",
                       "-c",
                       work.resolve(NamedServerFiles.CONF).toString()),
-                  logFile);
+                  logFile,
+                  work);
           awaitServing(child, port);
           return new NamedServer(name, port, zone, tsigKeyName, secret, work, child);
         } catch (RuntimeException | IOException e) {

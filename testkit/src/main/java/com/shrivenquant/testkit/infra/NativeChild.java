@@ -37,7 +37,10 @@ final class NativeChild {
         # 0: a line (ignored), >128: timeout or a trapped signal; else EOF: this JVM is gone
         if [ "$rc" -ne 0 ] && [ "$rc" -le 128 ]; then
           kill -KILL "$child" 2>/dev/null
-          break
+          wait "$child" 2>/dev/null
+          # nobody is left to delete the program's work directory
+          [ -n "${ORPHAN_CLEANUP:-}" ] && rm -rf -- "$ORPHAN_CLEANUP"
+          exit 137
         fi
       done
       wait "$child"
@@ -55,14 +58,22 @@ final class NativeChild {
     this.logFile = logFile;
   }
 
-  /** Starts {@code command} (absolute program path first) under the wrapper; does not wait. */
-  static NativeChild start(String name, List<String> command, Path logFile) {
+  /**
+   * Starts {@code command} (absolute program path first) under the wrapper; does not wait.
+   *
+   * @param orphanCleanup deleted by the wrapper if this JVM dies first (null: nothing)
+   */
+  static NativeChild start(String name, List<String> command, Path logFile, Path orphanCleanup) {
     List<String> argv = new ArrayList<>(List.of("bash", "-c", WRAPPER, name + "-wrapper"));
     argv.addAll(command);
     try {
       BufferedWriter log = ChildOutput.openLog(logFile);
       ChildOutput.writeQuietly(log, "# " + String.join(" ", command));
-      Process wrapper = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+      if (orphanCleanup != null) {
+        pb.environment().put("ORPHAN_CLEANUP", orphanCleanup.toAbsolutePath().toString());
+      }
+      Process wrapper = pb.start();
       ChildOutput output = new ChildOutput();
       output.startPump(wrapper.getInputStream(), log, name, false);
       return new NativeChild(name, wrapper, output, logFile);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.shrivenquant.testkit.Eventually;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ class NamedServerIT {
               .getAddress()
               .getHostAddress());
       assertTrue(Files.readString(named.logFile()).contains("running"), "named's output is logged");
-      work = Path.of(workDirectoryOf(named));
+      work = Path.of(workDirectoryOf(named.logFile()));
       assertTrue(Files.isDirectory(work));
     }
     assertFalse(Files.exists(work), "close deletes the work directory");
@@ -79,7 +80,7 @@ class NamedServerIT {
   }
 
   @Test
-  void namedExitsWhenTheJvmThatStartedItIsKilled() {
+  void namedExitsWhenTheJvmThatStartedItIsKilled() throws Exception {
     ChildJvm parent =
         ChildJvm.builder("named-parent", NamedServerTestMain.class)
             .args(LOGS.toString())
@@ -96,6 +97,9 @@ class NamedServerIT {
     assertTrue(
         named.onExit().orTimeout(10, TimeUnit.SECONDS).handle((p, e) -> e == null).join(),
         "named exited after the JVM that started it was SIGKILLed");
+    // the wrapper also deletes the work directory nobody else will
+    Path work = Path.of(workDirectoryOf(LOGS.resolve("orphan.log")));
+    Eventually.await(work + " deleted", Duration.ofSeconds(5), () -> !Files.exists(work));
   }
 
   private static Message send(NamedServer named, Message m, TSIG key) throws Exception {
@@ -113,9 +117,8 @@ class NamedServerIT {
   }
 
   /** The directory named.conf names, read from the log's first line (the command). */
-  private static String workDirectoryOf(NamedServer named) throws Exception {
-    Matcher m =
-        Pattern.compile("-c (\\S+)/named\\.conf").matcher(Files.readString(named.logFile()));
+  private static String workDirectoryOf(Path log) throws Exception {
+    Matcher m = Pattern.compile("-c (\\S+)/named\\.conf").matcher(Files.readString(log));
     String last = null;
     while (m.find()) {
       last = m.group(1);
