@@ -7,12 +7,11 @@ import com.shrivenquant.failover.lease.PrimacyLease;
 import com.shrivenquant.failover.notify.IncidentNotifier;
 import com.shrivenquant.failover.region.RegionStateStore;
 import com.shrivenquant.failover.routing.ClientRouter;
-import com.shrivenquant.failover.routing.DnsRecordRouter;
 import com.shrivenquant.failover.routing.HttpRouter;
+import com.shrivenquant.failover.routing.Rfc2136Router;
 import com.shrivenquant.replication.ReplicationDataSource;
 import com.shrivenquant.replication.ReplicationSchema;
 import com.zaxxer.hikari.HikariDataSource;
-import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -146,7 +145,7 @@ public record FailoverContext(
     return switch (s.routingKind()) {
       case "none" -> ClientRouter.NONE;
       case "http" -> new HttpRouter(s.routingTarget());
-      case "dns" -> new DnsRecordRouter(Path.of(s.routingTarget()), s.dnsName());
+      case "dns" -> new Rfc2136Router(s.dns());
       default ->
           throw new IllegalArgumentException(
               "routing.kind must be none, http or dns: " + s.routingKind());

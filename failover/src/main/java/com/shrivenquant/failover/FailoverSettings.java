@@ -30,7 +30,7 @@ public record FailoverSettings(
     String routingKind,
     String routingTarget,
     String orderApiUrl,
-    String dnsName,
+    Dns dns,
     String webhookUrl,
     int notifyAttempts,
     Duration notifyFirstBackoff) {
@@ -72,6 +72,44 @@ public record FailoverSettings(
       endpoints = List.copyOf(endpoints);
       prefix = prefix.endsWith("/") ? prefix : prefix + "/";
     }
+  }
+
+  /**
+   * {@code routing.kind = dns}: where and how the RFC 2136 updates go.
+   *
+   * @param server host:port of the zone's authoritative server
+   * @param name the order API's name clients resolve, absolute
+   * @param tsigSecret base64
+   * @param timeout deadline of one whole route call
+   */
+  public record Dns(
+      String server,
+      String zone,
+      String name,
+      Duration ttl,
+      String tsigKeyName,
+      String tsigAlgorithm,
+      String tsigSecret,
+      Duration timeout) {
+
+    @Override
+    public String toString() {
+      // never log the secret
+      return "Dns[server=%s, zone=%s, name=%s, ttl=%s, tsigKeyName=%s, tsigAlgorithm=%s, timeout=%s]"
+          .formatted(server, zone, name, ttl, tsigKeyName, tsigAlgorithm, timeout);
+    }
+  }
+
+  private static Dns dns(Config d) {
+    return new Dns(
+        d.getString("server"),
+        d.getString("zone"),
+        d.getString("name"),
+        d.getDuration("ttl"),
+        d.getString("tsig-key-name"),
+        d.getString("tsig-algorithm"),
+        d.getString("tsig-secret"),
+        d.getDuration("timeout"));
   }
 
   /**
@@ -140,7 +178,7 @@ public record FailoverSettings(
         c.getString("routing.kind"),
         c.getString("routing.target"),
         c.getString("routing.order-api-url"),
-        c.getString("routing.dns-name"),
+        dns(c.getConfig("routing.dns")),
         c.getString("notify.webhook-url"),
         c.getInt("notify.attempts"),
         c.getDuration("notify.first-backoff"));

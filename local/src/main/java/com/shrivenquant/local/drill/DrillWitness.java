@@ -67,7 +67,7 @@ abstract class DrillWitness implements AutoCloseable {
     private final String region1Endpoints;
 
     private Etcd(Path logs) throws Exception {
-      cluster = EtcdCluster.builder().name("witness-etcd").logDirectory(logs).start();
+      cluster = EtcdCluster.builder().logDirectory(logs).start();
       try {
         List<String> viaProxies = new ArrayList<>();
         for (int i = 0; i < cluster.clientUrls().size(); i++) {
