@@ -372,7 +372,6 @@ final class Checks {
     List<String> p = new ArrayList<>();
     Pod pod = new Pod(m);
     Set<String> known = new TreeSet<>(NodeConfig.knownEnvironmentVariables());
-    known.addAll(NodeConfig.PENDING_ISSUE_14);
     for (String name : pod.environment().keySet()) {
       if (name.equals("JDK_JAVA_OPTIONS")) continue;
       if (!known.contains(name))

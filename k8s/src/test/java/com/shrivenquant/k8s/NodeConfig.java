@@ -50,23 +50,6 @@ final class NodeConfig {
     return files;
   }
 
-  /**
-   * Variables of issue 14's DNS router and etcd witness, which the manifests set before this
-   * branch's node reads them (the failover module's reference.conf comes with those branches). The
-   * environment check accepts them; {@code OverlaysTest.pendingVariablesAreNotReadYet} fails once
-   * the node reads one, so that it leaves this list and the usual check applies.
-   */
-  static final Set<String> PENDING_ISSUE_14 =
-      Set.of(
-          "SQ_ROUTING_DNS_SERVER",
-          "SQ_ROUTING_DNS_ZONE",
-          "SQ_ROUTING_DNS_TTL",
-          "SQ_ROUTING_DNS_TSIG_KEY_NAME",
-          "SQ_ROUTING_DNS_TSIG_SECRET",
-          "SQ_WITNESS_KIND",
-          "SQ_WITNESS_ETCD_ENDPOINTS",
-          "SQ_WITNESS_ETCD_PREFIX");
-
   /** The SQ_* variables the node reads: every ${?SQ_...} in its modules' HOCON files. */
   static Set<String> knownEnvironmentVariables() {
     Set<String> vars = new TreeSet<>();

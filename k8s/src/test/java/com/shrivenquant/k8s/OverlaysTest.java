@@ -77,20 +77,6 @@ class OverlaysTest {
     assertEquals(ns, Manifest.name(m.kind("Namespace").get(0)));
   }
 
-  /**
-   * The variables the manifests set ahead of the node (NodeConfig.PENDING_ISSUE_14) are not read by
-   * it yet: once one is, it must leave that list, so that the environment check covers it.
-   */
-  @Test
-  void pendingVariablesAreNotReadYet() {
-    Set<String> readNow = new TreeSet<>(NodeConfig.PENDING_ISSUE_14);
-    readNow.retainAll(NodeConfig.knownEnvironmentVariables());
-    assertEquals(
-        Set.of(),
-        readNow,
-        "the node reads these now: remove them from NodeConfig.PENDING_ISSUE_14");
-  }
-
   /** The documented operator-supplied Secret keys are exactly the referenced ones. */
   @Test
   void everyDocumentedSecretKeyIsUsed() {

@@ -352,7 +352,8 @@ public final class RegionCoordinator implements AutoCloseable {
   private void routeFirstActive(long epoch) {
     try {
       log.info(
-          "Client routing: {}", ctx.router().route(settings.region(), epoch, settings.orderApiUrl()));
+          "Client routing: {}",
+          ctx.router().route(settings.region(), epoch, settings.orderApiUrl()));
     } catch (Exception e) {
       log.error("Client routing to the first active region failed (epoch {})", epoch, e);
     }

@@ -47,7 +47,10 @@ final class DnsOrderEndpoint implements OrderEndpoint {
     Answer a = answer;
     if (System.nanoTime() - a.expiresAtNanos >= 0) a = resolve();
     if (a.addresses.isEmpty()) return "http://unresolved.invalid:" + port;
-    return "http://" + a.addresses.get((int) Math.floorMod(seq, (long) a.addresses.size())) + ":" + port;
+    return "http://"
+        + a.addresses.get((int) Math.floorMod(seq, (long) a.addresses.size()))
+        + ":"
+        + port;
   }
 
   @Override
@@ -73,8 +76,7 @@ final class DnsOrderEndpoint implements OrderEndpoint {
   }
 
   private Answer query() throws IOException {
-    Message response =
-        resolver.send(Message.newQuery(Record.newRecord(name, Type.A, DClass.IN)));
+    Message response = resolver.send(Message.newQuery(Record.newRecord(name, Type.A, DClass.IN)));
     if (response.getRcode() != Rcode.NOERROR) {
       throw new IOException(name + ": " + Rcode.string(response.getRcode()));
     }
@@ -87,6 +89,7 @@ final class DnsOrderEndpoint implements OrderEndpoint {
       }
     }
     if (addresses.isEmpty()) throw new IOException(name + ": no address");
-    return new Answer(List.copyOf(addresses), System.nanoTime() + Duration.ofSeconds(ttl).toNanos());
+    return new Answer(
+        List.copyOf(addresses), System.nanoTime() + Duration.ofSeconds(ttl).toNanos());
   }
 }

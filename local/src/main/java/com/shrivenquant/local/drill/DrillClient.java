@@ -16,10 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The drill's traders: a few clients sending orders at a steady pace to wherever routing sends them
- * (the order API's DNS name, or the routing proxy).
- * A client that gets no answer or a non-200 retries the *same* clientOrderId until it gets one (as
- * a real client must), so an order is never knowingly placed twice. Every acknowledgement is
- * recorded with the region and epoch that gave it: the drill's own record of what it was told.
+ * (the order API's DNS name, or the routing proxy). A client that gets no answer or a non-200
+ * retries the *same* clientOrderId until it gets one (as a real client must), so an order is never
+ * knowingly placed twice. Every acknowledgement is recorded with the region and epoch that gave it:
+ * the drill's own record of what it was told.
  */
 final class DrillClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();

@@ -5,7 +5,6 @@ import akka.actor.typed.javadsl.Behaviors;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.shrivenquant.engine.persistence.JournalSchema;
-import com.shrivenquant.failover.routing.RoutingEndpoint;
 import com.shrivenquant.failover.verify.JournalDigests;
 import com.shrivenquant.local.NodeProcess;
 import com.shrivenquant.local.dev.LocalClusterLayout;
@@ -36,8 +35,7 @@ import java.util.stream.Collectors;
  * witness ({@link DrillWitness}: three etcd members or a PostgreSQL), a Kafka broker (the standby
  * region's), the clients' routing ({@link DrillRouting}: a DNS server or the routing proxy), a
  * webhook receiver, and both regions as real node processes. Region 1's links to the witness, to
- * region 2's
- * database and to the Kafka broker (and region 2's to region 1's database) go through
+ * region 2's database and to the Kafka broker (and region 2's to region 1's database) go through
  * fault-injecting proxies, so a drill can cut region 1 off instead of killing it. The link from
  * region 1 to the broker is the WAN a {@code sync} publish crosses: {@link
  * Options#kafkaDelayFromRegion1()} delays it one way (each direction), region 2 reaches the broker
@@ -52,8 +50,8 @@ public final class DrillEnvironment implements AutoCloseable {
   /**
    * What a caller may change: the one-way delay on the link from region 1 to the Kafka broker,
    * extra system properties for region 1's and region 2's nodes (set after, so over, the
-   * environment's own), the witness ({@code etcd} or {@code jdbc}) and the clients' routing
-   * ({@code dns} or {@code proxy}).
+   * environment's own), the witness ({@code etcd} or {@code jdbc}) and the clients' routing ({@code
+   * dns} or {@code proxy}).
    */
   public record Options(
       Duration kafkaDelayFromRegion1,
@@ -87,11 +85,13 @@ public final class DrillEnvironment implements AutoCloseable {
     }
 
     public Options withWitness(String kind) {
-      return new Options(kafkaDelayFromRegion1, region1Properties, region2Properties, kind, routing);
+      return new Options(
+          kafkaDelayFromRegion1, region1Properties, region2Properties, kind, routing);
     }
 
     public Options withRouting(String kind) {
-      return new Options(kafkaDelayFromRegion1, region1Properties, region2Properties, witness, kind);
+      return new Options(
+          kafkaDelayFromRegion1, region1Properties, region2Properties, witness, kind);
     }
   }
 
@@ -263,6 +263,7 @@ public final class DrillEnvironment implements AutoCloseable {
 
   /** Region 1 -> region 2's database, region 2 -> region 1's database. */
   final TcpProxy r2DbFromR1;
+
   final TcpProxy r1DbFromR2;
 
   /** Region 1 -> the Kafka broker (its proxied listener): the WAN link of a sync publish. */
@@ -560,8 +561,7 @@ public final class DrillEnvironment implements AutoCloseable {
     if (routing != null) routing.close();
     if (webhook != null) webhook.stop(0);
     if (local != null) local.terminate();
-    for (AutoCloseable c :
-        new AutoCloseable[] {r2DbFromR1, r1DbFromR2, kafkaFromR1, kafka}) {
+    for (AutoCloseable c : new AutoCloseable[] {r2DbFromR1, r1DbFromR2, kafkaFromR1, kafka}) {
       try {
         if (c != null) c.close();
       } catch (Exception ignored) {

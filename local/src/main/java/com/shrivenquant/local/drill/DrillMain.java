@@ -117,7 +117,9 @@ public final class DrillMain {
             List.of("-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"),
             o.mode(),
             5,
-            DrillEnvironment.Options.defaults().withWitness(o.witness()).withRouting(o.routing()))) {
+            DrillEnvironment.Options.defaults()
+                .withWitness(o.witness())
+                .withRouting(o.routing()))) {
       progress.accept(
           "region-1 ACTIVE, region-2 STANDBY; clients use "
               + (o.routing().equals("dns")

@@ -13,8 +13,8 @@ import java.util.Map;
 /**
  * How the drill's clients find the active region: through DNS (the default, as production: a real
  * {@code named} holds the order API's name, promotion updates it by RFC 2136 and clients resolve
- * it, honouring its TTL), or through the routing proxy, which forwards every request to the
- * active region.
+ * it, honouring its TTL), or through the routing proxy, which forwards every request to the active
+ * region.
  */
 abstract class DrillRouting implements AutoCloseable {
   /** The drill's zone and the clients' name in it. */
@@ -37,6 +37,9 @@ abstract class DrillRouting implements AutoCloseable {
   abstract Map<String, String> properties();
 
   abstract OrderEndpoint clients();
+
+  @Override
+  public abstract void close();
 
   static DrillRouting start(String kind, Path logs) throws Exception {
     return switch (kind) {
@@ -124,8 +127,10 @@ abstract class DrillRouting implements AutoCloseable {
     @Override
     Map<String, String> properties() {
       return Map.of(
-          "shrivenquant.failover.routing.kind", "http",
-          "shrivenquant.failover.routing.target", "http://127.0.0.1:" + port);
+          "shrivenquant.failover.routing.kind",
+          "http",
+          "shrivenquant.failover.routing.target",
+          "http://127.0.0.1:" + port);
     }
 
     @Override

@@ -90,7 +90,11 @@ final class DrillRun {
 
     DrillClient client =
         new DrillClient(
-                env.clientEndpoint(), instruments, 4, rate, "d" + n + "-" + System.currentTimeMillis())
+                env.clientEndpoint(),
+                instruments,
+                4,
+                rate,
+                "d" + n + "-" + System.currentTimeMillis())
             .start();
     Thread.sleep(4000);
     // A stall shorter than the pause budget (SIGSTOP of every region-1 process) must not fail over.
@@ -196,7 +200,11 @@ final class DrillRun {
     // Planned switchover back to region 1, under load.
     DrillClient after =
         new DrillClient(
-                env.clientEndpoint(), instruments, 4, rate, "s" + n + "-" + System.currentTimeMillis())
+                env.clientEndpoint(),
+                instruments,
+                4,
+                rate,
+                "s" + n + "-" + System.currentTimeMillis())
             .start();
     Thread.sleep(6000);
     long ts = System.currentTimeMillis();

@@ -71,7 +71,8 @@ abstract class DrillWitness implements AutoCloseable {
       try {
         List<String> viaProxies = new ArrayList<>();
         for (int i = 0; i < cluster.clientUrls().size(); i++) {
-          TcpProxy p = proxyForRegion1("witness-etcd-" + i + "-from-region-1", cluster.clientPort(i));
+          TcpProxy p =
+              proxyForRegion1("witness-etcd-" + i + "-from-region-1", cluster.clientPort(i));
           viaProxies.add("http://127.0.0.1:" + p.port());
         }
         region1Endpoints = String.join(",", viaProxies);
@@ -157,6 +158,9 @@ abstract class DrillWitness implements AutoCloseable {
 
   @Override
   public String toString() {
-    return kind() + " witness (" + pids().stream().map(String::valueOf).collect(Collectors.joining(",")) + ")";
+    return kind()
+        + " witness ("
+        + pids().stream().map(String::valueOf).collect(Collectors.joining(","))
+        + ")";
   }
 }

@@ -27,10 +27,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The main job, for real, in the test suite: both regions as child processes (2 nodes each), their
  * PostgreSQL servers, the witness's three etcd members, a Kafka broker, a DNS server the clients
- * resolve the order API's name at. An unplanned failover by kill -9 of every region-1 process
- * (sync durability), then a partition of region 1 from the witness's members and region 2; each
- * followed by region 1's return as standby and a planned switchover back; then the witness losing
- * one member, then two.
+ * resolve the order API's name at. An unplanned failover by kill -9 of every region-1 process (sync
+ * durability), then a partition of region 1 from the witness's members and region 2; each followed
+ * by region 1's return as standby and a planned switchover back; then the witness losing one
+ * member, then two.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DrillIT {
@@ -46,7 +46,8 @@ class DrillIT {
   @BeforeAll
   static void start() throws Exception {
     Path work = Files.createTempDirectory("drill-it-");
-    report = DrillMain.Options.parse(new String[] {"--work-dir", work.toString(), "--mode", "sync"});
+    report =
+        DrillMain.Options.parse(new String[] {"--work-dir", work.toString(), "--mode", "sync"});
     env =
         DrillEnvironment.start(
             work, List.of("-Xmx320m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"), "sync", 5);
@@ -195,54 +196,55 @@ class DrillIT {
   @Order(4)
   void oneWitnessMemberLostChangesNothingTwoStopTradingEverywhereUntilTheyReturn()
       throws Exception {
-      EtcdCluster etcd = ((DrillWitness.Etcd) env.witness).cluster;
-      long epoch = env.region1.status().path("epoch").asLong();
-      try (DrillClient client =
-          new DrillClient(env.clientEndpoint(), List.of("ACME", "SYM000", "SYM001"), 4, 60, "quorum").start()) {
-        awaitAcksSince(client, 0, 50, Duration.ofSeconds(60));
-        long failedBefore = client.failedAttempts();
+    EtcdCluster etcd = ((DrillWitness.Etcd) env.witness).cluster;
+    long epoch = env.region1.status().path("epoch").asLong();
+    try (DrillClient client =
+        new DrillClient(env.clientEndpoint(), List.of("ACME", "SYM000", "SYM001"), 4, 60, "quorum")
+            .start()) {
+      awaitAcksSince(client, 0, 50, Duration.ofSeconds(60));
+      long failedBefore = client.failedAttempts();
 
-        // One member dies: the leader, so an election runs under the regions' renewals.
-        int first = etcd.leader();
-        etcd.kill9(first);
-        long killedFirst = System.currentTimeMillis();
-        Thread.sleep(10_000);
-        assertEquals(
-            failedBefore,
-            client.failedAttempts(),
-            "no order attempt was refused or unanswered while one member was down");
-        assertTrue(
-            awaitAcksSince(client, killedFirst + 8_000, 20, Duration.ofSeconds(5)),
-            "orders kept being acknowledged");
-        assertAccepting(env.region1, true);
-        assertAccepting(env.region2, false);
-        assertEquals(epoch, env.region1.status().path("epoch").asLong(), "no failover");
+      // One member dies: the leader, so an election runs under the regions' renewals.
+      int first = etcd.leader();
+      etcd.kill9(first);
+      long killedFirst = System.currentTimeMillis();
+      Thread.sleep(10_000);
+      assertEquals(
+          failedBefore,
+          client.failedAttempts(),
+          "no order attempt was refused or unanswered while one member was down");
+      assertTrue(
+          awaitAcksSince(client, killedFirst + 8_000, 20, Duration.ofSeconds(5)),
+          "orders kept being acknowledged");
+      assertAccepting(env.region1, true);
+      assertAccepting(env.region2, false);
+      assertEquals(epoch, env.region1.status().path("epoch").asLong(), "no failover");
 
-        // A second member dies: no quorum, no renewal, region 1 fences; nobody takes over.
-        int second = (first + 1) % 3;
-        etcd.kill9(second);
-        long killedSecond = System.currentTimeMillis();
-        Thread.sleep(8_000);
-        long lastAllowed = killedSecond + FENCED_WITHIN_MS;
-        List<DrillClient.Ack> late =
-            client.acks().stream().filter(a -> a.firstSentAt() > lastAllowed).toList();
-        assertTrue(late.isEmpty(), "orders acknowledged without a witness quorum: " + late);
-        assertAccepting(env.region1, false);
-        assertAccepting(env.region2, false);
+      // A second member dies: no quorum, no renewal, region 1 fences; nobody takes over.
+      int second = (first + 1) % 3;
+      etcd.kill9(second);
+      long killedSecond = System.currentTimeMillis();
+      Thread.sleep(8_000);
+      long lastAllowed = killedSecond + FENCED_WITHIN_MS;
+      List<DrillClient.Ack> late =
+          client.acks().stream().filter(a -> a.firstSentAt() > lastAllowed).toList();
+      assertTrue(late.isEmpty(), "orders acknowledged without a witness quorum: " + late);
+      assertAccepting(env.region1, false);
+      assertAccepting(env.region2, false);
 
-        // The members return: a region is active again and orders are acknowledged.
-        etcd.restart(first);
-        etcd.restart(second);
-        long back = System.currentTimeMillis();
-        assertTrue(
-            awaitAcksSince(client, back, 20, Duration.ofSeconds(60)),
-            "orders acknowledged again after the witness quorum returned");
-        client.stopAndAwait(Duration.ofSeconds(20));
-        System.out.printf(
-            "drill-it | witness: first member killed at +0 ms (leader %d), second at +%d ms; acks"
-                + " resumed after the members returned; failed attempts overall %d%n",
-            first, killedSecond - killedFirst, client.failedAttempts());
-      }
+      // The members return: a region is active again and orders are acknowledged.
+      etcd.restart(first);
+      etcd.restart(second);
+      long back = System.currentTimeMillis();
+      assertTrue(
+          awaitAcksSince(client, back, 20, Duration.ofSeconds(60)),
+          "orders acknowledged again after the witness quorum returned");
+      client.stopAndAwait(Duration.ofSeconds(20));
+      System.out.printf(
+          "drill-it | witness: first member killed at +0 ms (leader %d), second at +%d ms; acks"
+              + " resumed after the members returned; failed attempts overall %d%n",
+          first, killedSecond - killedFirst, client.failedAttempts());
+    }
   }
 
   private static void assertAccepting(DrillEnvironment.Region region, boolean accepting) {
@@ -255,8 +257,8 @@ class DrillIT {
   }
 
   /** True once {@code count} orders acknowledged at or after {@code since} (epoch ms). */
-  private static boolean awaitAcksSince(
-      DrillClient client, long since, int count, Duration timeout) throws InterruptedException {
+  private static boolean awaitAcksSince(DrillClient client, long since, int count, Duration timeout)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (client.acks().stream().filter(a -> a.ackedAt() >= since).count() >= count) return true;
