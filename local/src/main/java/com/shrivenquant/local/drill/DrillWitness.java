@@ -100,7 +100,9 @@ abstract class DrillWitness implements AutoCloseable {
     @Override
     List<Long> pids() {
       List<Long> pids = new ArrayList<>();
-      for (int i = 0; i < cluster.clientUrls().size(); i++) pids.add(cluster.pid(i));
+      for (int i = 0; i < cluster.clientUrls().size(); i++) {
+        if (cluster.isRunning(i)) pids.add(cluster.pid(i));
+      }
       return pids;
     }
 

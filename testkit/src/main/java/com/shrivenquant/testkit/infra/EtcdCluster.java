@@ -1,16 +1,13 @@
 package com.shrivenquant.testkit.infra;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -41,25 +38,12 @@ import java.util.stream.Stream;
  * renewing every 200 ms resumes well inside its 1,400 ms fence margin; with the defaults the gap
  * can reach 2 s. etcd's minimum lease TTL follows (1.5 x election timeout, rounded up: 1 s).
  *
- * <p>Orphans: a JVM killed with SIGKILL runs no shutdown hook. Each member is started through a
- * small bash wrapper that forks a watcher and then {@code exec}s etcd, so the process we hold (and
- * {@link #pid}) is etcd itself. The watcher blocks reading the stdin pipe whose write end only this
- * JVM holds; the kernel closes it however this JVM ends, and the watcher then SIGKILLs etcd. Same
- * idea as {@link ParentWatchdog} for child JVMs.
+ * <p>Each member is a {@link NativeChild}: it never outlives this JVM, even one killed with
+ * SIGKILL.
  */
 public final class EtcdCluster implements AutoCloseable {
   public static final String ETCD = "/usr/bin/etcd";
   public static final int MEMBERS = 3;
-
-  // $1: etcd binary; the rest its arguments. The watcher's stdin is the pipe from the JVM.
-  private static final String GUARD =
-      """
-      #!/bin/bash
-      # Runs etcd as this very process (exec) and kills it when the parent JVM's pipe closes.
-      me=$$
-      ( cat >/dev/null; kill -KILL "$me" 2>/dev/null ) <&0 &
-      exec "$@" </dev/null
-      """;
 
   private static final Pattern MEMBER_ID = Pattern.compile("\"member_id\"\\s*:\\s*\"(\\d+)\"");
   private static final Pattern LEADER = Pattern.compile("\"leader\"\\s*:\\s*\"(\\d+)\"");
@@ -69,8 +53,7 @@ public final class EtcdCluster implements AutoCloseable {
   private final Duration startupTimeout;
   private final int[] clientPorts;
   private final int[] peerPorts;
-  private final Process[] processes = new Process[MEMBERS];
-  private final OutputStream[] pipes = new OutputStream[MEMBERS];
+  private final NativeChild[] members = new NativeChild[MEMBERS];
   private final HttpClient http =
       HttpClient.newBuilder()
           .version(HttpClient.Version.HTTP_1_1)
@@ -111,14 +94,14 @@ public final class EtcdCluster implements AutoCloseable {
     return peerPorts[check(member)];
   }
 
-  /** The etcd process's own pid (the wrapper exec'd into it). */
+  /** The etcd process's own pid (not its wrapper's). */
   public synchronized long pid(int member) {
-    return processes[check(member)].pid();
+    return members[check(member)].pid();
   }
 
   public synchronized boolean isRunning(int member) {
-    Process p = processes[check(member)];
-    return p != null && p.isAlive();
+    NativeChild m = members[check(member)];
+    return m != null && m.isAlive();
   }
 
   public Path logFile(int member) {
@@ -127,21 +110,17 @@ public final class EtcdCluster implements AutoCloseable {
 
   /** {@code kill -9} of the member's process, like a crash; returns once it is gone. */
   public synchronized void kill9(int member) {
-    Process p = processes[check(member)];
-    if (p == null || !p.isAlive()) return;
-    signal(p.pid(), "KILL");
-    await(p);
-    closePipe(member);
+    if (isRunning(member)) members[member].kill9();
   }
 
   /** SIGSTOP: the member goes silent (no refusals, nothing answered), like a partition. */
   public synchronized void pause(int member) {
-    signal(processes[check(member)].pid(), "STOP");
+    signal(pid(member), "STOP");
   }
 
   /** SIGCONT after {@link #pause}. */
   public synchronized void resume(int member) {
-    signal(processes[check(member)].pid(), "CONT");
+    signal(pid(member), "CONT");
   }
 
   /**
@@ -189,9 +168,6 @@ public final class EtcdCluster implements AutoCloseable {
   private void startAll() {
     try {
       Files.createDirectories(logDirectory);
-      Path guard = directory.resolve("etcd-guard.sh");
-      Files.writeString(guard, GUARD);
-      Files.setPosixFilePermissions(guard, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -206,8 +182,6 @@ public final class EtcdCluster implements AutoCloseable {
             .collect(Collectors.joining(","));
     List<String> cmd =
         List.of(
-            "bash",
-            directory.resolve("etcd-guard.sh").toString(),
             ETCD,
             "--name=etcd-" + i,
             "--data-dir=" + directory.resolve("etcd-" + i),
@@ -222,34 +196,16 @@ public final class EtcdCluster implements AutoCloseable {
             "--election-timeout=500",
             "--log-level=warn",
             "--logger=zap");
-    try {
-      Path log = logFile(i);
-      Files.writeString(
-          log,
-          "---- " + java.time.Instant.now() + " starting etcd-" + i + "\n",
-          StandardCharsets.UTF_8,
-          java.nio.file.StandardOpenOption.CREATE,
-          java.nio.file.StandardOpenOption.APPEND);
-      Process p =
-          new ProcessBuilder(cmd)
-              .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-              .start();
-      processes[i] = p;
-      pipes[i] = p.getOutputStream(); // held open: its closing is the watcher's signal
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not start etcd-" + i + " (" + ETCD + ")", e);
-    }
+    members[i] = NativeChild.start("etcd-" + i, cmd, logFile(i), null);
   }
 
-  private void awaitHealthy(List<Integer> members) {
+  private void awaitHealthy(List<Integer> which) {
     long deadline = System.nanoTime() + startupTimeout.toNanos();
-    for (int i : members) {
+    for (int i : which) {
       String last = "not asked";
       while (true) {
-        if (!processes[i].isAlive())
-          throw new IllegalStateException(
-              "etcd-" + i + " exited with " + processes[i].exitValue() + tails());
+        if (!members[i].isAlive())
+          throw new IllegalStateException("etcd-" + i + " exited" + tails());
         try {
           last = get(i, "/health", Duration.ofSeconds(1));
           if (last.contains("\"health\":\"true\"")) break;
@@ -308,15 +264,6 @@ public final class EtcdCluster implements AutoCloseable {
     return sb.toString();
   }
 
-  private void closePipe(int i) {
-    try {
-      if (pipes[i] != null) pipes[i].close();
-    } catch (IOException ignored) {
-      // the watcher is gone already
-    }
-    pipes[i] = null;
-  }
-
   private static void signal(long pid, String signal) {
     try {
       Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
@@ -327,15 +274,6 @@ public final class EtcdCluster implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void await(Process p) {
-    try {
-      if (!p.waitFor(10, TimeUnit.SECONDS))
-        throw new IllegalStateException("etcd " + p.pid() + " survived SIGKILL for 10 s");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 
