@@ -152,7 +152,7 @@ public final class ChildJvm implements AutoCloseable {
                 + ")"
                 + tailForError());
       }
-      sleep(Duration.ofMillis(100));
+      Pause.sleep(100);
     }
   }
 
@@ -264,15 +264,6 @@ public final class ChildJvm implements AutoCloseable {
         + logFile
         + " ---\n"
         + String.join("\n", tail);
-  }
-
-  private static void sleep(Duration duration) {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 
   private static final class Http {

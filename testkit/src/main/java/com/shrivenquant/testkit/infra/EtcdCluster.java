@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +17,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 
 /**
  * Three real {@code etcd} processes (Debian's {@code etcd-server}, {@value #ETCD}) forming one
@@ -160,7 +158,7 @@ public final class EtcdCluster implements AutoCloseable {
     if (closed) return;
     closed = true;
     for (int i = 0; i < MEMBERS; i++) kill9(i);
-    deleteRecursively(directory);
+    Directories.deleteRecursively(directory);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -222,7 +220,7 @@ public final class EtcdCluster implements AutoCloseable {
                   + last
                   + ")"
                   + tails());
-        sleep(50);
+        Pause.sleep(50);
       }
     }
   }
@@ -285,23 +283,6 @@ public final class EtcdCluster implements AutoCloseable {
   private static int check(int member) {
     if (member < 0 || member >= MEMBERS) throw new IllegalArgumentException("member " + member);
     return member;
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // a temporary directory left behind is harmless
-    }
   }
 
   public static final class Builder {

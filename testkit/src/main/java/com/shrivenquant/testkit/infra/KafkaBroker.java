@@ -271,7 +271,7 @@ public final class KafkaBroker implements AutoCloseable {
       closed = true;
       stop();
       if (temporaryDataDirectory) {
-        KafkaBrokerFiles.deleteRecursively(dataDirectory);
+        Directories.deleteRecursively(dataDirectory);
       }
     }
   }

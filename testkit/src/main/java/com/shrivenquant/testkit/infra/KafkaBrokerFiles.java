@@ -2,18 +2,15 @@ package com.shrivenquant.testkit.infra;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
-import java.util.stream.Stream;
 
 /**
  * A {@link KafkaBroker}'s data directory: the {@code server.properties} (tuned for one node on a
@@ -156,26 +153,6 @@ final class KafkaBrokerFiles {
       if (!id.startsWith("-")) {
         return id;
       }
-    }
-  }
-
-  static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      paths
-          .sorted(Comparator.reverseOrder())
-          .forEach(
-              path -> {
-                try {
-                  Files.deleteIfExists(path);
-                } catch (IOException ignored) {
-                  // best effort: a temp directory left behind is harmless
-                }
-              });
-    } catch (IOException | UncheckedIOException ignored) {
-      // best effort
     }
   }
 }

@@ -126,7 +126,7 @@ final class KafkaBrokerProcesses {
       } catch (IOException e) {
         last = e;
       }
-      sleep(50);
+      Pause.sleep(50);
     }
     throw new IllegalStateException(
         name
@@ -191,14 +191,5 @@ final class KafkaBrokerProcesses {
 
   private static String tail(List<String> lines) {
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 }

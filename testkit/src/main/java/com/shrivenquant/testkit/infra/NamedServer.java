@@ -8,10 +8,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
-import java.util.stream.Stream;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -118,7 +116,7 @@ public final class NamedServer implements AutoCloseable {
   @Override
   public void close() {
     process.stop(Duration.ofSeconds(5));
-    deleteRecursively(workDirectory);
+    Directories.deleteRecursively(workDirectory);
   }
 
   @Override
@@ -208,7 +206,7 @@ public final class NamedServer implements AutoCloseable {
           if (child != null) {
             child.stop(Duration.ZERO);
           }
-          deleteRecursively(work);
+          Directories.deleteRecursively(work);
           if (portTaken && attempt < 3) {
             continue;
           }
@@ -260,7 +258,7 @@ public final class NamedServer implements AutoCloseable {
         } catch (IOException e) {
           last = e.toString(); // not listening yet
         }
-        sleep(50);
+        Pause.sleep(50);
       }
       throw new IllegalStateException(
           "no SOA for " + zone + " within " + startupTimeout + " (last: " + last + ")");
@@ -285,26 +283,6 @@ public final class NamedServer implements AutoCloseable {
       return InetAddress.getByAddress("127.0.0.1", new byte[] {127, 0, 0, 1});
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException("could not delete " + dir, e);
-    }
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
     }
   }
 }

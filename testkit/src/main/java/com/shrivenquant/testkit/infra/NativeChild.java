@@ -98,7 +98,7 @@ final class NativeChild {
       if (!wrapper.isAlive()) {
         break;
       }
-      sleep(10);
+      Pause.sleep(10);
     }
     throw new IllegalStateException(
         name + " is not running; " + logFile + " ends with:\n" + tail());
@@ -157,14 +157,5 @@ final class NativeChild {
   String tail() {
     List<String> lines = output.snapshot();
     return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-  }
-
-  private static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
   }
 }
