@@ -2,7 +2,6 @@ package com.shrivenquant.failover.lease;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,13 +20,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -36,12 +30,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The etcd primacy lease on three real etcd processes: the JDBC lease's contract case by case
- * (JdbcPrimacyLeaseIT), expiry judged by etcd, the leader killed (kill -9) under a holder renewing
+ * The etcd primacy lease on three real etcd processes: the contract ({@link PrimacyLeaseContract})
+ * with expiry judged by etcd in real time, the leader killed (kill -9) under a holder renewing
  * every 200 ms, the loss of the majority, a member without quorum (its peers SIGSTOPped: silent, as
  * in a partition) and a dead or silent member first in a client's list.
  */
-class EtcdPrimacyLeaseIT {
+class EtcdPrimacyLeaseIT extends PrimacyLeaseContract {
   static final Duration TTL = Duration.ofMillis(2000);
   static final Duration CALL_TIMEOUT = Duration.ofMillis(500);
   static final long FENCE_MARGIN_MILLIS = 1400;
@@ -51,7 +45,6 @@ class EtcdPrimacyLeaseIT {
   static final HttpClient http = HttpClient.newHttpClient();
   static final ObjectMapper json = new ObjectMapper();
 
-  private final List<EtcdPrimacyLease> opened = new ArrayList<>();
   private String prefix;
 
   @BeforeAll
@@ -71,8 +64,6 @@ class EtcdPrimacyLeaseIT {
 
   @AfterEach
   void restoreCluster() {
-    opened.forEach(EtcdPrimacyLease::close);
-    opened.clear();
     for (int i = 0; i < EtcdCluster.MEMBERS; i++) {
       if (etcd.isRunning(i)) etcd.resume(i);
     }
@@ -81,57 +72,53 @@ class EtcdPrimacyLeaseIT {
     }
   }
 
-  // ---- the contract, as JdbcPrimacyLeaseIT ----------------------------------------------------
+  // ---- the contract's hooks: etcd's time is real, waited for or cut short by revoking ----------
 
-  @Test
-  void theFirstAcquireFromEpochZeroGivesEpochOne() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    LeaseState before = lease.read();
-    assertEquals(Optional.empty(), before.holder());
-    assertEquals(0, before.epoch());
-    assertTrue(before.expired(), "nobody holds it: free");
-
-    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
-    LeaseState after = lease.read();
-    assertEquals(Optional.of("region-1"), after.holder());
-    assertEquals(1, after.epoch());
-    assertEquals(TTL.toMillis(), after.ttlMillis());
-    assertFalse(after.expired());
-    assertTrue(after.heldBy("region-1"));
-    assertFalse(after.heldBy("region-2"));
-    // init is idempotent: a second one does not reset the epoch
-    lease.init();
-    assertEquals(1, lease().read().epoch());
+  @Override
+  protected EtcdPrimacyLease lease() {
+    return lease(CALL_TIMEOUT);
   }
 
-  @Test
-  void renewSucceedsOnlyForTheHolderAtItsEpoch() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
-    assertFalse(lease.renew("region-2", 1), "wrong region");
-    assertFalse(lease.renew("region-1", 0), "older epoch");
-    assertFalse(lease.renew("region-1", 2), "newer epoch");
-    // Renewals keep it past several ttls, and keep the epoch.
-    long end = System.nanoTime() + 2 * TTL.toNanos() + 500_000_000L;
-    while (System.nanoTime() < end) {
-      assertTrue(lease.renew("region-1", 1));
-      Thread.sleep(200);
-    }
-    LeaseState renewed = lease.read();
-    assertFalse(renewed.expired(), "renewed: " + renewed);
-    assertTrue(renewed.ageMillis() < TTL.toMillis(), "renewed: " + renewed);
-    assertEquals(1, renewed.epoch(), "renewal keeps the epoch");
-    assertEquals(List.of("region-1|1|acquire"), history());
+  @Override
+  protected EtcdPrimacyLease racer() {
+    return lease(Duration.ofSeconds(10));
   }
 
-  @Test
-  void anotherRegionIsRefusedWhileTheLeaseIsFreshAndTakesItOnceEtcdExpiredIt() throws Exception {
-    EtcdPrimacyLease holder = lease();
-    EtcdPrimacyLease standby = lease();
-    long t0 = System.nanoTime();
-    assertEquals(OptionalLong.of(1), holder.acquire("region-1", 0));
-    assertEquals(OptionalLong.empty(), standby.acquire("region-2", 1), "fresh lease of region-1");
-    Thread.sleep(1500);
+  @Override
+  protected Duration ttl() {
+    return TTL;
+  }
+
+  @Override
+  protected long justNowMillis() {
+    return TTL.toMillis();
+  }
+
+  @Override
+  protected Duration letTheLeaseAge() {
+    // etcd's time cannot be moved, and it reports ages in whole seconds: waiting for an age it
+    // would show would eat most of the 2 s the next renewal must beat. The renewals instead go on
+    // past several ttls (renewingSpan).
+    return Duration.ZERO;
+  }
+
+  @Override
+  protected Duration renewingSpan() {
+    return TTL.multipliedBy(2).plusMillis(500);
+  }
+
+  /** What etcd does at expiry (revokes the holder's lease, deleting the key), without waiting. */
+  @Override
+  protected void expireTheHolderNow() throws Exception {
+    long id = holderLeaseId();
+    gateway("/v3/lease/revoke", "{\"ID\":\"" + id + "\"}");
+  }
+
+  @Override
+  protected LeaseState letTheHolderExpire(PrimacyLease standby, long acquireStartedNanos)
+      throws Exception {
+    long sinceAcquire = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acquireStartedNanos);
+    Thread.sleep(Math.max(0, 1500 - sinceAcquire));
     assertFalse(standby.read().expired(), "1.5 s < ttl");
     assertEquals(OptionalLong.empty(), standby.acquire("region-2", 1), "still fresh at 1.5 s");
 
@@ -141,98 +128,21 @@ class EtcdPrimacyLeaseIT {
             Duration.ofSeconds(6),
             standby::read,
             LeaseState::expired);
-    long expiredAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+    long expiredAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - acquireStartedNanos);
     System.out.printf("holder stopped renewing: expired() after %d ms%n", expiredAfter);
     assertTrue(expiredAfter >= TTL.toMillis(), "expired before the ttl: " + expiredAfter + " ms");
-    assertEquals(Optional.of("region-1"), seen.holder(), "the last holder is still named");
     assertTrue(seen.ageMillis() > TTL.toMillis() && seen.ageMillis() >= PAUSE_BUDGET_MILLIS);
-    assertEquals(OptionalLong.of(2), standby.acquire("region-2", 1));
-    LeaseState taken = standby.read();
-    assertEquals(Optional.of("region-2"), taken.holder());
-    assertEquals(2, taken.epoch());
-    assertFalse(taken.expired());
-    assertFalse(holder.renew("region-1", 1), "the old holder lost it");
+    return seen;
   }
 
-  @Test
-  void theHolderMayReacquireItsOwnFreshLeaseWithTheNextEpoch() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
-    assertEquals(OptionalLong.of(2), lease.acquire("region-1", 1));
-    assertEquals(2, lease.read().epoch());
-    assertFalse(lease.renew("region-1", 1), "the old epoch's holder key is gone");
-    assertTrue(lease.renew("region-1", 2));
-  }
-
-  @Test
-  void anAcquireWithAStaleExpectedEpochIsRefused() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
-    expireHolderNow();
-    assertTrue(lease.read().expired());
-
-    assertEquals(OptionalLong.empty(), lease.acquire("region-2", 0), "epoch moved on to 1");
-    assertEquals(OptionalLong.empty(), lease.acquire("region-2", 5), "epoch 5 never existed");
-    LeaseState unchanged = lease.read();
-    assertEquals(Optional.of("region-1"), unchanged.holder());
-    assertEquals(1, unchanged.epoch());
-    assertEquals(OptionalLong.of(2), lease.acquire("region-2", 1));
-  }
-
-  @Test
-  void handOverMovesHolderAndEpochOnlyFromTheHolderAtItsEpoch() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
-
-    assertEquals(OptionalLong.empty(), lease.handOver("region-2", 1, "region-2"), "not the holder");
-    assertEquals(OptionalLong.empty(), lease.handOver("region-2", 1, "region-1"), "not the holder");
-    assertEquals(OptionalLong.empty(), lease.handOver("region-1", 0, "region-2"), "older epoch");
-    assertEquals(OptionalLong.empty(), lease.handOver("region-1", 2, "region-2"), "newer epoch");
-    assertEquals(Optional.of("region-1"), lease.read().holder());
-    assertEquals(1, lease.read().epoch());
-
-    long oldLease = holderLeaseId();
-    assertEquals(OptionalLong.of(2), lease.handOver("region-1", 1, "region-2"));
-    LeaseState handed = lease.read();
-    assertEquals(Optional.of("region-2"), handed.holder());
-    assertEquals(2, handed.epoch());
-    assertFalse(handed.expired());
-    // The holder key decides, not whether some etcd lease of region-1 is alive: renew reads the
-    // key's lease, and the replaced one is revoked (best effort, so eventually).
-    assertFalse(lease.renew("region-1", 1));
-    Eventually.await(
-        "the replaced etcd lease revoked", Duration.ofSeconds(5), () -> !alive(oldLease));
-    assertFalse(lease.renew("region-1", 2));
-    assertTrue(lease.renew("region-2", 2));
-    assertEquals(
-        OptionalLong.empty(), lease.handOver("region-1", 1, "region-2"), "no longer the holder");
-  }
-
-  @Test
-  void seizeTakesAFreshLeaseFromItsHolderOnlyAtTheExpectedEpochAndIsTimedByEtcd() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
-    assertEquals(OptionalLong.empty(), lease.acquire("region-2", 1), "fresh: acquire refuses");
-    assertEquals(OptionalLong.empty(), lease.sinceSeized(1), "epoch 1 was acquired, not seized");
-
-    assertEquals(OptionalLong.empty(), lease.seize("region-2", 0), "stale expected epoch");
-    assertEquals(
-        OptionalLong.empty(), lease.seize("region-1", 1), "the holder cannot seize its own lease");
-    long seizedAt = System.nanoTime();
-    assertEquals(OptionalLong.of(2), lease.seize("region-2", 1));
-    LeaseState seized = lease.read();
-    assertEquals(Optional.of("region-2"), seized.holder());
-    assertEquals(2, seized.epoch());
-    assertFalse(lease.renew("region-1", 1), "the old holder's renewals fail from now on");
-    assertTrue(lease.renew("region-2", 2));
-
-    long since = lease.sinceSeized(2).orElseThrow();
-    assertTrue(since >= 0 && since < TTL.toMillis(), "just seized: " + since);
-    // Poll as the coordinator does: it must not say ttl before ttl has passed on our clock too.
+  /** Polls as the coordinator does: it must not say ttl before ttl has passed on our clock too. */
+  @Override
+  protected void assertSeizureTimedByTheWitness(
+      PrimacyLease lease, long epoch, long seizeStartedNanos) throws Exception {
     long reached;
     while (true) {
-      long s = lease.sinceSeized(2).orElseThrow();
-      long wall = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - seizedAt);
+      long s = lease.sinceSeized(epoch).orElseThrow();
+      long wall = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - seizeStartedNanos);
       if (s >= TTL.toMillis()) {
         reached = wall;
         break;
@@ -242,66 +152,51 @@ class EtcdPrimacyLeaseIT {
     }
     System.out.printf("sinceSeized reached the ttl %d ms after the seize began%n", reached);
     assertTrue(reached >= TTL.toMillis(), "claimed ttl after " + reached + " ms");
-    assertEquals(List.of("region-1|1|acquire", "region-2|2|seize"), history());
   }
 
-  @Test
-  void everyChangeAndOnlyChangesAppearInTheHistory() throws Exception {
-    EtcdPrimacyLease lease = lease();
-    lease.acquire("region-1", 0);
-    lease.acquire("region-2", 1); // refused: fresh
-    lease.renew("region-1", 1);
-    lease.handOver("region-1", 1, "region-2");
-    lease.handOver("region-1", 2, "region-1"); // refused: not the holder
-    expireHolderNow();
-    lease.acquire("region-1", 2);
-    assertEquals(
-        List.of("region-1|1|acquire", "region-2|2|handover from region-1", "region-1|3|acquire"),
-        history());
-  }
-
-  @Test
-  void ofManyRegionsRacingForTheSameFreeLeaseExactlyOneWins() throws Exception {
-    int racers = 8;
-    List<EtcdPrimacyLease> leases = new ArrayList<>();
-    for (int i = 0; i < racers; i++) leases.add(lease(Duration.ofSeconds(10)));
-    for (EtcdPrimacyLease l : leases) l.read();
-    ExecutorService pool = Executors.newFixedThreadPool(racers);
-    try {
-      long epoch = 0;
-      for (int round = 1; round <= 10; round++) {
-        CyclicBarrier start = new CyclicBarrier(racers);
-        long expected = epoch;
-        List<Future<OptionalLong>> results = new ArrayList<>();
-        for (int i = 0; i < racers; i++) {
-          EtcdPrimacyLease l = leases.get(i);
-          String region = "racer-" + i;
-          results.add(
-              pool.submit(
-                  () -> {
-                    start.await(10, TimeUnit.SECONDS);
-                    return l.acquire(region, expected);
-                  }));
-        }
-        List<Integer> winners = new ArrayList<>();
-        for (int i = 0; i < racers; i++) {
-          OptionalLong got = results.get(i).get(30, TimeUnit.SECONDS);
-          if (got.isPresent()) {
-            assertEquals(expected + 1, got.getAsLong());
-            winners.add(i);
-          }
-        }
-        assertEquals(1, winners.size(), "round " + round + ": winners " + winners);
-        LeaseState now = leases.get(0).read();
-        assertEquals(Optional.of("racer-" + winners.get(0)), now.holder());
-        assertEquals(expected + 1, now.epoch());
-        assertEquals(round, history().size(), "one history entry per round");
-        epoch = expected + 1;
-        expireHolderNow(); // the winner "dies": the next round races again
-      }
-    } finally {
-      pool.shutdownNow();
+  /** holder|epoch|how of every epoch taken, oldest first. */
+  @Override
+  protected List<String> history() throws Exception {
+    List<String> out = new ArrayList<>();
+    for (JsonNode kv : range(prefix + "taken/", true)) {
+      String key = decode(kv.path("key").asText());
+      JsonNode record = json.readTree(decode(kv.path("value").asText()));
+      long epoch = Long.parseLong(key.substring(key.lastIndexOf('/') + 1));
+      out.add(taken(record.path("holder").asText(), epoch, null, record.path("how").asText()));
     }
+    return out;
+  }
+
+  /** etcd's {@code taken/<epoch>} records name no previous holder. */
+  @Override
+  protected String taken(String holder, long epoch, String previous, String how) {
+    return holder + "|" + epoch + "|" + how;
+  }
+
+  // ---- etcd's own parts of the contract ------------------------------------------------------
+
+  @Test
+  void initIsIdempotentASecondOneDoesNotResetTheEpoch() throws Exception {
+    EtcdPrimacyLease lease = lease();
+    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
+    lease.init();
+    assertEquals(1, lease().read().epoch());
+  }
+
+  @Test
+  void aHandOverRevokesTheEtcdLeaseItReplacesAndTheHolderKeyDecidesMeanwhile() throws Exception {
+    EtcdPrimacyLease lease = lease();
+    assertEquals(OptionalLong.of(1), lease.acquire("region-1", 0));
+    long oldLease = holderLeaseId();
+    assertEquals(OptionalLong.of(2), lease.handOver("region-1", 1, "region-2"));
+    // The holder key decides, not whether some etcd lease of region-1 is alive: renew reads the
+    // key's lease, and the replaced one is revoked (best effort, so eventually).
+    assertFalse(lease.renew("region-1", 1));
+    Eventually.await(
+        "the replaced etcd lease revoked", Duration.ofSeconds(5), () -> !alive(oldLease));
+    assertFalse(lease.renew("region-1", 1));
+    assertFalse(lease.renew("region-1", 2));
+    assertTrue(lease.renew("region-2", 2));
   }
 
   // ---- member failures -----------------------------------------------------------------------
@@ -480,26 +375,12 @@ class EtcdPrimacyLeaseIT {
     }
   }
 
-  private interface LeaseCall {
-    Object run() throws Exception;
-  }
-
-  private static long timeFailure(LeaseCall call) {
-    long t0 = System.nanoTime();
-    assertThrows(LeaseUnavailable.class, call::run);
-    return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-  }
-
   private static long timeSuccess(LeaseCall call) throws Exception {
     long t0 = System.nanoTime();
     Object r = call.run();
     assertTrue(
         r.equals(Boolean.TRUE) || (r instanceof OptionalLong o && o.isPresent()), "got " + r);
     return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-  }
-
-  private EtcdPrimacyLease lease() {
-    return lease(CALL_TIMEOUT);
   }
 
   private EtcdPrimacyLease lease(Duration callTimeout) {
@@ -511,16 +392,8 @@ class EtcdPrimacyLeaseIT {
   }
 
   private EtcdPrimacyLease open(List<String> endpoints, Duration callTimeout) {
-    EtcdPrimacyLease l =
-        new EtcdPrimacyLease(new FailoverSettings.Etcd(endpoints, prefix), TTL, callTimeout);
-    opened.add(l);
-    return l;
-  }
-
-  /** What etcd does at expiry (revokes the holder's lease, deleting the key), without waiting. */
-  private void expireHolderNow() throws Exception {
-    long id = holderLeaseId();
-    gateway("/v3/lease/revoke", "{\"ID\":\"" + id + "\"}");
+    return closeAfterEach(
+        new EtcdPrimacyLease(new FailoverSettings.Etcd(endpoints, prefix), TTL, callTimeout));
   }
 
   private long holderLeaseId() throws Exception {
@@ -532,18 +405,6 @@ class EtcdPrimacyLeaseIT {
   private static boolean alive(long leaseId) throws Exception {
     JsonNode r = gateway("/v3/lease/timetolive", "{\"ID\":\"" + leaseId + "\"}");
     return r.path("TTL").asLong(0) >= 0;
-  }
-
-  /** holder|epoch|how of every epoch taken, oldest first. */
-  private List<String> history() throws Exception {
-    List<String> out = new ArrayList<>();
-    for (JsonNode kv : range(prefix + "taken/", true)) {
-      String key = decode(kv.path("key").asText());
-      JsonNode record = json.readTree(decode(kv.path("value").asText()));
-      long epoch = Long.parseLong(key.substring(key.lastIndexOf('/') + 1));
-      out.add(record.path("holder").asText() + "|" + epoch + "|" + record.path("how").asText());
-    }
-    return out;
   }
 
   private static JsonNode range(String key, boolean asPrefix) throws Exception {
