@@ -30,6 +30,7 @@ public record FailoverSettings(
     String routingKind,
     String routingTarget,
     String orderApiUrl,
+    Duration routingRetryInterval,
     Dns dns,
     String webhookUrl,
     int notifyAttempts,
@@ -40,7 +41,6 @@ public record FailoverSettings(
     SYNC
   }
 
-  /** sync durability: how often a node reads the acknowledged position, how long an ack waits. */
   /**
    * {@code sync} acknowledgements: how often the publisher repeats its latest durable position,
    * after how long a waiting ack also reads the stored one, and when it gives up.
@@ -178,6 +178,7 @@ public record FailoverSettings(
         c.getString("routing.kind"),
         c.getString("routing.target"),
         c.getString("routing.order-api-url"),
+        c.getDuration("routing.retry-interval"),
         dns(c.getConfig("routing.dns")),
         c.getString("notify.webhook-url"),
         c.getInt("notify.attempts"),

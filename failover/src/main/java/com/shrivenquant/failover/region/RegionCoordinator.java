@@ -9,6 +9,7 @@ import com.shrivenquant.failover.lease.PrimacyLease;
 import com.shrivenquant.failover.notify.Incident;
 import com.shrivenquant.failover.promote.Promotion;
 import com.shrivenquant.failover.region.RegionPolicy.Decision;
+import com.shrivenquant.failover.routing.RouteKeeper;
 import com.shrivenquant.failover.watch.CrossRegionWatcher;
 import com.shrivenquant.replication.apply.StandbyApplier;
 import com.shrivenquant.replication.publish.JournalPublisher;
@@ -46,6 +47,7 @@ public final class RegionCoordinator implements AutoCloseable {
   private final RegionPolicy policy;
   private final CrossRegionWatcher watcher;
   private final ScheduledExecutorService thread;
+  private final RouteKeeper routes;
 
   private final Optional<DurablePositionPublisher> durablePositions;
   private volatile JournalPublisher publisher;
@@ -66,6 +68,12 @@ public final class RegionCoordinator implements AutoCloseable {
     this.lease = ctx.leases().get();
     this.store = ctx.store();
     this.policy = RegionPolicy.of(settings);
+    this.routes =
+        new RouteKeeper(
+            ctx.router(),
+            settings.region(),
+            settings.orderApiUrl(),
+            settings.routingRetryInterval());
     this.watcher =
         new CrossRegionWatcher(settings, () -> applier == null ? 0 : applier.lastAppliedAtMillis());
     this.thread =
@@ -283,6 +291,7 @@ public final class RegionCoordinator implements AutoCloseable {
     if (d instanceof RegionPolicy.RunPublisher p) {
       stopApplier();
       ensurePublisher(p.epoch());
+      routes.ensure(p.epoch());
     } else if (d instanceof RegionPolicy.Fence f) {
       stopPublisher();
       store.save(RegionRole.FENCED, f.epoch(), "fenced: " + f.why());
@@ -339,23 +348,11 @@ public final class RegionCoordinator implements AutoCloseable {
               "Region {} is the first active region (epoch {})",
               settings.region(),
               taken.getAsLong());
-          routeFirstActive(taken.getAsLong());
         }
       }
       case STANDBY_OF_HOLDER, STANDBY_WAITING ->
           store.save(RegionRole.STANDBY, b.epoch(), b.reason());
       case STATE_LOST -> store.save(RegionRole.FENCED, b.epoch(), b.reason());
-    }
-  }
-
-  // A new deployment's clients find the first active region the way they find a promoted one.
-  private void routeFirstActive(long epoch) {
-    try {
-      log.info(
-          "Client routing: {}",
-          ctx.router().route(settings.region(), epoch, settings.orderApiUrl()));
-    } catch (Exception e) {
-      log.error("Client routing to the first active region failed (epoch {})", epoch, e);
     }
   }
 
@@ -515,6 +512,7 @@ public final class RegionCoordinator implements AutoCloseable {
     stopPublisher();
     durablePositions.ifPresent(DurablePositionPublisher::close);
     stopApplier();
+    routes.close();
     lease.close();
   }
 }
