@@ -146,18 +146,6 @@ public final class Promotion {
       StandbyApplier applier,
       CrossRegionWatcher.Evidence evidence)
       throws Exception {
-    // Clients are routed here first: nobody else may accept in this epoch, and their cached answers
-    // (DNS TTL) expire while the drain and the recovery run; until intake opens they are told to
-    // retry (503), as by the fenced region.
-    String routing;
-    try {
-      routing = ctx.router().route(settings.region(), epoch, settings.orderApiUrl());
-    } catch (Exception e) {
-      routing = "routing update failed: " + e;
-      log.error("Client routing update failed in the promotion to epoch {}", epoch, e);
-    }
-    step("routed");
-
     String drainNote = drain(applier, epoch);
     step("drained");
 
@@ -184,6 +172,18 @@ public final class Promotion {
     step("active");
     // Publishing starts with intake: in sync durability no ack leaves before it is published.
     startPublisher.accept(epoch);
+
+    // After intake opened, not before: clients sent early only retry against a region still
+    // recovering, and on cold JVMs that load slowed the promotion (docs/BENCHMARKS.md, issue 14).
+    // A failed route is retried by the coordinator's RouteKeeper.
+    String routing;
+    try {
+      routing = ctx.router().route(settings.region(), epoch, settings.orderApiUrl());
+    } catch (Exception e) {
+      routing = "routing update failed: " + e;
+      log.error("Client routing update failed after promotion to epoch {}", epoch, e);
+    }
+    step("routed");
 
     ConsistencyReport report = verify(epoch, previous, prefix);
     step("verified");
