@@ -31,10 +31,13 @@ import java.util.stream.IntStream;
  * }
  * }</pre>
  *
- * <p>Timing: {@code --heartbeat-interval=50 --election-timeout=500} (defaults 100/1000). A follower
- * notices a dead leader after 500-1000 ms and is elected within a round trip, so a lease holder
- * renewing every 200 ms resumes well inside its 1,400 ms fence margin; with the defaults the gap
- * can reach 2 s. etcd's minimum lease TTL follows (1.5 x election timeout, rounded up: 1 s).
+ * <p>Timing: {@code --heartbeat-interval=25 --election-timeout=250} (defaults 100/1000). A follower
+ * notices a dead leader after 250-500 ms and is elected within a round trip. A holder's renewals
+ * then stop for at most about the election, one renewal interval (200 ms) and one call timeout
+ * (500 ms, a keepalive forwarded to the dead leader): ~1.2 s, inside the 1,400 ms fence margin.
+ * With 50/500 that bound was ~1.7 s, and a CI run measured a 1,457 ms gap (EtcdPrimacyLeaseIT);
+ * with the defaults it can reach 2 s. etcd's minimum lease TTL follows (1.5 x election timeout,
+ * rounded up: 1 s).
  *
  * <p>Each member is a {@link NativeChild}: it never outlives this JVM, even one killed with
  * SIGKILL.
@@ -190,8 +193,8 @@ public final class EtcdCluster implements AutoCloseable {
             "--initial-cluster=" + cluster,
             "--initial-cluster-state=new",
             "--initial-cluster-token=sq-" + directory.getFileName(),
-            "--heartbeat-interval=50",
-            "--election-timeout=500",
+            "--heartbeat-interval=25",
+            "--election-timeout=250",
             "--log-level=warn",
             "--logger=zap");
     members[i] = NativeChild.start("etcd-" + i, cmd, logFile(i), null);
