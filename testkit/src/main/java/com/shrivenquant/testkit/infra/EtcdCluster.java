@@ -33,11 +33,11 @@ import java.util.stream.IntStream;
  *
  * <p>Timing: {@code --heartbeat-interval=25 --election-timeout=250} (defaults 100/1000). A follower
  * notices a dead leader after 250-500 ms and is elected within a round trip. A holder's renewals
- * then stop for at most about the election, one renewal interval (200 ms) and one call timeout
- * (500 ms, a keepalive forwarded to the dead leader): ~1.2 s, inside the 1,400 ms fence margin.
- * With 50/500 that bound was ~1.7 s, and a CI run measured a 1,457 ms gap (EtcdPrimacyLeaseIT);
- * with the defaults it can reach 2 s. etcd's minimum lease TTL follows (1.5 x election timeout,
- * rounded up: 1 s).
+ * then stop for at most about the election, one renewal interval (200 ms) and one call timeout (500
+ * ms, a keepalive forwarded to the dead leader): ~1.2 s, inside the 1,400 ms fence margin. With
+ * 50/500 that bound was ~1.7 s, and a CI run measured a 1,457 ms gap (EtcdPrimacyLeaseIT); with the
+ * defaults it can reach 2 s. etcd's minimum lease TTL follows (1.5 x election timeout, rounded up:
+ * 1 s).
  *
  * <p>Each member is a {@link NativeChild}: it never outlives this JVM, even one killed with
  * SIGKILL.
